@@ -1,0 +1,241 @@
+//! The one domain error. Each HTTP dialect maps it to its own wire format in one exhaustive `match`
+//! (`accountd-http/src/<dialect>/error.rs`); the CLI prints its `Display`.
+
+use std::fmt;
+
+/// Result of a core operation.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// A kind of stored thing, named in "not found" answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Entity {
+    /// A tenant.
+    Tenant,
+    /// A domain bound to a tenant.
+    Domain,
+    /// A user.
+    User,
+    /// An application (OAuth client).
+    Application,
+    /// An API resource (resource server).
+    ApiResource,
+    /// A client grant.
+    ClientGrant,
+    /// A role.
+    Role,
+    /// A permission (a scope of an API) named in a role.
+    Permission,
+}
+
+impl Entity {
+    /// Human name used in messages.
+    pub fn name(self) -> &'static str {
+        match self {
+            Entity::Tenant => "tenant",
+            Entity::Domain => "domain",
+            Entity::User => "user",
+            Entity::Application => "client",
+            Entity::ApiResource => "resource server",
+            Entity::ClientGrant => "client grant",
+            Entity::Role => "role",
+            Entity::Permission => "permission",
+        }
+    }
+}
+
+impl fmt::Display for Entity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Why a write collided with existing data.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ConflictKind {
+    /// The domain is already bound to a tenant.
+    DomainTaken,
+    /// A user with that email, username or phone number exists in the tenant.
+    UserExists,
+    /// An API with that identifier exists in the tenant (or it names a built-in API).
+    ApiIdentifierTaken,
+    /// The client already has a grant for that API and subject type.
+    ClientGrantExists,
+    /// A role with that name exists in the tenant.
+    RoleNameTaken,
+    /// A tenant with that id exists.
+    TenantExists,
+    /// Any other unique constraint, by its store name.
+    Other(String),
+}
+
+/// A refused operation that the caller is authenticated for but may not do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Forbidden {
+    /// The client-flow policy of the My Account API is fixed to `deny_all` (spec auth0 §4.3).
+    MyAccountClientPolicyFixed,
+    /// Built-in APIs cannot be deleted, nor their identifier or scopes changed.
+    SystemApiImmutable,
+    /// Third-party applications never get access to built-in APIs (spec auth0 §4.3).
+    ThirdPartySystemApi,
+    /// The bootstrap/management client of the tenant cannot be deleted through the API it protects.
+    ProtectedClient,
+}
+
+impl fmt::Display for Forbidden {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Forbidden::MyAccountClientPolicyFixed => {
+                "The client-flow policy of the My Account API is fixed to deny_all and cannot be changed."
+            }
+            Forbidden::SystemApiImmutable => {
+                "Built-in APIs cannot be deleted and their identifier and scopes cannot be changed."
+            }
+            Forbidden::ThirdPartySystemApi => {
+                "Third-party applications cannot be granted access to the My Account or Management API."
+            }
+            Forbidden::ProtectedClient => "This client is the tenant's bootstrap client and cannot be deleted.",
+        })
+    }
+}
+
+/// One invalid field of a request, with a message a developer can act on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldError {
+    /// The field's name (dotted for nested fields, e.g. `subject_type_authorization.user.policy`).
+    pub field: String,
+    /// What is wrong with it.
+    pub message: String,
+}
+
+impl FieldError {
+    /// A field error.
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self { field: field.into(), message: message.into() }
+    }
+}
+
+/// Every way a core operation can fail.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The request is malformed; nothing was changed.
+    #[error("invalid input: {}", .0.iter().map(|e| format!("{}: {}", e.field, e.message)).collect::<Vec<_>>().join("; "))]
+    Invalid(Vec<FieldError>),
+    /// The named thing does not exist in this tenant.
+    #[error("{0} not found")]
+    NotFound(Entity),
+    /// The write collides with existing data; nothing was changed.
+    #[error("conflict: {0:?}")]
+    Conflict(ConflictKind),
+    /// The operation is not allowed on this object.
+    #[error("{0}")]
+    Forbidden(Forbidden),
+    /// No valid credentials were presented.
+    #[error("unauthenticated: {0}")]
+    Unauthenticated(String),
+    /// The credentials lack a scope the operation needs.
+    #[error("insufficient scope, expected: {0}")]
+    MissingScope(String),
+    /// The store cannot be reached right now.
+    #[error("store unavailable")]
+    Unavailable,
+    /// A bug or an unexpected failure; the detail is logged, never shown.
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+impl Error {
+    /// One invalid field.
+    pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Error::Invalid(vec![FieldError::new(field, message)])
+    }
+
+    /// The stable snake_case code of this error, used in logs, metrics and tests.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Error::Invalid(_) => "invalid_input",
+            Error::NotFound(_) => "not_found",
+            Error::Conflict(_) => "conflict",
+            Error::Forbidden(_) => "forbidden",
+            Error::Unauthenticated(_) => "unauthenticated",
+            Error::MissingScope(_) => "insufficient_scope",
+            Error::Unavailable => "store_unavailable",
+            Error::Internal(_) => "internal",
+        }
+    }
+}
+
+/// What a store can report. No driver type crosses into core.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// A `get_*` found no row.
+    #[error("row not found")]
+    NotFound,
+    /// A unique constraint was violated; `constraint` is the store's name for it (`users_email`).
+    #[error("unique constraint {constraint} violated")]
+    Conflict {
+        /// The logical constraint name, `<table>_<columns>`.
+        constraint: String,
+    },
+    /// The database cannot be reached or the pool is exhausted.
+    #[error("store unavailable: {0}")]
+    Unavailable(String),
+    /// Anything else.
+    #[error(transparent)]
+    Other(#[from] anyhow::Error),
+}
+
+/// Result of a store call.
+pub type StoreResult<T> = std::result::Result<T, StoreError>;
+
+impl From<StoreError> for Error {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound => Error::Internal(anyhow::anyhow!("unexpected missing row")),
+            StoreError::Conflict { constraint } => Error::Conflict(match constraint.as_str() {
+                "domains_host" => ConflictKind::DomainTaken,
+                "users_email" | "users_username" | "users_phone_number" => ConflictKind::UserExists,
+                "api_resources_identifier" => ConflictKind::ApiIdentifierTaken,
+                "client_grants_client_id_api_id_subject_type" => ConflictKind::ClientGrantExists,
+                "roles_name" => ConflictKind::RoleNameTaken,
+                "tenants_id" => ConflictKind::TenantExists,
+                _ => ConflictKind::Other(constraint),
+            }),
+            StoreError::Unavailable(detail) => {
+                tracing::warn!(error.detail = %detail, "store unavailable");
+                Error::Unavailable
+            }
+            StoreError::Other(e) => Error::Internal(e),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Codes are part of our log and metrics contract: pin them.
+    #[test]
+    fn error_codes_are_stable() {
+        let all = [
+            (Error::invalid("x", "y"), "invalid_input"),
+            (Error::NotFound(Entity::User), "not_found"),
+            (Error::Conflict(ConflictKind::UserExists), "conflict"),
+            (Error::Forbidden(Forbidden::SystemApiImmutable), "forbidden"),
+            (Error::Unauthenticated("x".into()), "unauthenticated"),
+            (Error::MissingScope("read:users".into()), "insufficient_scope"),
+            (Error::Unavailable, "store_unavailable"),
+            (Error::Internal(anyhow::anyhow!("x")), "internal"),
+        ];
+        for (e, code) in all {
+            assert_eq!(e.code(), code);
+        }
+    }
+
+    #[test]
+    fn unique_violations_map_to_domain_conflicts() {
+        let e: Error = StoreError::Conflict { constraint: "users_email".into() }.into();
+        assert!(matches!(e, Error::Conflict(ConflictKind::UserExists)));
+        let e: Error = StoreError::Conflict { constraint: "roles_name".into() }.into();
+        assert!(matches!(e, Error::Conflict(ConflictKind::RoleNameTaken)));
+    }
+}

@@ -1,0 +1,21 @@
+//! accountd's domain core: tenants, users, applications, APIs with their access policies, client
+//! grants, roles, signing keys and audit events; the store traits every backend implements; and the
+//! services the HTTP adapters and the admin CLI call. No HTTP and no SQL live here.
+
+pub mod api_resource;
+pub mod application;
+pub mod audit;
+pub mod client_grant;
+pub mod clock;
+pub mod error;
+pub mod origin;
+pub mod role;
+pub mod secret;
+pub mod service;
+pub mod signing_key;
+pub mod store;
+pub mod tenant;
+pub mod user;
+
+pub use error::{Error, Result};
+pub use service::Core;

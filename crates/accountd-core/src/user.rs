@@ -1,0 +1,232 @@
+//! End users of a tenant: their profile fields as the Auth0 Management API names them.
+
+use serde_json::Value;
+
+use crate::clock::Millis;
+use crate::error::{Error, FieldError, Result};
+
+/// A user's id, Auth0-style: `auth0|` followed by 24 hex digits.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct UserId(pub String);
+
+impl UserId {
+    /// A fresh id.
+    pub fn generate() -> Self {
+        Self(format!("auth0|{}", crate::secret::random_hex::<12>()))
+    }
+}
+
+/// The name of the one database connection users are created in (Auth0's default name, so
+/// Management API clients that send `connection` keep working).
+pub const DATABASE_CONNECTION: &str = "Username-Password-Authentication";
+
+/// A user as stored, without credentials (those live in `authentication_methods`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct User {
+    /// Its id.
+    pub id: UserId,
+    /// Lowercase email, unique in the tenant.
+    pub email: Option<String>,
+    /// Whether the email was verified.
+    pub email_verified: bool,
+    /// Username, unique in the tenant.
+    pub username: Option<String>,
+    /// E.164 phone number, unique in the tenant.
+    pub phone_number: Option<String>,
+    /// Whether the phone number was verified.
+    pub phone_verified: bool,
+    /// Full name.
+    pub name: Option<String>,
+    /// Given name.
+    pub given_name: Option<String>,
+    /// Family name.
+    pub family_name: Option<String>,
+    /// Nickname.
+    pub nickname: Option<String>,
+    /// Picture URL.
+    pub picture: Option<String>,
+    /// Data the user may edit (a JSON object).
+    pub user_metadata: Value,
+    /// Data only administrators may edit (a JSON object).
+    pub app_metadata: Value,
+    /// Whether sign-in is blocked.
+    pub blocked: bool,
+    /// When it was created.
+    pub created_at: Millis,
+    /// When it last changed.
+    pub updated_at: Millis,
+    /// When the user last signed in.
+    pub last_login_at: Option<Millis>,
+    /// How many times the user signed in.
+    pub logins_count: i64,
+}
+
+/// Profile fields shared by create and update. `None` leaves a field alone on update.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct UserFields {
+    /// Email (any case; stored lowercase).
+    pub email: Option<String>,
+    /// Whether the email is verified.
+    pub email_verified: Option<bool>,
+    /// Username.
+    pub username: Option<String>,
+    /// Phone number in E.164 form.
+    pub phone_number: Option<String>,
+    /// Whether the phone is verified.
+    pub phone_verified: Option<bool>,
+    /// Full name.
+    pub name: Option<String>,
+    /// Given name.
+    pub given_name: Option<String>,
+    /// Family name.
+    pub family_name: Option<String>,
+    /// Nickname.
+    pub nickname: Option<String>,
+    /// Picture URL.
+    pub picture: Option<String>,
+    /// User metadata (merged on update, as Auth0 does).
+    pub user_metadata: Option<Value>,
+    /// App metadata (merged on update).
+    pub app_metadata: Option<Value>,
+    /// Blocked flag.
+    pub blocked: Option<bool>,
+}
+
+/// A user to insert.
+#[derive(Debug, Clone)]
+pub struct NewUser {
+    /// The user as it will be stored.
+    pub user: User,
+    /// Argon2id PHC string of the initial password, if any.
+    pub password_hash: Option<String>,
+}
+
+impl UserFields {
+    /// Checks and normalises every given field, reporting all problems at once.
+    pub fn validate(mut self) -> Result<Self> {
+        let mut errors = Vec::new();
+        if let Some(email) = self.email.take() {
+            match normalize_email(&email) {
+                Ok(e) => self.email = Some(e),
+                Err(m) => errors.push(FieldError::new("email", m)),
+            }
+        }
+        if let Some(u) = &self.username {
+            let ok_chars = u.chars().all(|c| c.is_ascii_alphanumeric() || "_+-.!#$'^`~@".contains(c));
+            if u.is_empty() || u.chars().count() > 128 || !ok_chars {
+                errors.push(FieldError::new(
+                    "username",
+                    "must be 1 to 128 characters of letters, digits and _+-.!#$'^`~@",
+                ));
+            }
+        }
+        if let Some(p) = &self.phone_number {
+            let digits = p.strip_prefix('+').unwrap_or("");
+            if !(8..=15).contains(&digits.len()) || !digits.bytes().all(|b| b.is_ascii_digit()) {
+                errors.push(FieldError::new("phone_number", "must be in E.164 form, e.g. +14155550100"));
+            }
+        }
+        for (field, value) in [
+            ("name", &self.name),
+            ("given_name", &self.given_name),
+            ("family_name", &self.family_name),
+            ("nickname", &self.nickname),
+        ] {
+            if value.as_ref().is_some_and(|v| v.chars().count() > 300) {
+                errors.push(FieldError::new(field, "must be at most 300 characters"));
+            }
+        }
+        if let Some(p) = &self.picture {
+            if !(p.starts_with("https://") || p.starts_with("http://")) || p.len() > 2048 {
+                errors.push(FieldError::new("picture", "must be an http(s) URL of at most 2048 characters"));
+            }
+        }
+        for (field, value) in [("user_metadata", &self.user_metadata), ("app_metadata", &self.app_metadata)] {
+            if let Some(v) = value {
+                if !v.is_object() {
+                    errors.push(FieldError::new(field, "must be an object"));
+                } else if v.to_string().len() > 16 * 1024 {
+                    errors.push(FieldError::new(field, "must be at most 16 KiB"));
+                }
+            }
+        }
+        if errors.is_empty() { Ok(self) } else { Err(Error::Invalid(errors)) }
+    }
+}
+
+/// Lowercases and checks an email address (one `@`, a dotted domain, no spaces, ≤ 254 chars).
+pub fn normalize_email(raw: &str) -> std::result::Result<String, String> {
+    let email = raw.trim().to_lowercase();
+    let valid = email.len() <= 254
+        && !email.chars().any(char::is_whitespace)
+        && match email.split_once('@') {
+            Some((local, domain)) => {
+                !local.is_empty()
+                    && !domain.contains('@')
+                    && domain.contains('.')
+                    && !domain.starts_with('.')
+                    && !domain.ends_with('.')
+            }
+            None => false,
+        };
+    if valid { Ok(email) } else { Err(format!("'{raw}' is not a valid email address")) }
+}
+
+/// Shallow-merges `patch` into `base` as Auth0 does for metadata: a `null` value removes the key.
+pub fn merge_metadata(base: &mut Value, patch: Value) {
+    if let (Some(base), Value::Object(patch)) = (base.as_object_mut(), patch) {
+        for (k, v) in patch {
+            if v.is_null() {
+                base.remove(&k);
+            } else {
+                base.insert(k, v);
+            }
+        }
+    }
+}
+
+/// Checks a new password against the tenant's minimum rules (the full policy object of the My
+/// Account API builds on this).
+pub fn validate_password(password: &str, min_length: usize) -> Result<()> {
+    let len = password.chars().count();
+    if len < min_length {
+        return Err(Error::invalid("password", format!("must be at least {min_length} characters")));
+    }
+    // Bound the work one request can ask of Argon2.
+    if password.len() > 1024 {
+        return Err(Error::invalid("password", "must be at most 1024 bytes"));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn validates_all_fields_at_once() {
+        let f = UserFields {
+            email: Some("nope".into()),
+            phone_number: Some("12345".into()),
+            user_metadata: Some(serde_json::json!([1])),
+            ..Default::default()
+        };
+        let Err(Error::Invalid(errs)) = f.validate() else { panic!("accepted") };
+        let fields: Vec<_> = errs.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, ["email", "phone_number", "user_metadata"]);
+    }
+
+    #[test]
+    fn emails_are_lowercased() {
+        assert_eq!(normalize_email(" Ada@Example.COM ").unwrap(), "ada@example.com");
+        assert!(normalize_email("a@b").is_err());
+        assert!(normalize_email("a b@c.d").is_err());
+    }
+
+    #[test]
+    fn metadata_merges_shallowly_and_null_deletes() {
+        let mut base = serde_json::json!({"a": 1, "b": {"x": 1}});
+        merge_metadata(&mut base, serde_json::json!({"a": null, "b": {"y": 2}, "c": 3}));
+        assert_eq!(base, serde_json::json!({"b": {"y": 2}, "c": 3}));
+    }
+}

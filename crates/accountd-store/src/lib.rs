@@ -1,0 +1,157 @@
+//! accountd's storage: the core store traits implemented once, in `src/sql/`, and compiled for
+//! each backend. SQLite is the embedded default (WAL, foreign keys, busy timeout); PostgreSQL serves
+//! multi-node deployments. The SQL in `src/sql/` is portable (`$n` placeholders, `ON CONFLICT`,
+//! `RETURNING`), so both backends run the same statements; the schema lives in
+//! `migrations/{sqlite,postgres}/` with identical file names.
+
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use accountd_core::store::{Store, StoreError};
+use anyhow::Context as _;
+
+/// Connection settings that do not fit in the URL.
+#[derive(Debug, Clone)]
+pub struct ConnectOptions {
+    /// Pool size.
+    pub max_connections: u32,
+    /// How long a query waits for a connection or a lock.
+    pub acquire_timeout: Duration,
+}
+
+impl Default for ConnectOptions {
+    fn default() -> Self {
+        Self { max_connections: 16, acquire_timeout: Duration::from_secs(5) }
+    }
+}
+
+/// Opens the database a URL names (`sqlite://path` or `postgres://…`) and, when `migrate` is
+/// set, brings its schema up to date.
+pub async fn connect(url: &str, opts: &ConnectOptions, migrate: bool) -> anyhow::Result<Arc<dyn Store>> {
+    if url.starts_with("sqlite:") {
+        let options = sqlx::sqlite::SqliteConnectOptions::from_str(url)
+            .with_context(|| format!("invalid SQLite URL {url}"))?
+            .create_if_missing(true)
+            .journal_mode(sqlx::sqlite::SqliteJournalMode::Wal)
+            .synchronous(sqlx::sqlite::SqliteSynchronous::Normal)
+            .foreign_keys(true)
+            .busy_timeout(opts.acquire_timeout);
+        let pool = sqlx::pool::PoolOptions::<sqlx::Sqlite>::new()
+            .max_connections(opts.max_connections)
+            .acquire_timeout(opts.acquire_timeout)
+            .connect_with(options)
+            .await
+            .with_context(|| format!("cannot open SQLite database {url}"))?;
+        if migrate {
+            sqlx::migrate!("migrations/sqlite").run(&pool).await.context("migrating the SQLite database")?;
+        }
+        Ok(Arc::new(sqlite::Handle::pool(pool)))
+    } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+        let options = sqlx::postgres::PgConnectOptions::from_str(url).context("invalid PostgreSQL URL")?;
+        let pool = sqlx::pool::PoolOptions::<sqlx::Postgres>::new()
+            .max_connections(opts.max_connections)
+            .acquire_timeout(opts.acquire_timeout)
+            .connect_with(options)
+            .await
+            .context("cannot connect to PostgreSQL")?;
+        if migrate {
+            // sqlx takes an advisory lock, so several nodes starting at once migrate once.
+            sqlx::migrate!("migrations/postgres").run(&pool).await.context("migrating the PostgreSQL database")?;
+        }
+        Ok(Arc::new(postgres::Handle::pool(pool)))
+    } else {
+        anyhow::bail!("unsupported database URL (use sqlite://… or postgres://…)")
+    }
+}
+
+/// Maps a driver error to the store's error, naming violated unique constraints the same way on
+/// both backends (`<table>_<columns without tenant_id>`).
+fn map_err(e: sqlx::Error) -> StoreError {
+    match e {
+        sqlx::Error::RowNotFound => StoreError::NotFound,
+        sqlx::Error::Database(db) if db.is_unique_violation() => {
+            StoreError::Conflict { constraint: constraint_name(db.constraint(), db.message()) }
+        }
+        e @ (sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) | sqlx::Error::Tls(_)) => {
+            StoreError::Unavailable(e.to_string())
+        }
+        e => StoreError::Other(anyhow::Error::new(e)),
+    }
+}
+
+/// PostgreSQL names the constraint; SQLite says `UNIQUE constraint failed: users.tenant_id, users.email`.
+fn constraint_name(pg: Option<&str>, message: &str) -> String {
+    if let Some(name) = pg {
+        return name.to_string();
+    }
+    let cols = message.rsplit(": ").next().unwrap_or(message);
+    let mut table = "";
+    let mut names = Vec::new();
+    for col in cols.split(", ") {
+        if let Some((t, c)) = col.split_once('.') {
+            table = t;
+            if c != "tenant_id" {
+                names.push(c);
+            }
+        }
+    }
+    format!("{table}_{}", names.join("_"))
+}
+
+fn to_json(v: &impl serde::Serialize) -> String {
+    serde_json::to_string(v).unwrap_or_else(|_| "null".into())
+}
+
+fn from_json<T: serde::de::DeserializeOwned + Default>(s: &str) -> T {
+    serde_json::from_str(s).unwrap_or_default()
+}
+
+/// Stamps out the store for one backend: the files under `src/sql/` are compiled once per backend
+/// with `Db` naming its sqlx database type, so the SQL and row mapping are written once.
+macro_rules! backend {
+    ($name:ident, $db:ty, $begin:literal) => {
+        /// The store on this backend.
+        pub mod $name {
+            #![allow(unused_imports)]
+            use super::*;
+            type Db = $db;
+            /// How write transactions start (SQLite takes the write lock up front so that
+            /// concurrent writers wait on the busy timeout instead of failing).
+            const BEGIN: &str = $begin;
+            /// The backend's name.
+            const BACKEND: &str = stringify!($name);
+            include!("sql/handle.rs");
+            include!("sql/tenant.rs");
+            include!("sql/user.rs");
+            include!("sql/application.rs");
+            include!("sql/api_resource.rs");
+            include!("sql/client_grant.rs");
+            include!("sql/role.rs");
+            include!("sql/signing_key.rs");
+            include!("sql/audit.rs");
+        }
+    };
+}
+
+backend!(sqlite, sqlx::Sqlite, "BEGIN IMMEDIATE");
+backend!(postgres, sqlx::Postgres, "BEGIN");
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn constraint_names_match_across_backends() {
+        assert_eq!(
+            super::constraint_name(None, "UNIQUE constraint failed: users.tenant_id, users.email"),
+            "users_email"
+        );
+        assert_eq!(
+            super::constraint_name(
+                None,
+                "UNIQUE constraint failed: client_grants.tenant_id, client_grants.client_id, client_grants.api_id, client_grants.subject_type"
+            ),
+            "client_grants_client_id_api_id_subject_type"
+        );
+        assert_eq!(super::constraint_name(Some("users_email"), "duplicate key"), "users_email");
+    }
+}

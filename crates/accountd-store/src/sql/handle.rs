@@ -1,0 +1,114 @@
+// Compiled once per backend (see `backend!` in lib.rs): `Db` is the sqlx database type.
+
+use std::ops::{Deref, DerefMut};
+
+// Every file included in this module shares these imports (a name may be imported only once).
+use accountd_core::api_resource::{AccessPolicy, ApiId, ApiResource, ApiScope, PolicyMode, SystemApi};
+use accountd_core::application::{AppType, Application, TokenEndpointAuthMethod};
+use accountd_core::audit::{Actor, AuditEvent};
+use accountd_core::client_grant::{ClientGrant, ClientGrantId, SubjectType};
+use accountd_core::role::{Permission, Role, RoleId};
+use accountd_core::signing_key::{KeyStatus, SigningKey};
+use accountd_core::store::{
+    ApiStore, ApplicationStore, AuditStore, ClientGrantQuery, ClientGrantStore, Page, RoleStore, SigningKeyStore,
+    Store as CoreStore, StoreResult, TenantStore, Tx as CoreTx, UserQuery, UserStore,
+};
+use accountd_core::tenant::{Domain, NewTenant, Tenant, TenantId};
+use accountd_core::user::{NewUser, User, UserId};
+use sqlx::Row as _;
+
+type Row = <Db as sqlx::Database>::Row;
+
+/// The store: a pool, or one open transaction on it.
+pub struct Handle {
+    pool: sqlx::Pool<Db>,
+    tx: Option<tokio::sync::Mutex<sqlx::Transaction<'static, Db>>>,
+}
+
+/// A connection to run one query on: pooled, or the handle's transaction.
+enum Conn<'a> {
+    Pooled(sqlx::pool::PoolConnection<Db>),
+    Tx(tokio::sync::MutexGuard<'a, sqlx::Transaction<'static, Db>>),
+}
+
+impl Deref for Conn<'_> {
+    type Target = <Db as sqlx::Database>::Connection;
+    fn deref(&self) -> &Self::Target {
+        match self {
+            Conn::Pooled(c) => c,
+            Conn::Tx(t) => t,
+        }
+    }
+}
+
+impl DerefMut for Conn<'_> {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        match self {
+            Conn::Pooled(c) => c,
+            Conn::Tx(t) => t,
+        }
+    }
+}
+
+impl Handle {
+    /// The store over a pool.
+    pub fn pool(pool: sqlx::Pool<Db>) -> Self {
+        Self { pool, tx: None }
+    }
+
+    async fn conn(&self) -> StoreResult<Conn<'_>> {
+        match &self.tx {
+            Some(tx) => Ok(Conn::Tx(tx.lock().await)),
+            None => Ok(Conn::Pooled(self.pool.acquire().await.map_err(map_err)?)),
+        }
+    }
+}
+
+/// Starts an atomic unit on `conn`: a transaction on a pooled connection, a savepoint inside an
+/// open one, so multi-statement methods are all-or-nothing either way.
+async fn atomic<'c>(conn: &'c mut Conn<'_>) -> StoreResult<sqlx::Transaction<'c, Db>> {
+    match conn {
+        Conn::Pooled(c) => sqlx::Connection::begin_with(&mut **c, BEGIN).await.map_err(map_err),
+        Conn::Tx(t) => sqlx::Connection::begin(&mut ***t).await.map_err(map_err),
+    }
+}
+
+#[async_trait::async_trait]
+impl CoreStore for Handle {
+    async fn begin(&self) -> StoreResult<Box<dyn CoreTx>> {
+        if self.tx.is_some() {
+            return Err(StoreError::Other(anyhow::anyhow!("nested Store::begin")));
+        }
+        let tx = self.pool.begin_with(BEGIN).await.map_err(map_err)?;
+        Ok(Box::new(Handle { pool: self.pool.clone(), tx: Some(tokio::sync::Mutex::new(tx)) }))
+    }
+
+    async fn ping(&self) -> StoreResult<()> {
+        let mut c = self.conn().await?;
+        sqlx::query("SELECT 1").execute(&mut *c).await.map_err(map_err)?;
+        Ok(())
+    }
+
+    async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    fn backend(&self) -> &'static str {
+        BACKEND
+    }
+}
+
+#[async_trait::async_trait]
+impl CoreTx for Handle {
+    async fn commit(self: Box<Self>) -> StoreResult<()> {
+        match self.tx {
+            Some(tx) => tx.into_inner().commit().await.map_err(map_err),
+            None => Ok(()),
+        }
+    }
+}
+
+/// Total count from a `COUNT(*)` row.
+fn count(row: &Row) -> StoreResult<u64> {
+    row.try_get::<i64, _>(0).map(|n| n as u64).map_err(map_err)
+}
