@@ -155,3 +155,6 @@ mod tests {
         assert_eq!(super::constraint_name(Some("users_email"), "duplicate key"), "users_email");
     }
 }
+
+#[cfg(feature = "testdb")]
+pub mod testdb;
