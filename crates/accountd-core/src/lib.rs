@@ -2,6 +2,7 @@
 //! grants, roles, signing keys and audit events; the store traits every backend implements; and the
 //! services the HTTP adapters and the admin CLI call. No HTTP and no SQL live here.
 
+pub mod access_policy;
 pub mod api_resource;
 pub mod application;
 pub mod audit;

@@ -1,1 +1,128 @@
-//! stub
+//! accountd's HTTP adapters over one core: tenant resolution from `Host`, the management API
+//! (`/api/v2`, Auth0's Management API dialect), the token endpoint and JWKS, and health checks.
+//! Each dialect maps the one `accountd_core::Error` to its own wire format in its `error.rs`.
+
+pub mod common;
+pub mod health;
+pub mod management;
+pub mod oidc;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use accountd_core::Core;
+use accountd_oauth::KeyCache;
+use axum::Router;
+use axum::http::{HeaderName, Request};
+use tower_http::request_id::{
+    MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
+};
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
+
+pub use common::tenant::{PublicScheme, RequestTenant, TenantCache};
+
+/// Settings of the HTTP layer.
+#[derive(Debug, Clone)]
+pub struct HttpConfig {
+    /// Which scheme issuers and API identifiers use.
+    pub public_scheme: PublicScheme,
+    /// Whether `X-Forwarded-Proto`, `X-Forwarded-Host` and `X-Forwarded-For` are believed (only
+    /// behind a proxy that sets them).
+    pub trust_forwarded_headers: bool,
+    /// How long a resolved host → tenant mapping is reused.
+    pub tenant_cache_ttl: Duration,
+    /// How long a tenant's signing keys are reused before reloading.
+    pub key_cache_ttl: Duration,
+    /// Largest request body accepted.
+    pub max_body_bytes: usize,
+}
+
+impl Default for HttpConfig {
+    fn default() -> Self {
+        Self {
+            public_scheme: PublicScheme::Auto,
+            trust_forwarded_headers: false,
+            tenant_cache_ttl: Duration::from_secs(30),
+            key_cache_ttl: Duration::from_secs(300),
+            max_body_bytes: 1024 * 1024,
+        }
+    }
+}
+
+/// Everything a handler can reach.
+pub struct App {
+    /// The domain core.
+    pub core: Arc<Core>,
+    /// Signing keys per tenant.
+    pub keys: KeyCache,
+    /// Host → tenant.
+    pub tenants: TenantCache,
+    /// HTTP settings.
+    pub config: HttpConfig,
+}
+
+/// Shared application state (cheap to clone).
+pub type AppState = Arc<App>;
+
+impl App {
+    /// Builds the state over a core.
+    pub fn new(core: Arc<Core>, config: HttpConfig) -> AppState {
+        Arc::new(App {
+            keys: KeyCache::new(core.clone(), config.key_cache_ttl),
+            tenants: TenantCache::new(config.tenant_cache_ttl),
+            core,
+            config,
+        })
+    }
+}
+
+/// Request ids: 16 random alphanumerics, unless the client sent one.
+#[derive(Clone, Copy, Default)]
+struct RandomRequestId;
+
+impl MakeRequestId for RandomRequestId {
+    fn make_request_id<B>(&mut self, _: &Request<B>) -> Option<RequestId> {
+        let id = accountd_core::secret::random_alnum(16);
+        axum::http::HeaderValue::from_str(&id)
+            .ok()
+            .map(RequestId::new)
+    }
+}
+
+/// The whole HTTP surface.
+pub fn router(state: AppState) -> Router {
+    let x_request_id = HeaderName::from_static("x-request-id");
+    let (management, openapi) = management::routes().split_for_parts();
+    let openapi = Arc::new(openapi);
+    let per_tenant = Router::new()
+        .merge(management)
+        .route(
+            "/api/v2/openapi.json",
+            axum::routing::get(move || {
+                let doc = openapi.clone();
+                async move { axum::Json(doc.as_ref().clone()) }
+            }),
+        )
+        .merge(oidc::routes())
+        .fallback(common::not_found)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            common::tenant::resolve,
+        ));
+    Router::new()
+        .merge(health::routes())
+        .merge(per_tenant)
+        .with_state(state.clone())
+        .layer(tower_http::limit::RequestBodyLimitLayer::new(state.config.max_body_bytes))
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(|req: &Request<axum::body::Body>| {
+                    let id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("");
+                    tracing::info_span!("request", request.id = %id, method = %req.method(), path = %req.uri().path())
+                })
+                .on_request(())
+                .on_response(DefaultOnResponse::new().level(tracing::Level::INFO)),
+        )
+        .layer(PropagateRequestIdLayer::new(x_request_id.clone()))
+        .layer(SetRequestIdLayer::new(x_request_id, RandomRequestId))
+}

@@ -1,1 +1,13 @@
-//! stub
+//! accountd's authorization-server logic: signing keys and the JWKS, and minting and verifying
+//! access tokens. No HTTP here; `accountd-http` calls into it.
+
+pub mod access_token;
+pub mod error;
+pub mod grants;
+pub mod keyring;
+pub mod keys;
+
+pub use access_token::{AccessTokenClaims, TokenError};
+pub use error::OAuthError;
+pub use keyring::{KeyCache, KeyRing};
+pub use keys::JoseKeyMaker;

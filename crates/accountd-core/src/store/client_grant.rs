@@ -18,7 +18,11 @@ pub trait ClientGrantStore {
     /// Inserts a grant. Conflict `client_grants_client_id_api_id_subject_type`.
     async fn insert_client_grant(&self, tenant: &TenantId, grant: &ClientGrant) -> StoreResult<()>;
     /// A grant by id.
-    async fn find_client_grant(&self, tenant: &TenantId, id: &ClientGrantId) -> StoreResult<Option<ClientGrant>>;
+    async fn find_client_grant(
+        &self,
+        tenant: &TenantId,
+        id: &ClientGrantId,
+    ) -> StoreResult<Option<ClientGrant>>;
     /// The grant of a client for an API and subject type (the token endpoint's question).
     async fn find_client_grant_for(
         &self,
@@ -35,8 +39,13 @@ pub trait ClientGrantStore {
         page: Page,
     ) -> StoreResult<(Vec<ClientGrant>, u64)>;
     /// Replaces a grant's scopes.
-    async fn update_client_grant_scopes(&self, tenant: &TenantId, id: &ClientGrantId, scopes: &[String])
-    -> StoreResult<bool>;
+    async fn update_client_grant_scopes(
+        &self,
+        tenant: &TenantId,
+        id: &ClientGrantId,
+        scopes: &[String],
+    ) -> StoreResult<bool>;
     /// Deletes a grant.
-    async fn delete_client_grant(&self, tenant: &TenantId, id: &ClientGrantId) -> StoreResult<bool>;
+    async fn delete_client_grant(&self, tenant: &TenantId, id: &ClientGrantId)
+    -> StoreResult<bool>;
 }

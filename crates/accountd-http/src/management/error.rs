@@ -1,0 +1,213 @@
+//! The Auth0 Management API's error shape, `{statusCode, error, message, errorCode}`, from the one
+//! core error. One exhaustive match: a new core variant does not compile until it is mapped here.
+
+use accountd_core::Error;
+use accountd_core::error::{ConflictKind, Entity};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
+/// An error as the management API answers it.
+#[derive(Debug)]
+pub struct MgmtError {
+    status: StatusCode,
+    message: String,
+    code: Option<&'static str>,
+}
+
+impl MgmtError {
+    /// An error with a status, message and Auth0 `errorCode`.
+    pub fn new(status: StatusCode, message: impl Into<String>, code: Option<&'static str>) -> Self {
+        Self {
+            status,
+            message: message.into(),
+            code,
+        }
+    }
+
+    /// 400 for a body that fails validation.
+    pub fn invalid_body(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, message, Some("invalid_body"))
+    }
+
+    /// 400 for a query string that fails validation.
+    pub fn invalid_query(message: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            message,
+            Some("invalid_query_string"),
+        )
+    }
+
+    /// 401 with a reason.
+    pub fn unauthorized(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::UNAUTHORIZED, message, None)
+    }
+}
+
+/// Auth0's "not found" message and code for each kind of object.
+fn not_found(entity: Entity) -> (&'static str, &'static str) {
+    match entity {
+        Entity::Application => ("The client does not exist", "inexistent_client"),
+        Entity::ApiResource => (
+            "The resource server does not exist",
+            "inexistent_resource_server",
+        ),
+        Entity::User => ("The user does not exist.", "inexistent_user"),
+        Entity::Role => ("The role does not exist.", "inexistent_role"),
+        Entity::ClientGrant => (
+            "The client grant does not exist.",
+            "inexistent_client_grant",
+        ),
+        Entity::Tenant => ("The tenant does not exist.", "inexistent_tenant"),
+        Entity::Domain => ("The domain does not exist.", "inexistent_domain"),
+        Entity::Permission => ("The permission does not exist.", "inexistent_permission"),
+    }
+}
+
+impl From<Error> for MgmtError {
+    fn from(e: Error) -> Self {
+        match e {
+            Error::Invalid(errors) => {
+                let msg = errors
+                    .iter()
+                    .map(|f| format!("'{}' on property {}", f.message, f.field))
+                    .collect::<Vec<_>>()
+                    .join("; ");
+                MgmtError::invalid_body(format!("Payload validation error: {msg}."))
+            }
+            Error::NotFound(entity) => {
+                let (message, code) = not_found(entity);
+                MgmtError::new(StatusCode::NOT_FOUND, message, Some(code))
+            }
+            Error::Conflict(kind) => {
+                let (message, code): (String, _) = match kind {
+                    ConflictKind::UserExists => {
+                        ("The user already exists.".into(), "auth0_idp_error")
+                    }
+                    ConflictKind::ApiIdentifierTaken => (
+                        "A resource server with the same identifier already exists.".into(),
+                        "resource_server_conflict",
+                    ),
+                    ConflictKind::ClientGrantExists => (
+                        "A client grant for this client, audience and subject type already exists."
+                            .into(),
+                        "client_grant_conflict",
+                    ),
+                    ConflictKind::RoleNameTaken => (
+                        "A role with the same name already exists.".into(),
+                        "role_conflict",
+                    ),
+                    ConflictKind::DomainTaken => {
+                        ("The domain is already in use.".into(), "domain_conflict")
+                    }
+                    ConflictKind::TenantExists => {
+                        ("The tenant already exists.".into(), "tenant_conflict")
+                    }
+                    ConflictKind::Other(c) => (format!("Conflict ({c})."), "conflict"),
+                };
+                MgmtError::new(StatusCode::CONFLICT, message, Some(code))
+            }
+            Error::Forbidden(reason) => MgmtError::new(
+                StatusCode::FORBIDDEN,
+                reason.to_string(),
+                Some("operation_not_supported"),
+            ),
+            Error::Unauthenticated(reason) => MgmtError::unauthorized(reason),
+            Error::MissingScope(scope) => MgmtError::new(
+                StatusCode::FORBIDDEN,
+                format!("Insufficient scope, expected any of: {scope}"),
+                Some("insufficient_scope"),
+            ),
+            Error::Unavailable => MgmtError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "The service is temporarily unavailable.",
+                None,
+            ),
+            Error::Internal(e) => {
+                // Logged once here, at the boundary; the client sees a fixed message.
+                tracing::error!(error = format!("{e:#}"), "internal error");
+                MgmtError::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "Internal Server Error",
+                    None,
+                )
+            }
+        }
+    }
+}
+
+impl IntoResponse for MgmtError {
+    fn into_response(self) -> Response {
+        let mut body = json!({
+            "statusCode": self.status.as_u16(),
+            "error": self.status.canonical_reason().unwrap_or("Error"),
+            "message": self.message,
+        });
+        if let Some(code) = self.code {
+            body["errorCode"] = json!(code);
+        }
+        let mut resp = (self.status, axum::Json(body)).into_response();
+        if self.status == StatusCode::UNAUTHORIZED {
+            resp.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                header::HeaderValue::from_static("Bearer"),
+            );
+        }
+        resp
+    }
+}
+
+/// Result of a management handler.
+pub type MgmtResult<T> = Result<T, MgmtError>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use accountd_core::error::{FieldError, Forbidden};
+
+    /// Every core error renders in Auth0's shape; pin status and code per variant.
+    #[test]
+    fn every_core_error_has_a_management_rendering() {
+        let cases: Vec<(Error, u16, Option<&str>)> = vec![
+            (
+                Error::Invalid(vec![FieldError::new("name", "is required")]),
+                400,
+                Some("invalid_body"),
+            ),
+            (
+                Error::NotFound(Entity::Application),
+                404,
+                Some("inexistent_client"),
+            ),
+            (Error::NotFound(Entity::User), 404, Some("inexistent_user")),
+            (
+                Error::Conflict(ConflictKind::UserExists),
+                409,
+                Some("auth0_idp_error"),
+            ),
+            (
+                Error::Forbidden(Forbidden::MyAccountClientPolicyFixed),
+                403,
+                Some("operation_not_supported"),
+            ),
+            (Error::Unauthenticated("x".into()), 401, None),
+            (
+                Error::MissingScope("read:users".into()),
+                403,
+                Some("insufficient_scope"),
+            ),
+            (Error::Unavailable, 503, None),
+            (Error::Internal(anyhow::anyhow!("secret detail")), 500, None),
+        ];
+        for (e, status, code) in cases {
+            let m = MgmtError::from(e);
+            assert_eq!(m.status.as_u16(), status);
+            assert_eq!(m.code, code);
+            assert!(
+                !m.message.contains("secret detail"),
+                "internal detail leaked"
+            );
+        }
+    }
+}

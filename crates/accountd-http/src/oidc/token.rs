@@ -1,0 +1,150 @@
+//! `POST /oauth/token`: form-encoded or JSON bodies (Auth0's SDKs send JSON), client
+//! authentication by `client_secret_post`, `client_secret_basic` or none (public clients).
+
+use accountd_oauth::OAuthError;
+use accountd_oauth::grants;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use base64::Engine;
+use serde::Deserialize;
+
+use super::error::render;
+use crate::AppState;
+use crate::common::tenant::RequestTenant;
+
+/// The parameters the token endpoint reads; others (SDK telemetry) are ignored.
+#[derive(Debug, Default, Deserialize)]
+pub struct TokenRequest {
+    grant_type: Option<String>,
+    client_id: Option<String>,
+    client_secret: Option<String>,
+    audience: Option<String>,
+    /// RFC 8707 name for the audience (Logto's SDKs).
+    resource: Option<String>,
+    scope: Option<String>,
+}
+
+fn parse(headers: &HeaderMap, body: &[u8]) -> Result<TokenRequest, OAuthError> {
+    let ct = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let ct = ct
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    match ct.as_str() {
+        "application/json" => serde_json::from_slice(body).map_err(|_| {
+            OAuthError::invalid_request("The body is not a JSON object of string parameters.")
+        }),
+        "application/x-www-form-urlencoded" => serde_urlencoded::from_bytes(body)
+            .map_err(|_| OAuthError::invalid_request("The body is not a valid form.")),
+        _ => Err(OAuthError::invalid_request(
+            "Use Content-Type application/x-www-form-urlencoded or application/json.",
+        )),
+    }
+}
+
+/// `(client_id, secret)` from HTTP Basic, if present (RFC 6749 §2.3.1: both parts form-encoded).
+fn basic_credentials(headers: &HeaderMap) -> Result<Option<(String, String)>, OAuthError> {
+    let Some(value) = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return Ok(None);
+    };
+    let Some((scheme, b64)) = value.split_once(' ') else {
+        return Ok(None);
+    };
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return Ok(None);
+    }
+    let bad = || OAuthError::invalid_client("Malformed Basic authorization header.");
+    let raw = base64::engine::general_purpose::STANDARD
+        .decode(b64.trim())
+        .map_err(|_| bad())?;
+    let text = String::from_utf8(raw).map_err(|_| bad())?;
+    let (id, secret) = text.split_once(':').ok_or_else(bad)?;
+    let decode = |s: &str| {
+        serde_urlencoded::from_str::<Vec<(String, String)>>(&format!("v={s}"))
+            .ok()
+            .and_then(|mut v| v.pop())
+            .map(|(_, v)| v)
+            .ok_or_else(bad)
+    };
+    Ok(Some((decode(id)?, decode(secret)?)))
+}
+
+/// The token endpoint.
+pub async fn token(
+    State(state): State<AppState>,
+    rt: RequestTenant,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
+    match issue(&state, &rt, &headers, &body).await {
+        Ok(resp) => {
+            let mut r = axum::Json(resp).into_response();
+            r.headers_mut()
+                .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            r.headers_mut()
+                .insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
+            r
+        }
+        Err(e) => render(e),
+    }
+}
+
+async fn issue(
+    state: &AppState,
+    rt: &RequestTenant,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<grants::TokenResponse, OAuthError> {
+    let req = parse(headers, body)?;
+    let (client_id, secret) = match basic_credentials(headers)? {
+        Some((id, secret)) => {
+            if req.client_id.as_deref().is_some_and(|b| b != id) || req.client_secret.is_some() {
+                return Err(OAuthError::invalid_request(
+                    "Use one client authentication method.",
+                ));
+            }
+            (id, Some(secret))
+        }
+        None => (
+            req.client_id.clone().ok_or_else(|| {
+                OAuthError::invalid_request("Missing required parameter: client_id")
+            })?,
+            req.client_secret.clone(),
+        ),
+    };
+    let grant_type = req
+        .grant_type
+        .as_deref()
+        .ok_or_else(|| OAuthError::invalid_request("Missing required parameter: grant_type"))?;
+    let app = state
+        .core
+        .authenticate_client(&rt.tenant.id, &client_id, secret.as_deref())
+        .await?;
+    match grant_type {
+        "client_credentials" => {
+            let audience = req.audience.as_deref().or(req.resource.as_deref());
+            grants::client_credentials(
+                &state.core,
+                &state.keys,
+                &rt.tenant.id,
+                &rt.origin,
+                &app,
+                audience,
+                req.scope.as_deref(),
+            )
+            .await
+        }
+        other => Err(OAuthError::unsupported_grant_type(format!(
+            "Unsupported grant type: {other}"
+        ))),
+    }
+}

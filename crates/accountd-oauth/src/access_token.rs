@@ -1,0 +1,121 @@
+//! Access tokens: JWTs signed with the tenant's active key (RFC 9068 profile) and their checks.
+
+use jsonwebtoken::{Header, Validation};
+use serde::{Deserialize, Serialize};
+
+use crate::keyring::{KeyCache, KeyRing};
+use accountd_core::tenant::TenantId;
+
+/// The claims of an access token.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AccessTokenClaims {
+    /// Issuer: `{scheme}://{host}/` of the domain the token was issued on.
+    pub iss: String,
+    /// Subject: a user id, or `{client_id}@clients` for client credentials.
+    pub sub: String,
+    /// Audience: the API's identifier.
+    pub aud: String,
+    /// The client the token was issued to.
+    pub azp: String,
+    /// Same as `azp` (RFC 9068 name).
+    pub client_id: String,
+    /// Space-separated scopes.
+    #[serde(default)]
+    pub scope: String,
+    /// Issued at (seconds).
+    pub iat: i64,
+    /// Expires at (seconds).
+    pub exp: i64,
+    /// Unique id.
+    pub jti: String,
+    /// Grant type that produced it (Auth0's `gty`), e.g. `client-credentials`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gty: Option<String>,
+}
+
+impl AccessTokenClaims {
+    /// Whether the token carries `scope`.
+    pub fn has_scope(&self, scope: &str) -> bool {
+        self.scope.split(' ').any(|s| s == scope)
+    }
+}
+
+/// Why a token was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TokenError {
+    /// Not a JWS we can read.
+    #[error("malformed token")]
+    Malformed,
+    /// Signed by no key of this tenant.
+    #[error("unknown signing key")]
+    UnknownKey,
+    /// Signature, algorithm or claims are wrong.
+    #[error("invalid token: {0}")]
+    Invalid(&'static str),
+    /// Past its `exp`.
+    #[error("token expired")]
+    Expired,
+    /// The tenant has no key to sign with.
+    #[error("no signing key for {0}")]
+    NoSigner(String),
+}
+
+/// Allowed clock skew, in seconds.
+pub const LEEWAY_SECS: u64 = 30;
+
+/// Signs `claims` with the tenant's active key for `alg`.
+pub fn mint(ring: &KeyRing, alg: &str, claims: &AccessTokenClaims) -> Result<String, TokenError> {
+    let signer = ring
+        .signer(alg)
+        .ok_or_else(|| TokenError::NoSigner(alg.into()))?;
+    let mut header = Header::new(signer.alg);
+    header.kid = Some(signer.kid.clone());
+    header.typ = Some("at+jwt".into());
+    jsonwebtoken::encode(&header, claims, &signer.key)
+        .map_err(|_| TokenError::Invalid("signing failed"))
+}
+
+/// Verifies a token for `issuer` and `audience`: known `kid`, that key's algorithm only, signature,
+/// issuer, audience, and `exp`/`nbf` with a small leeway.
+pub async fn verify(
+    keys: &KeyCache,
+    tenant: &TenantId,
+    token: &str,
+    issuer: &str,
+    audience: &str,
+) -> Result<AccessTokenClaims, TokenError> {
+    let header = jsonwebtoken::decode_header(token).map_err(|_| TokenError::Malformed)?;
+    let kid = header.kid.ok_or(TokenError::UnknownKey)?;
+    let ring = keys.get(tenant).await.map_err(|_| TokenError::UnknownKey)?;
+    let ring = match ring.verifier(&kid) {
+        Some(_) => ring,
+        // Maybe another node rotated keys since we loaded them.
+        None => keys
+            .get_fresh(tenant)
+            .await
+            .map_err(|_| TokenError::UnknownKey)?,
+    };
+    let verifier = ring.verifier(&kid).ok_or(TokenError::UnknownKey)?;
+    if header.alg != verifier.alg {
+        return Err(TokenError::Invalid("algorithm does not match the key"));
+    }
+    let mut v = Validation::new(verifier.alg);
+    v.leeway = LEEWAY_SECS;
+    v.validate_nbf = true;
+    v.set_issuer(&[issuer]);
+    v.set_audience(&[audience]);
+    v.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
+    jsonwebtoken::decode::<AccessTokenClaims>(token, &verifier.key, &v)
+        .map(|d| d.claims)
+        .map_err(|e| {
+            use jsonwebtoken::errors::ErrorKind;
+            match e.kind() {
+                ErrorKind::ExpiredSignature => TokenError::Expired,
+                ErrorKind::InvalidIssuer => TokenError::Invalid("wrong issuer"),
+                ErrorKind::InvalidAudience => TokenError::Invalid("wrong audience"),
+                ErrorKind::ImmatureSignature => TokenError::Invalid("not yet valid"),
+                ErrorKind::InvalidSignature => TokenError::Invalid("bad signature"),
+                _ => TokenError::Invalid("invalid claims"),
+            }
+        })
+}

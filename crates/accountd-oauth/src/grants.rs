@@ -1,0 +1,103 @@
+//! Grants of the token endpoint. This issue builds `client_credentials`; the user-facing grants
+//! (authorization code, refresh token, passkey) are built on the same pieces.
+
+use std::sync::Arc;
+
+use accountd_core::Core;
+use accountd_core::access_policy::{Denied, client_credentials_scopes};
+use accountd_core::application::Application;
+use accountd_core::audit::Context;
+use accountd_core::client_grant::SubjectType;
+use accountd_core::origin::Origin;
+use accountd_core::tenant::TenantId;
+use serde::Serialize;
+
+use crate::access_token::{AccessTokenClaims, mint};
+use crate::error::OAuthError;
+use crate::keyring::KeyCache;
+
+/// A successful token answer (RFC 6749 §5.1).
+#[derive(Debug, Clone, Serialize)]
+pub struct TokenResponse {
+    /// The access token (a JWT).
+    pub access_token: String,
+    /// `Bearer` (or `DPoP` when bound).
+    pub token_type: &'static str,
+    /// Seconds until it expires.
+    pub expires_in: i64,
+    /// Granted scopes, space-separated.
+    pub scope: String,
+}
+
+/// Issues a token to a client acting as itself, for the API named by `audience`, within the
+/// API's client-flow policy and the client's grant (spec auth0 §4.1, §4.3: never for My Account).
+pub async fn client_credentials(
+    core: &Arc<Core>,
+    keys: &KeyCache,
+    tenant: &TenantId,
+    origin: &Origin,
+    app: &Application,
+    audience: Option<&str>,
+    scope: Option<&str>,
+) -> Result<TokenResponse, OAuthError> {
+    if !app.allows_grant("client_credentials") {
+        return Err(OAuthError::unauthorized_client(
+            "Grant type 'client_credentials' not allowed for the client.",
+        ));
+    }
+    let audience = audience.filter(|a| !a.is_empty()).ok_or_else(|| {
+        OAuthError::access_denied(
+            "No audience parameter was provided, and no default audience has been configured",
+        )
+    })?;
+    let api = core
+        .resolve_audience(tenant, audience)
+        .await?
+        // Built-in APIs are only reachable under this host's own identifier.
+        .filter(|api| api.identifier_on(origin) == audience)
+        .ok_or_else(|| OAuthError::access_denied(format!("Service not found: {audience}")))?;
+    let grant = core
+        .client_grant_for(tenant, &app.client_id, &api.id, SubjectType::Client)
+        .await?;
+    let requested: Option<Vec<String>> =
+        scope.map(|s| s.split_whitespace().map(str::to_string).collect());
+    let scopes = client_credentials_scopes(&api, grant.as_ref(), requested.as_deref()).map_err(|d| match d {
+        Denied::PolicyDenies | Denied::NoClientGrant => OAuthError::access_denied(format!(
+            "Client is not authorized to access \"{audience}\". You need to create a \"client-grant\" associated to this API."
+        )),
+        Denied::NoScopeAllowed => {
+            OAuthError::access_denied(format!("Client has not been granted scopes: {}", scope.unwrap_or_default()))
+        }
+    })?;
+    let mut ring = keys.get(tenant).await?;
+    if ring.signer(&api.signing_alg).is_none() {
+        // First token for an API that signs with another algorithm: make its key now.
+        core.rotate_signing_key(&Context::system(), tenant, &api.signing_alg)
+            .await?;
+        keys.invalidate(tenant);
+        ring = keys.get(tenant).await?;
+    }
+    let now = accountd_core::clock::now_millis() / 1000;
+    let claims = AccessTokenClaims {
+        iss: origin.issuer(),
+        sub: format!("{}@clients", app.client_id),
+        aud: audience.to_string(),
+        azp: app.client_id.clone(),
+        client_id: app.client_id.clone(),
+        scope: scopes.join(" "),
+        iat: now,
+        exp: now + api.token_lifetime_secs,
+        jti: accountd_core::secret::random_token::<16>(),
+        gty: Some("client-credentials".into()),
+    };
+    let access_token = mint(&ring, &api.signing_alg, &claims).map_err(|e| {
+        tracing::error!(error = %e, "minting failed");
+        OAuthError::server_error()
+    })?;
+    Ok(TokenResponse {
+        access_token,
+        token_type: "Bearer",
+        expires_in: api.token_lifetime_secs,
+        scope: claims.scope,
+    })
+}

@@ -1,0 +1,188 @@
+//! Per-tenant signing keys, loaded once and cached: the active signer per algorithm, a verifier per
+//! `kid`, and the JWKS document. The hot path (verifying a token) touches no database.
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+
+use accountd_core::signing_key::KeyStatus;
+use accountd_core::tenant::TenantId;
+use accountd_core::{Core, Error};
+use base64::Engine;
+use jsonwebtoken::jwk::Jwk;
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey};
+use serde_json::{Value, json};
+
+/// A key that signs new tokens.
+pub struct Signer {
+    /// Its `kid`.
+    pub kid: String,
+    /// Its algorithm.
+    pub alg: Algorithm,
+    pub(crate) key: EncodingKey,
+}
+
+/// A key that verifies tokens by `kid`.
+pub struct Verifier {
+    /// Its algorithm: the only one a token with this `kid` may use.
+    pub alg: Algorithm,
+    pub(crate) key: DecodingKey,
+}
+
+/// The keys of one tenant.
+pub struct KeyRing {
+    signers: HashMap<&'static str, Signer>,
+    verifiers: HashMap<String, Verifier>,
+    jwks: Value,
+}
+
+fn parse_alg(alg: &str) -> Option<(Algorithm, &'static str)> {
+    match alg {
+        "RS256" => Some((Algorithm::RS256, "RS256")),
+        "ES256" => Some((Algorithm::ES256, "ES256")),
+        "EdDSA" => Some((Algorithm::EdDSA, "EdDSA")),
+        _ => None,
+    }
+}
+
+/// jsonwebtoken reads RSA private keys from PEM (it extracts PKCS#1 from the PKCS#8 wrapper).
+fn pkcs8_pem(der: &[u8]) -> String {
+    let b64 = base64::engine::general_purpose::STANDARD.encode(der);
+    let mut pem = String::from("-----BEGIN PRIVATE KEY-----\n");
+    for chunk in b64.as_bytes().chunks(64) {
+        pem.push_str(std::str::from_utf8(chunk).unwrap_or_default());
+        pem.push('\n');
+    }
+    pem.push_str("-----END PRIVATE KEY-----\n");
+    pem
+}
+
+impl KeyRing {
+    /// Loads the tenant's published keys and opens the active private keys.
+    pub async fn load(core: &Core, tenant: &TenantId) -> accountd_core::Result<Self> {
+        let keys = core.signing_keys(tenant).await?;
+        let mut signers = HashMap::new();
+        let mut verifiers = HashMap::new();
+        let mut published = Vec::new();
+        for k in keys {
+            let Some((alg, alg_name)) = parse_alg(&k.alg) else {
+                continue;
+            };
+            let public: Value =
+                serde_json::from_str(&k.public_jwk).map_err(|e| Error::Internal(e.into()))?;
+            let jwk: Jwk =
+                serde_json::from_value(public.clone()).map_err(|e| Error::Internal(e.into()))?;
+            let decoding = DecodingKey::from_jwk(&jwk).map_err(|e| Error::Internal(e.into()))?;
+            verifiers.insert(k.kid.clone(), Verifier { alg, key: decoding });
+            published.push(public);
+            if k.status == KeyStatus::Active && !signers.contains_key(alg_name) {
+                let der = core.open_signing_key(tenant, &k)?;
+                let key = match alg {
+                    Algorithm::RS256 => EncodingKey::from_rsa_pem(pkcs8_pem(&der).as_bytes())
+                        .map_err(|e| Error::Internal(e.into()))?,
+                    Algorithm::ES256 => EncodingKey::from_ec_der(&der),
+                    _ => EncodingKey::from_ed_der(&der),
+                };
+                signers.insert(
+                    alg_name,
+                    Signer {
+                        kid: k.kid.clone(),
+                        alg,
+                        key,
+                    },
+                );
+            }
+        }
+        Ok(Self {
+            signers,
+            verifiers,
+            jwks: json!({ "keys": published }),
+        })
+    }
+
+    /// The active signer for an algorithm name (`RS256`, `ES256`, `EdDSA`).
+    pub fn signer(&self, alg: &str) -> Option<&Signer> {
+        self.signers.get(alg)
+    }
+
+    /// The verifier for a `kid`.
+    pub fn verifier(&self, kid: &str) -> Option<&Verifier> {
+        self.verifiers.get(kid)
+    }
+
+    /// The JWKS document (`{"keys": [...]}`), public keys only.
+    pub fn jwks(&self) -> &Value {
+        &self.jwks
+    }
+}
+
+struct Entry {
+    ring: Arc<KeyRing>,
+    loaded_at: Instant,
+}
+
+/// Key rings per tenant, reloaded after `ttl` so that a rotation on another node is picked up,
+/// and at once (at most every few seconds) when a token names an unknown `kid`.
+pub struct KeyCache {
+    core: Arc<Core>,
+    ttl: Duration,
+    entries: RwLock<HashMap<TenantId, Entry>>,
+}
+
+/// Shortest interval between reloads forced by unknown `kid`s (stops a flood of bogus tokens
+/// from turning into database reads).
+const MIN_FORCED_RELOAD: Duration = Duration::from_secs(5);
+
+impl KeyCache {
+    /// An empty cache.
+    pub fn new(core: Arc<Core>, ttl: Duration) -> Self {
+        Self {
+            core,
+            ttl,
+            entries: RwLock::new(HashMap::new()),
+        }
+    }
+
+    fn cached(&self, tenant: &TenantId, max_age: Duration) -> Option<Arc<KeyRing>> {
+        let entries = self.entries.read().ok()?;
+        let e = entries.get(tenant)?;
+        (e.loaded_at.elapsed() < max_age).then(|| e.ring.clone())
+    }
+
+    async fn reload(&self, tenant: &TenantId) -> accountd_core::Result<Arc<KeyRing>> {
+        let ring = Arc::new(KeyRing::load(&self.core, tenant).await?);
+        if let Ok(mut entries) = self.entries.write() {
+            entries.insert(
+                tenant.clone(),
+                Entry {
+                    ring: ring.clone(),
+                    loaded_at: Instant::now(),
+                },
+            );
+        }
+        Ok(ring)
+    }
+
+    /// The tenant's key ring.
+    pub async fn get(&self, tenant: &TenantId) -> accountd_core::Result<Arc<KeyRing>> {
+        match self.cached(tenant, self.ttl) {
+            Some(ring) => Ok(ring),
+            None => self.reload(tenant).await,
+        }
+    }
+
+    /// The key ring after a reload, unless one happened in the last few seconds.
+    pub async fn get_fresh(&self, tenant: &TenantId) -> accountd_core::Result<Arc<KeyRing>> {
+        match self.cached(tenant, MIN_FORCED_RELOAD) {
+            Some(ring) => Ok(ring),
+            None => self.reload(tenant).await,
+        }
+    }
+
+    /// Forgets a tenant's keys (after a rotation on this node).
+    pub fn invalidate(&self, tenant: &TenantId) {
+        if let Ok(mut entries) = self.entries.write() {
+            entries.remove(tenant);
+        }
+    }
+}

@@ -1,0 +1,443 @@
+//! `accountd admin …`: the same core operations as the management API, run directly on the
+//! database (the server need not be running). Output is for people; `--json` is for scripts.
+
+use std::io::BufRead;
+
+use accountd_core::Core;
+use accountd_core::application::{AppType, ApplicationFields};
+use accountd_core::audit::Context;
+use accountd_core::client_grant::SubjectType;
+use accountd_core::secret::Zeroizing;
+use accountd_core::store::Page;
+use accountd_core::tenant::Tenant;
+use accountd_core::user::UserFields;
+use anyhow::Context as _;
+use clap::{Args, Subcommand};
+use serde_json::json;
+
+use crate::Config;
+
+/// `accountd admin` arguments.
+#[derive(Debug, Args)]
+pub struct AdminArgs {
+    /// Print JSON instead of text.
+    #[arg(long, global = true)]
+    json: bool,
+    /// Tenant id or one of its domains (default: the default tenant).
+    #[arg(long, global = true)]
+    tenant: Option<String>,
+    #[command(subcommand)]
+    command: AdminCommand,
+}
+
+#[derive(Debug, Subcommand)]
+enum AdminCommand {
+    /// Tenants and their domains.
+    #[command(subcommand)]
+    Tenant(TenantCommand),
+    /// Applications.
+    #[command(subcommand)]
+    Client(ClientCommand),
+    /// Users.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Client grants.
+    #[command(subcommand, name = "client-grant")]
+    ClientGrant(GrantCommand),
+    /// Roles.
+    #[command(subcommand)]
+    Role(RoleCommand),
+    /// Token signing keys.
+    #[command(subcommand)]
+    Key(KeyCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum TenantCommand {
+    /// Create a tenant on a domain; prints its management client's secret once.
+    Create {
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        domain: String,
+    },
+    /// List tenants and their domains.
+    List,
+    /// Bind a custom domain to the tenant given by --tenant.
+    AddDomain {
+        #[arg(long)]
+        domain: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum ClientCommand {
+    /// Create an application; prints its secret once (confidential clients).
+    Create {
+        #[arg(long)]
+        name: String,
+        /// spa, native, regular_web or non_interactive.
+        #[arg(long = "type", default_value = "regular_web")]
+        app_type: String,
+        /// Allowed redirect URI (repeatable).
+        #[arg(long = "callback")]
+        callbacks: Vec<String>,
+        /// Allowed post-logout URL (repeatable).
+        #[arg(long = "logout-url")]
+        logout_urls: Vec<String>,
+        /// Web origin, also allowed for CORS (repeatable).
+        #[arg(long = "web-origin")]
+        web_origins: Vec<String>,
+        /// Allow browser calls from the web origins.
+        #[arg(long)]
+        cross_origin: bool,
+        /// Mark as a third-party application.
+        #[arg(long)]
+        third_party: bool,
+    },
+    /// List applications.
+    List,
+}
+
+#[derive(Debug, Subcommand)]
+enum UserCommand {
+    /// Create a user; the password (optional) is read from standard input.
+    Create {
+        #[arg(long)]
+        email: Option<String>,
+        #[arg(long)]
+        username: Option<String>,
+        #[arg(long)]
+        phone_number: Option<String>,
+        #[arg(long)]
+        name: Option<String>,
+        /// Read the password from the first line of standard input.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// List users.
+    List {
+        #[arg(long)]
+        email: Option<String>,
+    },
+    /// Set a user's password, read from the first line of standard input.
+    SetPassword {
+        /// User id or email.
+        #[arg(long)]
+        user: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum GrantCommand {
+    /// Grant a client scopes of an API.
+    Create {
+        #[arg(long)]
+        client: String,
+        /// The API identifier, e.g. http://127.0.0.1:8080/me/
+        #[arg(long)]
+        audience: String,
+        /// Comma-separated scopes.
+        #[arg(long, value_delimiter = ',')]
+        scope: Vec<String>,
+        /// user or client.
+        #[arg(long, default_value = "user")]
+        subject_type: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum RoleCommand {
+    /// Create a role.
+    Create {
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        description: Option<String>,
+    },
+    /// Give a role to a user.
+    Assign {
+        /// Role id.
+        #[arg(long)]
+        role: String,
+        /// User id or email.
+        #[arg(long)]
+        user: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum KeyCommand {
+    /// Make a new signing key current; old keys stay published until their tokens expire.
+    Rotate {
+        #[arg(long, default_value = "RS256")]
+        alg: String,
+    },
+}
+
+fn read_password() -> anyhow::Result<Zeroizing<String>> {
+    let mut line = Zeroizing::new(String::new());
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .context("reading the password from standard input")?;
+    let trimmed = Zeroizing::new(line.trim_end_matches(['\r', '\n']).to_string());
+    anyhow::ensure!(!trimmed.is_empty(), "no password on standard input");
+    Ok(trimmed)
+}
+
+async fn tenant(core: &Core, arg: &Option<String>) -> anyhow::Result<Tenant> {
+    match arg {
+        Some(t) => core
+            .find_tenant(t)
+            .await
+            .with_context(|| format!("no tenant '{t}'")),
+        None => core
+            .list_tenants()
+            .await?
+            .into_iter()
+            .find(|t| t.is_default)
+            .context("no default tenant; pass --tenant"),
+    }
+}
+
+async fn user_id(core: &Core, tenant: &Tenant, user: &str) -> anyhow::Result<String> {
+    if user.contains('@') && !user.contains('|') {
+        let u = core
+            .find_user_by_email(&tenant.id, user)
+            .await?
+            .with_context(|| format!("no user with email {user}"))?;
+        Ok(u.id.0)
+    } else {
+        Ok(user.to_string())
+    }
+}
+
+fn out(json_mode: bool, value: serde_json::Value, text: String) {
+    if json_mode {
+        println!("{value}");
+    } else {
+        println!("{text}");
+    }
+}
+
+/// Runs an admin command.
+pub async fn run(cfg: Config, args: AdminArgs) -> anyhow::Result<()> {
+    let (core, bootstrap) = crate::build_core(&cfg, true).await?;
+    if let Some(b) = &bootstrap {
+        let port = cfg.server.listen.rsplit(':').next().unwrap_or("8080");
+        crate::cli::serve::print_bootstrap(b, &format!("http://127.0.0.1:{port}"));
+    }
+    let ctx = Context::cli();
+    let j = args.json;
+    let result = run_command(&core, &ctx, &args, j).await;
+    core.store().close().await;
+    result
+}
+
+async fn run_command(core: &Core, ctx: &Context, args: &AdminArgs, j: bool) -> anyhow::Result<()> {
+    match &args.command {
+        AdminCommand::Tenant(TenantCommand::Create { name, domain }) => {
+            let b = core.create_tenant(ctx, name, domain).await?;
+            out(
+                j,
+                json!({"id": b.tenant.id.as_str(), "name": b.tenant.name, "domains": b.domains,
+                       "client_id": b.client_id, "client_secret": b.client_secret}),
+                format!(
+                    "tenant {} ({}) on {}\nmanagement client_id:     {}\nmanagement client_secret: {}  (shown once)",
+                    b.tenant.name,
+                    b.tenant.id,
+                    b.domains.join(", "),
+                    b.client_id,
+                    b.client_secret
+                ),
+            );
+        }
+        AdminCommand::Tenant(TenantCommand::List) => {
+            let mut rows = Vec::new();
+            let mut text = String::new();
+            for t in core.list_tenants().await? {
+                let domains: Vec<String> = core
+                    .tenant_domains(&t.id)
+                    .await?
+                    .into_iter()
+                    .map(|d| d.host)
+                    .collect();
+                text.push_str(&format!("{}\t{}\t{}\n", t.id, t.name, domains.join(",")));
+                rows.push(json!({"id": t.id.as_str(), "name": t.name, "default": t.is_default, "domains": domains}));
+            }
+            out(j, json!(rows), text.trim_end().to_string());
+        }
+        AdminCommand::Tenant(TenantCommand::AddDomain { domain }) => {
+            let t = tenant(core, &args.tenant).await?;
+            let host = core.add_domain(ctx, &t.id, domain).await?;
+            out(
+                j,
+                json!({"tenant": t.id.as_str(), "domain": host}),
+                format!("{host} now serves tenant {}", t.id),
+            );
+        }
+        AdminCommand::Client(ClientCommand::Create {
+            name,
+            app_type,
+            callbacks,
+            logout_urls,
+            web_origins,
+            cross_origin,
+            third_party,
+        }) => {
+            let t = tenant(core, &args.tenant).await?;
+            let app_type = AppType::parse(app_type)
+                .context("--type must be spa, native, regular_web or non_interactive")?;
+            let fields = ApplicationFields {
+                name: Some(name.clone()),
+                app_type: Some(app_type),
+                is_first_party: Some(!third_party),
+                callbacks: Some(callbacks.clone()),
+                allowed_logout_urls: Some(logout_urls.clone()),
+                web_origins: Some(web_origins.clone()),
+                allowed_origins: Some(web_origins.clone()),
+                cross_origin_authentication: Some(*cross_origin),
+                ..Default::default()
+            };
+            let (app, secret) = core.create_application(ctx, &t.id, fields).await?;
+            out(
+                j,
+                json!({"client_id": app.client_id, "name": app.name, "app_type": app.app_type.as_str(), "client_secret": secret}),
+                match &secret {
+                    Some(s) => format!(
+                        "client_id:     {}\nclient_secret: {s}  (shown once)",
+                        app.client_id
+                    ),
+                    None => format!("client_id: {} (public client, no secret)", app.client_id),
+                },
+            );
+        }
+        AdminCommand::Client(ClientCommand::List) => {
+            let t = tenant(core, &args.tenant).await?;
+            let (apps, _) = core.list_applications(&t.id, Page::ALL).await?;
+            let text = apps
+                .iter()
+                .map(|a| format!("{}\t{}\t{}", a.client_id, a.app_type.as_str(), a.name))
+                .collect::<Vec<_>>();
+            let rows: Vec<_> = apps
+                .iter()
+                .map(|a| json!({"client_id": a.client_id, "name": a.name, "app_type": a.app_type.as_str(), "is_first_party": a.is_first_party}))
+                .collect();
+            out(j, json!(rows), text.join("\n"));
+        }
+        AdminCommand::User(UserCommand::Create {
+            email,
+            username,
+            phone_number,
+            name,
+            password_stdin,
+        }) => {
+            let t = tenant(core, &args.tenant).await?;
+            let password = if *password_stdin {
+                Some(read_password()?)
+            } else {
+                None
+            };
+            let fields = UserFields {
+                email: email.clone(),
+                username: username.clone(),
+                phone_number: phone_number.clone(),
+                name: name.clone(),
+                ..Default::default()
+            };
+            let u = core.create_user(ctx, &t.id, fields, password).await?;
+            out(
+                j,
+                json!({"user_id": u.id.0, "email": u.email}),
+                format!("created user {}", u.id.0),
+            );
+        }
+        AdminCommand::User(UserCommand::List { email }) => {
+            let t = tenant(core, &args.tenant).await?;
+            let (users, total) = core.list_users(&t.id, email.as_deref(), Page::ALL).await?;
+            let text = users
+                .iter()
+                .map(|u| {
+                    format!(
+                        "{}\t{}\t{}",
+                        u.id.0,
+                        u.email.as_deref().unwrap_or("-"),
+                        u.username.as_deref().unwrap_or("-")
+                    )
+                })
+                .collect::<Vec<_>>();
+            let rows: Vec<_> = users
+                .iter()
+                .map(|u| json!({"user_id": u.id.0, "email": u.email, "username": u.username}))
+                .collect();
+            out(j, json!({"total": total, "users": rows}), text.join("\n"));
+        }
+        AdminCommand::User(UserCommand::SetPassword { user }) => {
+            let t = tenant(core, &args.tenant).await?;
+            let id = user_id(core, &t, user).await?;
+            core.set_password(ctx, &t.id, &id, read_password()?).await?;
+            out(
+                j,
+                json!({"user_id": id, "password": "set"}),
+                format!("password of {id} set"),
+            );
+        }
+        AdminCommand::ClientGrant(GrantCommand::Create {
+            client,
+            audience,
+            scope,
+            subject_type,
+        }) => {
+            let t = tenant(core, &args.tenant).await?;
+            let subject = SubjectType::parse(subject_type)
+                .context("--subject-type must be user or client")?;
+            let v = core
+                .create_client_grant(ctx, &t.id, client, audience, scope.clone(), subject)
+                .await?;
+            out(
+                j,
+                json!({"id": v.grant.id.0, "client_id": v.grant.client_id, "audience": audience, "scope": v.grant.scopes,
+                       "subject_type": subject.as_str()}),
+                format!(
+                    "grant {}: {} may get {} of {audience}",
+                    v.grant.id.0,
+                    v.grant.client_id,
+                    v.grant.scopes.join(" ")
+                ),
+            );
+        }
+        AdminCommand::Role(RoleCommand::Create { name, description }) => {
+            let t = tenant(core, &args.tenant).await?;
+            let r = core
+                .create_role(ctx, &t.id, name, description.as_deref())
+                .await?;
+            out(
+                j,
+                json!({"id": r.id.0, "name": r.name}),
+                format!("role {} ({})", r.name, r.id.0),
+            );
+        }
+        AdminCommand::Role(RoleCommand::Assign { role, user }) => {
+            let t = tenant(core, &args.tenant).await?;
+            let id = user_id(core, &t, user).await?;
+            core.assign_user_roles(ctx, &t.id, &id, std::slice::from_ref(role))
+                .await?;
+            out(
+                j,
+                json!({"user_id": id, "role": role}),
+                format!("{id} now has role {role}"),
+            );
+        }
+        AdminCommand::Key(KeyCommand::Rotate { alg }) => {
+            let t = tenant(core, &args.tenant).await?;
+            let k = core.rotate_signing_key(ctx, &t.id, alg).await?;
+            out(
+                j,
+                json!({"kid": k.kid, "alg": k.alg}),
+                format!("new {} signing key {} is current", k.alg, k.kid),
+            );
+        }
+    }
+    Ok(())
+}

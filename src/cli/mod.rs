@@ -1,0 +1,37 @@
+//! The command line: `serve`, `migrate`, `config` and `admin …`.
+
+pub mod admin;
+pub mod serve;
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+/// accountd: a self-hostable identity server whose heart is the end-user account API.
+#[derive(Debug, Parser)]
+#[command(name = "accountd", version, about)]
+pub struct Cli {
+    /// TOML configuration file (optional; every key has a default).
+    #[arg(long, short, global = true, env = "ACCOUNTD_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Top-level commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the server (migrates the database first unless storage.migrate_on_start is false).
+    Serve {
+        /// Log as JSON lines instead of text.
+        #[arg(long)]
+        log_json: bool,
+    },
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Print the effective configuration (secrets redacted).
+    Config,
+    /// Administer tenants, clients, users, grants and roles directly on the database.
+    Admin(admin::AdminArgs),
+}

@@ -1,0 +1,259 @@
+//! Configuration: defaults, then an optional TOML file (`--config`), then `ACCOUNTD_<SECTION>__<KEY>`
+//! environment variables. Every key, its default and its variable are listed in
+//! `docs/configuration.md`; `accountd config` prints the effective values (secrets redacted).
+
+use std::path::PathBuf;
+
+use anyhow::Context as _;
+use serde::{Deserialize, Serialize};
+
+/// The whole configuration.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// HTTP listener and public URLs.
+    pub server: ServerConfig,
+    /// Database and data directory.
+    pub storage: StorageConfig,
+    /// Master key for secrets at rest.
+    pub security: SecurityConfig,
+    /// Password rules and hashing cost.
+    pub passwords: PasswordConfig,
+    /// Logging.
+    pub log: LogConfig,
+}
+
+/// `[server]`
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ServerConfig {
+    /// Address to listen on.
+    pub listen: String,
+    /// `auto` (http for localhost/127.0.0.1, https otherwise), `http` or `https`.
+    pub public_scheme: String,
+    /// Believe `X-Forwarded-Proto/Host/For` (only behind a proxy that sets them).
+    pub trust_forwarded_headers: bool,
+    /// Seconds in-flight requests get to finish after SIGINT/SIGTERM.
+    pub shutdown_timeout_secs: u64,
+    /// Largest request body in bytes.
+    pub max_body_bytes: usize,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self {
+            listen: "127.0.0.1:8080".into(),
+            public_scheme: "auto".into(),
+            trust_forwarded_headers: false,
+            shutdown_timeout_secs: 30,
+            max_body_bytes: 1024 * 1024,
+        }
+    }
+}
+
+/// `[storage]`
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct StorageConfig {
+    /// Directory for the SQLite database and the generated master key.
+    pub data_dir: PathBuf,
+    /// `sqlite://…` or `postgres://…`; empty means `sqlite://{data_dir}/accountd.db`.
+    pub database_url: String,
+    /// Connection pool size.
+    pub max_connections: u32,
+    /// Apply migrations when `serve` starts.
+    pub migrate_on_start: bool,
+}
+
+impl Default for StorageConfig {
+    fn default() -> Self {
+        Self {
+            data_dir: "./data".into(),
+            database_url: String::new(),
+            max_connections: 16,
+            migrate_on_start: true,
+        }
+    }
+}
+
+impl StorageConfig {
+    /// The database URL in effect.
+    pub fn url(&self) -> String {
+        if self.database_url.is_empty() {
+            format!("sqlite://{}", self.data_dir.join("accountd.db").display())
+        } else {
+            self.database_url.clone()
+        }
+    }
+}
+
+/// `[security]`
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SecurityConfig {
+    /// The master key, base64 of 32 bytes. Every node of a PostgreSQL deployment needs the same one.
+    pub master_key: String,
+    /// File holding the master key; empty means `{data_dir}/master.key`, generated on first start.
+    pub master_key_file: String,
+}
+
+/// `[passwords]`
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PasswordConfig {
+    /// Shortest password accepted.
+    pub min_length: usize,
+    /// Argon2id memory in KiB.
+    pub argon2_memory_kib: u32,
+    /// Argon2id passes.
+    pub argon2_iterations: u32,
+    /// Argon2id lanes.
+    pub argon2_parallelism: u32,
+}
+
+impl Default for PasswordConfig {
+    fn default() -> Self {
+        let h = accountd_core::secret::PasswordHashing::default();
+        Self {
+            min_length: 8,
+            argon2_memory_kib: h.memory_kib,
+            argon2_iterations: h.iterations,
+            argon2_parallelism: h.parallelism,
+        }
+    }
+}
+
+/// `[log]`
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LogConfig {
+    /// `text` (human-readable) or `json`.
+    pub format: String,
+    /// A tracing filter: `info`, `warn`, `accountd=debug,info`, …
+    pub level: String,
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        Self {
+            format: "text".into(),
+            level: "info".into(),
+        }
+    }
+}
+
+/// The sections environment variables may set; other `ACCOUNTD_*` variables are not configuration.
+const SECTIONS: &[&str] = &["server", "storage", "security", "passwords", "log"];
+
+impl Config {
+    /// Defaults, then `file`, then the environment.
+    pub fn load(file: Option<&std::path::Path>) -> anyhow::Result<Self> {
+        let mut b = config::Config::builder();
+        if let Some(f) = file {
+            b = b.add_source(
+                config::File::from(f)
+                    .format(config::FileFormat::Toml)
+                    .required(true),
+            );
+        }
+        let env: std::collections::HashMap<String, String> = std::env::vars()
+            .filter(|(k, _)| {
+                k.strip_prefix("ACCOUNTD_")
+                    .and_then(|rest| rest.split_once("__"))
+                    .is_some_and(|(section, _)| {
+                        SECTIONS.contains(&section.to_ascii_lowercase().as_str())
+                    })
+            })
+            .collect();
+        b = b.add_source(
+            config::Environment::with_prefix("ACCOUNTD")
+                .prefix_separator("_")
+                .separator("__")
+                .try_parsing(true)
+                .source(Some(env)),
+        );
+        let cfg: Config = b
+            .build()
+            .context("reading configuration")?
+            .try_deserialize()
+            .context("invalid configuration (see docs/configuration.md)")?;
+        cfg.validate()?;
+        Ok(cfg)
+    }
+
+    fn validate(&self) -> anyhow::Result<()> {
+        anyhow::ensure!(
+            matches!(
+                self.server.public_scheme.as_str(),
+                "auto" | "http" | "https"
+            ),
+            "server.public_scheme must be auto, http or https"
+        );
+        anyhow::ensure!(
+            matches!(self.log.format.as_str(), "text" | "json"),
+            "log.format must be text or json"
+        );
+        anyhow::ensure!(
+            self.passwords.min_length >= 1,
+            "passwords.min_length must be at least 1"
+        );
+        Ok(())
+    }
+
+    /// The configuration with secrets replaced, for printing.
+    pub fn redacted(&self) -> Self {
+        let mut c = self.clone();
+        if !c.security.master_key.is_empty() {
+            c.security.master_key = "<redacted>".into();
+        }
+        if let Some(at) = c.storage.database_url.find('@') {
+            if let Some(colon) = c.storage.database_url[..at]
+                .rfind(':')
+                .filter(|&i| i > "postgres://".len() - 1)
+            {
+                c.storage
+                    .database_url
+                    .replace_range(colon + 1..at, "<redacted>");
+            }
+        }
+        c
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_then_environment() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("accountd.toml");
+        std::fs::write(
+            &f,
+            "[server]\nlisten = \"0.0.0.0:9000\"\n[log]\nformat = \"json\"\n",
+        )
+        .unwrap();
+        let c = Config::load(Some(&f)).unwrap();
+        assert_eq!(c.server.listen, "0.0.0.0:9000");
+        assert_eq!(c.log.format, "json");
+        assert_eq!(c.storage.url(), "sqlite://./data/accountd.db");
+        std::fs::write(&f, "[server]\nlisen = 1\n").unwrap();
+        assert!(
+            Config::load(Some(&f)).is_err(),
+            "a typo in the file must not pass silently"
+        );
+    }
+
+    #[test]
+    fn secrets_are_redacted() {
+        let mut c = Config::default();
+        c.security.master_key = "c2VjcmV0".into();
+        c.storage.database_url = "postgres://app:hunter2@db/accountd".into();
+        let r = c.redacted();
+        assert_eq!(r.security.master_key, "<redacted>");
+        assert_eq!(
+            r.storage.database_url,
+            "postgres://app:<redacted>@db/accountd"
+        );
+    }
+}

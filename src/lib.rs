@@ -1,0 +1,175 @@
+//! The `accountd` binary's library half: configuration, wiring of core, store and HTTP, and the
+//! CLI. Integration tests start the real server through `start`.
+
+pub mod cli;
+pub mod config;
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+
+use accountd_core::Core;
+use accountd_core::secret::{MasterKey, PasswordHashing};
+use accountd_core::service::{Bootstrap, Settings};
+use accountd_http::{App, AppState, HttpConfig, PublicScheme};
+use anyhow::Context as _;
+
+pub use config::Config;
+
+/// Reads the master key from configuration, or from its file, generating the file (owner-only
+/// permissions) on first start.
+pub fn load_master_key(cfg: &Config) -> anyhow::Result<MasterKey> {
+    if !cfg.security.master_key.is_empty() {
+        return MasterKey::from_base64(&cfg.security.master_key)
+            .context("security.master_key is not 32 bytes of base64");
+    }
+    let path = if cfg.security.master_key_file.is_empty() {
+        cfg.storage.data_dir.join("master.key")
+    } else {
+        cfg.security.master_key_file.clone().into()
+    };
+    match std::fs::read_to_string(&path) {
+        Ok(text) => MasterKey::from_base64(&text)
+            .with_context(|| format!("{} is not a valid master key", path.display())),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let key = MasterKey::generate_base64();
+            write_owner_only(&path, key.as_bytes())?;
+            tracing::info!(path = %path.display(), "generated a new master key");
+            MasterKey::from_base64(&key).map_err(Into::into)
+        }
+        Err(e) => Err(e).with_context(|| format!("cannot read master key file {}", path.display())),
+    }
+}
+
+/// Creates `path` (which must not exist) readable and writable by the owner only.
+fn write_owner_only(path: &Path, content: &[u8]) -> anyhow::Result<()> {
+    use std::io::Write;
+    #[cfg(unix)]
+    use std::os::unix::fs::OpenOptionsExt;
+    if let Some(dir) = path.parent() {
+        create_private_dir(dir)?;
+    }
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    opts.mode(0o600);
+    let mut f = opts
+        .open(path)
+        .with_context(|| format!("cannot create {}", path.display()))?;
+    f.write_all(content)?;
+    f.sync_all()?;
+    Ok(())
+}
+
+/// Creates the data directory (owner-only) if missing.
+pub fn create_private_dir(dir: &Path) -> anyhow::Result<()> {
+    if dir.as_os_str().is_empty() || dir.exists() {
+        return Ok(());
+    }
+    let mut b = std::fs::DirBuilder::new();
+    b.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut b, 0o700);
+    b.create(dir)
+        .with_context(|| format!("cannot create data directory {}", dir.display()))
+}
+
+/// Opens the store (migrating when asked) and builds the core; creates the default tenant on a
+/// fresh database and returns its one-time bootstrap credentials.
+pub async fn build_core(
+    cfg: &Config,
+    migrate: bool,
+) -> anyhow::Result<(Arc<Core>, Option<Bootstrap>)> {
+    let url = cfg.storage.url();
+    if url.starts_with("sqlite:") {
+        create_private_dir(&cfg.storage.data_dir)?;
+    }
+    let master_key = load_master_key(cfg)?;
+    let opts = accountd_store::ConnectOptions {
+        max_connections: cfg.storage.max_connections,
+        ..Default::default()
+    };
+    let store = accountd_store::connect(&url, &opts, migrate).await?;
+    let settings = Settings {
+        password_hashing: PasswordHashing {
+            memory_kib: cfg.passwords.argon2_memory_kib,
+            iterations: cfg.passwords.argon2_iterations,
+            parallelism: cfg.passwords.argon2_parallelism,
+        },
+        password_min_length: cfg.passwords.min_length,
+    };
+    let core = Arc::new(Core::new(
+        store,
+        master_key,
+        Arc::new(accountd_oauth::JoseKeyMaker),
+        settings,
+    ));
+    let bootstrap = core
+        .ensure_default_tenant()
+        .await
+        .context("creating the default tenant")?;
+    Ok((core, bootstrap))
+}
+
+/// The HTTP settings from configuration.
+pub fn http_config(cfg: &Config) -> HttpConfig {
+    HttpConfig {
+        public_scheme: match cfg.server.public_scheme.as_str() {
+            "http" => PublicScheme::Http,
+            "https" => PublicScheme::Https,
+            _ => PublicScheme::Auto,
+        },
+        trust_forwarded_headers: cfg.server.trust_forwarded_headers,
+        max_body_bytes: cfg.server.max_body_bytes,
+        ..Default::default()
+    }
+}
+
+/// A running server.
+pub struct Running {
+    /// Where it listens.
+    pub addr: SocketAddr,
+    /// Its state (core, caches).
+    pub state: AppState,
+    /// Credentials printed on first start.
+    pub bootstrap: Option<Bootstrap>,
+    shutdown: tokio::sync::oneshot::Sender<()>,
+    task: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+impl Running {
+    /// Stops accepting, lets in-flight requests finish, closes the store.
+    pub async fn stop(self) {
+        let _ = self.shutdown.send(());
+        let _ = self.task.await;
+        self.state.core.store().close().await;
+    }
+}
+
+/// Builds everything and serves on `cfg.server.listen` until `stop` (or the returned future's
+/// shutdown signal, for `serve`).
+pub async fn start(cfg: &Config) -> anyhow::Result<Running> {
+    let (core, bootstrap) = build_core(cfg, cfg.storage.migrate_on_start).await?;
+    let state = App::new(core, http_config(cfg));
+    let listener = tokio::net::TcpListener::bind(&cfg.server.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", cfg.server.listen))?;
+    let addr = listener.local_addr()?;
+    let app =
+        accountd_http::router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn(async move {
+        axum::serve(listener, app)
+            .with_graceful_shutdown(async {
+                let _ = rx.await;
+            })
+            .await
+    });
+    Ok(Running {
+        addr,
+        state,
+        bootstrap,
+        shutdown: tx,
+        task,
+    })
+}
