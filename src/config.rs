@@ -67,12 +67,7 @@ pub struct StorageConfig {
 
 impl Default for StorageConfig {
     fn default() -> Self {
-        Self {
-            data_dir: "./data".into(),
-            database_url: String::new(),
-            max_connections: 16,
-            migrate_on_start: true,
-        }
+        Self { data_dir: "./data".into(), database_url: String::new(), max_connections: 16, migrate_on_start: true }
     }
 }
 
@@ -135,10 +130,7 @@ pub struct LogConfig {
 
 impl Default for LogConfig {
     fn default() -> Self {
-        Self {
-            format: "text".into(),
-            level: "info".into(),
-        }
+        Self { format: "text".into(), level: "info".into() }
     }
 }
 
@@ -150,19 +142,13 @@ impl Config {
     pub fn load(file: Option<&std::path::Path>) -> anyhow::Result<Self> {
         let mut b = config::Config::builder();
         if let Some(f) = file {
-            b = b.add_source(
-                config::File::from(f)
-                    .format(config::FileFormat::Toml)
-                    .required(true),
-            );
+            b = b.add_source(config::File::from(f).format(config::FileFormat::Toml).required(true));
         }
         let env: std::collections::HashMap<String, String> = std::env::vars()
             .filter(|(k, _)| {
                 k.strip_prefix("ACCOUNTD_")
                     .and_then(|rest| rest.split_once("__"))
-                    .is_some_and(|(section, _)| {
-                        SECTIONS.contains(&section.to_ascii_lowercase().as_str())
-                    })
+                    .is_some_and(|(section, _)| SECTIONS.contains(&section.to_ascii_lowercase().as_str()))
             })
             .collect();
         b = b.add_source(
@@ -183,20 +169,11 @@ impl Config {
 
     fn validate(&self) -> anyhow::Result<()> {
         anyhow::ensure!(
-            matches!(
-                self.server.public_scheme.as_str(),
-                "auto" | "http" | "https"
-            ),
+            matches!(self.server.public_scheme.as_str(), "auto" | "http" | "https"),
             "server.public_scheme must be auto, http or https"
         );
-        anyhow::ensure!(
-            matches!(self.log.format.as_str(), "text" | "json"),
-            "log.format must be text or json"
-        );
-        anyhow::ensure!(
-            self.passwords.min_length >= 1,
-            "passwords.min_length must be at least 1"
-        );
+        anyhow::ensure!(matches!(self.log.format.as_str(), "text" | "json"), "log.format must be text or json");
+        anyhow::ensure!(self.passwords.min_length >= 1, "passwords.min_length must be at least 1");
         Ok(())
     }
 
@@ -207,13 +184,8 @@ impl Config {
             c.security.master_key = "<redacted>".into();
         }
         if let Some(at) = c.storage.database_url.find('@') {
-            if let Some(colon) = c.storage.database_url[..at]
-                .rfind(':')
-                .filter(|&i| i > "postgres://".len() - 1)
-            {
-                c.storage
-                    .database_url
-                    .replace_range(colon + 1..at, "<redacted>");
+            if let Some(colon) = c.storage.database_url[..at].rfind(':').filter(|&i| i > "postgres://".len() - 1) {
+                c.storage.database_url.replace_range(colon + 1..at, "<redacted>");
             }
         }
         c
@@ -228,20 +200,13 @@ mod tests {
     fn file_then_environment() {
         let dir = tempfile::tempdir().unwrap();
         let f = dir.path().join("accountd.toml");
-        std::fs::write(
-            &f,
-            "[server]\nlisten = \"0.0.0.0:9000\"\n[log]\nformat = \"json\"\n",
-        )
-        .unwrap();
+        std::fs::write(&f, "[server]\nlisten = \"0.0.0.0:9000\"\n[log]\nformat = \"json\"\n").unwrap();
         let c = Config::load(Some(&f)).unwrap();
         assert_eq!(c.server.listen, "0.0.0.0:9000");
         assert_eq!(c.log.format, "json");
         assert_eq!(c.storage.url(), "sqlite://./data/accountd.db");
         std::fs::write(&f, "[server]\nlisen = 1\n").unwrap();
-        assert!(
-            Config::load(Some(&f)).is_err(),
-            "a typo in the file must not pass silently"
-        );
+        assert!(Config::load(Some(&f)).is_err(), "a typo in the file must not pass silently");
     }
 
     #[test]
@@ -251,9 +216,6 @@ mod tests {
         c.storage.database_url = "postgres://app:hunter2@db/accountd".into();
         let r = c.redacted();
         assert_eq!(r.security.master_key, "<redacted>");
-        assert_eq!(
-            r.storage.database_url,
-            "postgres://app:<redacted>@db/accountd"
-        );
+        assert_eq!(r.storage.database_url, "postgres://app:<redacted>@db/accountd");
     }
 }

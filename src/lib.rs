@@ -29,8 +29,9 @@ pub fn load_master_key(cfg: &Config) -> anyhow::Result<MasterKey> {
         cfg.security.master_key_file.clone().into()
     };
     match std::fs::read_to_string(&path) {
-        Ok(text) => MasterKey::from_base64(&text)
-            .with_context(|| format!("{} is not a valid master key", path.display())),
+        Ok(text) => {
+            MasterKey::from_base64(&text).with_context(|| format!("{} is not a valid master key", path.display()))
+        }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             let key = MasterKey::generate_base64();
             write_owner_only(&path, key.as_bytes())?;
@@ -53,9 +54,7 @@ fn write_owner_only(path: &Path, content: &[u8]) -> anyhow::Result<()> {
     opts.write(true).create_new(true);
     #[cfg(unix)]
     opts.mode(0o600);
-    let mut f = opts
-        .open(path)
-        .with_context(|| format!("cannot create {}", path.display()))?;
+    let mut f = opts.open(path).with_context(|| format!("cannot create {}", path.display()))?;
     f.write_all(content)?;
     f.sync_all()?;
     Ok(())
@@ -70,25 +69,18 @@ pub fn create_private_dir(dir: &Path) -> anyhow::Result<()> {
     b.recursive(true);
     #[cfg(unix)]
     std::os::unix::fs::DirBuilderExt::mode(&mut b, 0o700);
-    b.create(dir)
-        .with_context(|| format!("cannot create data directory {}", dir.display()))
+    b.create(dir).with_context(|| format!("cannot create data directory {}", dir.display()))
 }
 
 /// Opens the store (migrating when asked) and builds the core; creates the default tenant on a
 /// fresh database and returns its one-time bootstrap credentials.
-pub async fn build_core(
-    cfg: &Config,
-    migrate: bool,
-) -> anyhow::Result<(Arc<Core>, Option<Bootstrap>)> {
+pub async fn build_core(cfg: &Config, migrate: bool) -> anyhow::Result<(Arc<Core>, Option<Bootstrap>)> {
     let url = cfg.storage.url();
     if url.starts_with("sqlite:") {
         create_private_dir(&cfg.storage.data_dir)?;
     }
     let master_key = load_master_key(cfg)?;
-    let opts = accountd_store::ConnectOptions {
-        max_connections: cfg.storage.max_connections,
-        ..Default::default()
-    };
+    let opts = accountd_store::ConnectOptions { max_connections: cfg.storage.max_connections, ..Default::default() };
     let store = accountd_store::connect(&url, &opts, migrate).await?;
     let settings = Settings {
         password_hashing: PasswordHashing {
@@ -98,16 +90,8 @@ pub async fn build_core(
         },
         password_min_length: cfg.passwords.min_length,
     };
-    let core = Arc::new(Core::new(
-        store,
-        master_key,
-        Arc::new(accountd_oauth::JoseKeyMaker),
-        settings,
-    ));
-    let bootstrap = core
-        .ensure_default_tenant()
-        .await
-        .context("creating the default tenant")?;
+    let core = Arc::new(Core::new(store, master_key, Arc::new(accountd_oauth::JoseKeyMaker), settings));
+    let bootstrap = core.ensure_default_tenant().await.context("creating the default tenant")?;
     Ok((core, bootstrap))
 }
 
@@ -155,8 +139,7 @@ pub async fn start(cfg: &Config) -> anyhow::Result<Running> {
         .await
         .with_context(|| format!("cannot listen on {}", cfg.server.listen))?;
     let addr = listener.local_addr()?;
-    let app =
-        accountd_http::router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
+    let app = accountd_http::router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let task = tokio::spawn(async move {
         axum::serve(listener, app)
@@ -165,11 +148,5 @@ pub async fn start(cfg: &Config) -> anyhow::Result<Running> {
             })
             .await
     });
-    Ok(Running {
-        addr,
-        state,
-        bootstrap,
-        shutdown: tx,
-        task,
-    })
+    Ok(Running { addr, state, bootstrap, shutdown: tx, task })
 }

@@ -7,17 +7,10 @@ use accountd::config::Config;
 
 fn init_logging(cfg: &Config, force_json: bool) {
     use tracing_subscriber::EnvFilter;
-    let filter =
-        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(&cfg.log.level));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(&cfg.log.level));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
     if force_json || cfg.log.format == "json" {
-        builder
-            .json()
-            .with_current_span(true)
-            .with_span_list(false)
-            .init();
+        builder.json().with_current_span(true).with_span_list(false).init();
     } else {
         builder.init();
     }
@@ -32,10 +25,7 @@ fn main() -> std::process::ExitCode {
             return std::process::ExitCode::from(2);
         }
     };
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("accountd: cannot start the runtime: {e}");

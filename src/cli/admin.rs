@@ -177,10 +177,7 @@ enum KeyCommand {
 
 fn read_password() -> anyhow::Result<Zeroizing<String>> {
     let mut line = Zeroizing::new(String::new());
-    std::io::stdin()
-        .lock()
-        .read_line(&mut line)
-        .context("reading the password from standard input")?;
+    std::io::stdin().lock().read_line(&mut line).context("reading the password from standard input")?;
     let trimmed = Zeroizing::new(line.trim_end_matches(['\r', '\n']).to_string());
     anyhow::ensure!(!trimmed.is_empty(), "no password on standard input");
     Ok(trimmed)
@@ -188,25 +185,17 @@ fn read_password() -> anyhow::Result<Zeroizing<String>> {
 
 async fn tenant(core: &Core, arg: &Option<String>) -> anyhow::Result<Tenant> {
     match arg {
-        Some(t) => core
-            .find_tenant(t)
-            .await
-            .with_context(|| format!("no tenant '{t}'")),
-        None => core
-            .list_tenants()
-            .await?
-            .into_iter()
-            .find(|t| t.is_default)
-            .context("no default tenant; pass --tenant"),
+        Some(t) => core.find_tenant(t).await.with_context(|| format!("no tenant '{t}'")),
+        None => {
+            core.list_tenants().await?.into_iter().find(|t| t.is_default).context("no default tenant; pass --tenant")
+        }
     }
 }
 
 async fn user_id(core: &Core, tenant: &Tenant, user: &str) -> anyhow::Result<String> {
     if user.contains('@') && !user.contains('|') {
-        let u = core
-            .find_user_by_email(&tenant.id, user)
-            .await?
-            .with_context(|| format!("no user with email {user}"))?;
+        let u =
+            core.find_user_by_email(&tenant.id, user).await?.with_context(|| format!("no user with email {user}"))?;
         Ok(u.id.0)
     } else {
         Ok(user.to_string())
@@ -257,12 +246,7 @@ async fn run_command(core: &Core, ctx: &Context, args: &AdminArgs, j: bool) -> a
             let mut rows = Vec::new();
             let mut text = String::new();
             for t in core.list_tenants().await? {
-                let domains: Vec<String> = core
-                    .tenant_domains(&t.id)
-                    .await?
-                    .into_iter()
-                    .map(|d| d.host)
-                    .collect();
+                let domains: Vec<String> = core.tenant_domains(&t.id).await?.into_iter().map(|d| d.host).collect();
                 text.push_str(&format!("{}\t{}\t{}\n", t.id, t.name, domains.join(",")));
                 rows.push(json!({"id": t.id.as_str(), "name": t.name, "default": t.is_default, "domains": domains}));
             }
@@ -271,11 +255,7 @@ async fn run_command(core: &Core, ctx: &Context, args: &AdminArgs, j: bool) -> a
         AdminCommand::Tenant(TenantCommand::AddDomain { domain }) => {
             let t = tenant(core, &args.tenant).await?;
             let host = core.add_domain(ctx, &t.id, domain).await?;
-            out(
-                j,
-                json!({"tenant": t.id.as_str(), "domain": host}),
-                format!("{host} now serves tenant {}", t.id),
-            );
+            out(j, json!({"tenant": t.id.as_str(), "domain": host}), format!("{host} now serves tenant {}", t.id));
         }
         AdminCommand::Client(ClientCommand::Create {
             name,
@@ -287,8 +267,8 @@ async fn run_command(core: &Core, ctx: &Context, args: &AdminArgs, j: bool) -> a
             third_party,
         }) => {
             let t = tenant(core, &args.tenant).await?;
-            let app_type = AppType::parse(app_type)
-                .context("--type must be spa, native, regular_web or non_interactive")?;
+            let app_type =
+                AppType::parse(app_type).context("--type must be spa, native, regular_web or non_interactive")?;
             let fields = ApplicationFields {
                 name: Some(name.clone()),
                 app_type: Some(app_type),
@@ -305,10 +285,7 @@ async fn run_command(core: &Core, ctx: &Context, args: &AdminArgs, j: bool) -> a
                 j,
                 json!({"client_id": app.client_id, "name": app.name, "app_type": app.app_type.as_str(), "client_secret": secret}),
                 match &secret {
-                    Some(s) => format!(
-                        "client_id:     {}\nclient_secret: {s}  (shown once)",
-                        app.client_id
-                    ),
+                    Some(s) => format!("client_id:     {}\nclient_secret: {s}  (shown once)", app.client_id),
                     None => format!("client_id: {} (public client, no secret)", app.client_id),
                 },
             );
@@ -326,19 +303,9 @@ async fn run_command(core: &Core, ctx: &Context, args: &AdminArgs, j: bool) -> a
                 .collect();
             out(j, json!(rows), text.join("\n"));
         }
-        AdminCommand::User(UserCommand::Create {
-            email,
-            username,
-            phone_number,
-            name,
-            password_stdin,
-        }) => {
+        AdminCommand::User(UserCommand::Create { email, username, phone_number, name, password_stdin }) => {
             let t = tenant(core, &args.tenant).await?;
-            let password = if *password_stdin {
-                Some(read_password()?)
-            } else {
-                None
-            };
+            let password = if *password_stdin { Some(read_password()?) } else { None };
             let fields = UserFields {
                 email: email.clone(),
                 username: username.clone(),
@@ -347,11 +314,7 @@ async fn run_command(core: &Core, ctx: &Context, args: &AdminArgs, j: bool) -> a
                 ..Default::default()
             };
             let u = core.create_user(ctx, &t.id, fields, password).await?;
-            out(
-                j,
-                json!({"user_id": u.id.0, "email": u.email}),
-                format!("created user {}", u.id.0),
-            );
+            out(j, json!({"user_id": u.id.0, "email": u.email}), format!("created user {}", u.id.0));
         }
         AdminCommand::User(UserCommand::List { email }) => {
             let t = tenant(core, &args.tenant).await?;
@@ -367,34 +330,20 @@ async fn run_command(core: &Core, ctx: &Context, args: &AdminArgs, j: bool) -> a
                     )
                 })
                 .collect::<Vec<_>>();
-            let rows: Vec<_> = users
-                .iter()
-                .map(|u| json!({"user_id": u.id.0, "email": u.email, "username": u.username}))
-                .collect();
+            let rows: Vec<_> =
+                users.iter().map(|u| json!({"user_id": u.id.0, "email": u.email, "username": u.username})).collect();
             out(j, json!({"total": total, "users": rows}), text.join("\n"));
         }
         AdminCommand::User(UserCommand::SetPassword { user }) => {
             let t = tenant(core, &args.tenant).await?;
             let id = user_id(core, &t, user).await?;
             core.set_password(ctx, &t.id, &id, read_password()?).await?;
-            out(
-                j,
-                json!({"user_id": id, "password": "set"}),
-                format!("password of {id} set"),
-            );
+            out(j, json!({"user_id": id, "password": "set"}), format!("password of {id} set"));
         }
-        AdminCommand::ClientGrant(GrantCommand::Create {
-            client,
-            audience,
-            scope,
-            subject_type,
-        }) => {
+        AdminCommand::ClientGrant(GrantCommand::Create { client, audience, scope, subject_type }) => {
             let t = tenant(core, &args.tenant).await?;
-            let subject = SubjectType::parse(subject_type)
-                .context("--subject-type must be user or client")?;
-            let v = core
-                .create_client_grant(ctx, &t.id, client, audience, scope.clone(), subject)
-                .await?;
+            let subject = SubjectType::parse(subject_type).context("--subject-type must be user or client")?;
+            let v = core.create_client_grant(ctx, &t.id, client, audience, scope.clone(), subject).await?;
             out(
                 j,
                 json!({"id": v.grant.id.0, "client_id": v.grant.client_id, "audience": audience, "scope": v.grant.scopes,
@@ -409,34 +358,19 @@ async fn run_command(core: &Core, ctx: &Context, args: &AdminArgs, j: bool) -> a
         }
         AdminCommand::Role(RoleCommand::Create { name, description }) => {
             let t = tenant(core, &args.tenant).await?;
-            let r = core
-                .create_role(ctx, &t.id, name, description.as_deref())
-                .await?;
-            out(
-                j,
-                json!({"id": r.id.0, "name": r.name}),
-                format!("role {} ({})", r.name, r.id.0),
-            );
+            let r = core.create_role(ctx, &t.id, name, description.as_deref()).await?;
+            out(j, json!({"id": r.id.0, "name": r.name}), format!("role {} ({})", r.name, r.id.0));
         }
         AdminCommand::Role(RoleCommand::Assign { role, user }) => {
             let t = tenant(core, &args.tenant).await?;
             let id = user_id(core, &t, user).await?;
-            core.assign_user_roles(ctx, &t.id, &id, std::slice::from_ref(role))
-                .await?;
-            out(
-                j,
-                json!({"user_id": id, "role": role}),
-                format!("{id} now has role {role}"),
-            );
+            core.assign_user_roles(ctx, &t.id, &id, std::slice::from_ref(role)).await?;
+            out(j, json!({"user_id": id, "role": role}), format!("{id} now has role {role}"));
         }
         AdminCommand::Key(KeyCommand::Rotate { alg }) => {
             let t = tenant(core, &args.tenant).await?;
             let k = core.rotate_signing_key(ctx, &t.id, alg).await?;
-            out(
-                j,
-                json!({"kid": k.kid, "alg": k.alg}),
-                format!("new {} signing key {} is current", k.alg, k.kid),
-            );
+            out(j, json!({"kid": k.kid, "alg": k.alg}), format!("new {} signing key {} is current", k.alg, k.kid));
         }
     }
     Ok(())

@@ -11,12 +11,7 @@ use crate::Config;
 /// shown exactly this once and is stored only as a hash.
 pub fn print_bootstrap(b: &Bootstrap, base_url: &str) {
     println!();
-    println!(
-        "  Default tenant \"{}\" ({}) created, bound to {}.",
-        b.tenant.name,
-        b.tenant.id,
-        b.domains.join(", ")
-    );
+    println!("  Default tenant \"{}\" ({}) created, bound to {}.", b.tenant.name, b.tenant.id, b.domains.join(", "));
     println!("  Management API client — shown once, store the secret now:");
     println!("    client_id:     {}", b.client_id);
     println!("    client_secret: {}", b.client_secret);
@@ -65,21 +60,16 @@ pub async fn run(cfg: Config) -> anyhow::Result<()> {
         startup_ms = started.elapsed().as_millis() as u64,
         "accountd is ready"
     );
-    println!(
-        "accountd {} listening on {base_url}",
-        env!("CARGO_PKG_VERSION")
-    );
     if let Some(b) = &running.bootstrap {
         print_bootstrap(b, &base_url);
     }
+    // Last, so that "listening" on stdout means ready.
+    println!("accountd {} listening on {base_url}", env!("CARGO_PKG_VERSION"));
     shutdown_signal().await;
     tracing::info!("shutting down: finishing in-flight requests");
     let grace = Duration::from_secs(cfg.server.shutdown_timeout_secs);
     if tokio::time::timeout(grace, running.stop()).await.is_err() {
-        tracing::warn!(
-            "in-flight requests did not finish within {}s; exiting",
-            grace.as_secs()
-        );
+        tracing::warn!("in-flight requests did not finish within {}s; exiting", grace.as_secs());
     } else {
         tracing::info!("stopped cleanly");
     }

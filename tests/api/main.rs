@@ -1,1 +1,9 @@
-//! placeholder
+//! HTTP integration tests: each starts the real server on a fresh database (SQLite, or PostgreSQL
+//! with `ACCOUNTD_TEST_BACKEND=postgres`) and drives it as a client would. Modules follow the URL tree.
+
+mod cli;
+mod health;
+mod management;
+mod oauth;
+mod tenants;
+mod util;

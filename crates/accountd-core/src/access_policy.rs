@@ -48,17 +48,9 @@ mod tests {
     fn api(client: PolicyMode) -> ApiResource {
         let mut a = ApiResource::system(SystemApi::Management, 0);
         a.system = None;
-        a.scopes = ["a", "b", "c"]
-            .iter()
-            .map(|s| ApiScope {
-                value: (*s).into(),
-                description: String::new(),
-            })
-            .collect();
-        a.policy = AccessPolicy {
-            user: PolicyMode::AllowAll,
-            client,
-        };
+        a.scopes =
+            ["a", "b", "c"].iter().map(|s| ApiScope { value: (*s).into(), description: String::new() }).collect();
+        a.policy = AccessPolicy { user: PolicyMode::AllowAll, client };
         a
     }
 
@@ -78,31 +70,13 @@ mod tests {
         let req = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
         let g = grant(&["a", "b", "gone"]);
         let rcg = api(PolicyMode::RequireClientGrant);
-        assert_eq!(
-            client_credentials_scopes(&rcg, Some(&g), None),
-            Ok(req(&["a", "b"]))
-        );
-        assert_eq!(
-            client_credentials_scopes(&rcg, Some(&g), Some(&req(&["b", "c"]))),
-            Ok(req(&["b"]))
-        );
-        assert_eq!(
-            client_credentials_scopes(&rcg, Some(&g), Some(&req(&["c"]))),
-            Err(Denied::NoScopeAllowed)
-        );
-        assert_eq!(
-            client_credentials_scopes(&rcg, None, None),
-            Err(Denied::NoClientGrant)
-        );
-        assert_eq!(
-            client_credentials_scopes(&api(PolicyMode::DenyAll), Some(&g), None),
-            Err(Denied::PolicyDenies)
-        );
+        assert_eq!(client_credentials_scopes(&rcg, Some(&g), None), Ok(req(&["a", "b"])));
+        assert_eq!(client_credentials_scopes(&rcg, Some(&g), Some(&req(&["b", "c"]))), Ok(req(&["b"])));
+        assert_eq!(client_credentials_scopes(&rcg, Some(&g), Some(&req(&["c"]))), Err(Denied::NoScopeAllowed));
+        assert_eq!(client_credentials_scopes(&rcg, None, None), Err(Denied::NoClientGrant));
+        assert_eq!(client_credentials_scopes(&api(PolicyMode::DenyAll), Some(&g), None), Err(Denied::PolicyDenies));
         // The My Account API's client policy is deny_all: never a token, whatever the grant.
         let me = ApiResource::system(SystemApi::MyAccount, 0);
-        assert_eq!(
-            client_credentials_scopes(&me, Some(&g), None),
-            Err(Denied::PolicyDenies)
-        );
+        assert_eq!(client_credentials_scopes(&me, Some(&g), None), Err(Denied::PolicyDenies));
     }
 }

@@ -79,42 +79,21 @@ impl SystemApi {
     /// Access policies it starts with (spec auth0 §4.3).
     pub fn default_policy(self) -> AccessPolicy {
         match self {
-            SystemApi::MyAccount => AccessPolicy {
-                user: PolicyMode::RequireClientGrant,
-                client: PolicyMode::DenyAll,
-            },
+            SystemApi::MyAccount => AccessPolicy { user: PolicyMode::RequireClientGrant, client: PolicyMode::DenyAll },
             // No management endpoint acts on behalf of a user yet, so user flows are closed.
-            SystemApi::Management => AccessPolicy {
-                user: PolicyMode::DenyAll,
-                client: PolicyMode::RequireClientGrant,
-            },
+            SystemApi::Management => AccessPolicy { user: PolicyMode::DenyAll, client: PolicyMode::RequireClientGrant },
         }
     }
 }
 
 /// Scopes of the My Account API, underscore spelling (spec auth0 §4.2).
 pub const MY_ACCOUNT_SCOPES: &[(&str, &str)] = &[
-    (
-        "create:me:authentication_methods",
-        "Enroll authentication methods",
-    ),
-    (
-        "read:me:authentication_methods",
-        "List and read authentication methods",
-    ),
-    (
-        "update:me:authentication_methods",
-        "Update authentication methods",
-    ),
-    (
-        "delete:me:authentication_methods",
-        "Delete authentication methods",
-    ),
+    ("create:me:authentication_methods", "Enroll authentication methods"),
+    ("read:me:authentication_methods", "List and read authentication methods"),
+    ("update:me:authentication_methods", "Update authentication methods"),
+    ("delete:me:authentication_methods", "Delete authentication methods"),
     ("read:me:factors", "List enrollable factors"),
-    (
-        "create:me:connected_accounts",
-        "Connect third-party accounts",
-    ),
+    ("create:me:connected_accounts", "Connect third-party accounts"),
     ("read:me:connected_accounts", "List connected accounts"),
     ("delete:me:connected_accounts", "Delete connected accounts"),
     ("read:me:consents", "Read consents"),
@@ -193,10 +172,7 @@ pub struct AccessPolicy {
 
 impl Default for AccessPolicy {
     fn default() -> Self {
-        Self {
-            user: PolicyMode::AllowAll,
-            client: PolicyMode::RequireClientGrant,
-        }
+        Self { user: PolicyMode::AllowAll, client: PolicyMode::RequireClientGrant }
     }
 }
 
@@ -265,10 +241,7 @@ impl ApiResource {
             scopes: sys
                 .scopes()
                 .iter()
-                .map(|(v, d)| ApiScope {
-                    value: (*v).into(),
-                    description: (*d).into(),
-                })
+                .map(|(v, d)| ApiScope { value: (*v).into(), description: (*d).into() })
                 .collect(),
             signing_alg: "RS256".into(),
             token_lifetime_secs: match sys {
@@ -319,10 +292,7 @@ impl ApiFields {
         let mut errors = Vec::new();
         if let Some(id) = &self.identifier {
             if id.trim().is_empty() || id.len() > 600 || id.chars().any(char::is_whitespace) {
-                errors.push(FieldError::new(
-                    "identifier",
-                    "must be 1 to 600 characters without spaces",
-                ));
+                errors.push(FieldError::new("identifier", "must be 1 to 600 characters without spaces"));
             }
         }
         if let Some(name) = &self.name {
@@ -331,43 +301,28 @@ impl ApiFields {
             }
         }
         for (i, s) in self.scopes.iter().flatten().enumerate() {
-            if s.value.is_empty() || s.value.len() > 280 || s.value.chars().any(char::is_whitespace)
-            {
-                errors.push(FieldError::new(
-                    format!("scopes[{i}].value"),
-                    "must be 1 to 280 characters without spaces",
-                ));
+            if s.value.is_empty() || s.value.len() > 280 || s.value.chars().any(char::is_whitespace) {
+                errors
+                    .push(FieldError::new(format!("scopes[{i}].value"), "must be 1 to 280 characters without spaces"));
             }
             if s.description.chars().count() > 500 {
-                errors.push(FieldError::new(
-                    format!("scopes[{i}].description"),
-                    "must be at most 500 characters",
-                ));
+                errors.push(FieldError::new(format!("scopes[{i}].description"), "must be at most 500 characters"));
             }
         }
         if let Some(scopes) = &self.scopes {
             let mut seen = std::collections::HashSet::new();
             if let Some(dup) = scopes.iter().find(|s| !seen.insert(&s.value)) {
-                errors.push(FieldError::new(
-                    "scopes",
-                    format!("scope '{}' is listed twice", dup.value),
-                ));
+                errors.push(FieldError::new("scopes", format!("scope '{}' is listed twice", dup.value)));
             }
         }
         if let Some(alg) = &self.signing_alg {
             if !SIGNING_ALGS.contains(&alg.as_str()) {
-                errors.push(FieldError::new(
-                    "signing_alg",
-                    "must be one of RS256, ES256, EdDSA",
-                ));
+                errors.push(FieldError::new("signing_alg", "must be one of RS256, ES256, EdDSA"));
             }
         }
         if let Some(t) = self.token_lifetime_secs {
             if !(60..=2_592_000).contains(&t) {
-                errors.push(FieldError::new(
-                    "token_lifetime",
-                    "must be between 60 and 2592000 seconds",
-                ));
+                errors.push(FieldError::new("token_lifetime", "must be between 60 and 2592000 seconds"));
             }
         }
         if self.client_policy == Some(PolicyMode::AllowAll) {
@@ -376,11 +331,7 @@ impl ApiFields {
                 "allow_all applies to user flows only; use require_client_grant or deny_all",
             ));
         }
-        if errors.is_empty() {
-            Ok(())
-        } else {
-            Err(Error::Invalid(errors))
-        }
+        if errors.is_empty() { Ok(()) } else { Err(Error::Invalid(errors)) }
     }
 }
 
@@ -396,9 +347,7 @@ pub enum AudienceRef {
 /// Reads an audience: `{scheme}://{one of the tenant's domains}[:port]/me/` names the My Account
 /// API (likewise `/api/v2/`); anything else is looked up as a stored identifier.
 pub fn parse_audience(audience: &str, tenant_hosts: &[String]) -> AudienceRef {
-    let rest = audience
-        .strip_prefix("https://")
-        .or_else(|| audience.strip_prefix("http://"));
+    let rest = audience.strip_prefix("https://").or_else(|| audience.strip_prefix("http://"));
     if let Some(rest) = rest {
         if let Some(slash) = rest.find('/') {
             let (authority, path) = rest.split_at(slash);
@@ -426,47 +375,26 @@ mod tests {
         let api = ApiResource::system(SystemApi::MyAccount, 0);
         let o = Origin::new(Scheme::Http, "127.0.0.1:8080").unwrap();
         assert_eq!(api.identifier_on(&o), "http://127.0.0.1:8080/me/");
-        assert_eq!(
-            api.policy,
-            AccessPolicy {
-                user: PolicyMode::RequireClientGrant,
-                client: PolicyMode::DenyAll
-            }
-        );
+        assert_eq!(api.policy, AccessPolicy { user: PolicyMode::RequireClientGrant, client: PolicyMode::DenyAll });
         assert!(api.has_scope("create:me:authentication_methods"));
-        assert!(
-            !api.has_scope("create:me:authentication-methods"),
-            "hyphen spelling is a typo (spec §4.2)"
-        );
+        assert!(!api.has_scope("create:me:authentication-methods"), "hyphen spelling is a typo (spec §4.2)");
     }
 
     #[test]
     fn audiences_resolve_on_tenant_domains_only() {
         let hosts = vec!["localhost".to_string(), "127.0.0.1".to_string()];
-        assert_eq!(
-            parse_audience("http://127.0.0.1:8080/me/", &hosts),
-            AudienceRef::System(SystemApi::MyAccount)
-        );
-        assert_eq!(
-            parse_audience("https://localhost/api/v2/", &hosts),
-            AudienceRef::System(SystemApi::Management)
-        );
+        assert_eq!(parse_audience("http://127.0.0.1:8080/me/", &hosts), AudienceRef::System(SystemApi::MyAccount));
+        assert_eq!(parse_audience("https://localhost/api/v2/", &hosts), AudienceRef::System(SystemApi::Management));
         assert_eq!(
             parse_audience("https://evil.example/me/", &hosts),
             AudienceRef::Identifier("https://evil.example/me/".into())
         );
-        assert_eq!(
-            parse_audience("urn:my-api", &hosts),
-            AudienceRef::Identifier("urn:my-api".into())
-        );
+        assert_eq!(parse_audience("urn:my-api", &hosts), AudienceRef::Identifier("urn:my-api".into()));
     }
 
     #[test]
     fn client_flows_cannot_be_allow_all() {
-        let f = ApiFields {
-            client_policy: Some(PolicyMode::AllowAll),
-            ..Default::default()
-        };
+        let f = ApiFields { client_policy: Some(PolicyMode::AllowAll), ..Default::default() };
         assert!(f.validate().is_err());
     }
 }

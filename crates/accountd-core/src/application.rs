@@ -170,10 +170,7 @@ impl ApplicationFields {
         }
         if let Some(Some(d)) = &self.description {
             if d.chars().count() > 140 {
-                errors.push(FieldError::new(
-                    "description",
-                    "must be at most 140 characters",
-                ));
+                errors.push(FieldError::new("description", "must be at most 140 characters"));
             }
         }
         for (field, urls, allow_path) in [
@@ -190,17 +187,10 @@ impl ApplicationFields {
         }
         for (i, g) in self.grant_types.iter().flatten().enumerate() {
             if !KNOWN_GRANT_TYPES.contains(&g.as_str()) {
-                errors.push(FieldError::new(
-                    format!("grant_types[{i}]"),
-                    format!("unknown grant type '{g}'"),
-                ));
+                errors.push(FieldError::new(format!("grant_types[{i}]"), format!("unknown grant type '{g}'")));
             }
         }
-        if errors.is_empty() {
-            Ok(())
-        } else {
-            Err(Error::Invalid(errors))
-        }
+        if errors.is_empty() { Ok(()) } else { Err(Error::Invalid(errors)) }
     }
 }
 
@@ -211,44 +201,31 @@ fn check_url(url: &str, allow_path: bool) -> std::result::Result<(), String> {
         .or_else(|| url.strip_prefix("http://"))
         .ok_or_else(|| format!("'{url}' must be an absolute http(s) URL"))?;
     if url.len() > 2048 || url.contains('#') || url.chars().any(char::is_whitespace) {
-        return Err(format!(
-            "'{url}' must be at most 2048 characters, with no fragment or spaces"
-        ));
+        return Err(format!("'{url}' must be at most 2048 characters, with no fragment or spaces"));
     }
     let (authority, path) = match rest.find(['/', '?']) {
         Some(i) => (&rest[..i], &rest[i..]),
         None => (rest, ""),
     };
-    crate::origin::split_authority(authority)
-        .map_err(|_| format!("'{url}' has an invalid host"))?;
+    crate::origin::split_authority(authority).map_err(|_| format!("'{url}' has an invalid host"))?;
     if !allow_path && !(path.is_empty() || path == "/") {
-        return Err(format!(
-            "'{url}' must be an origin (scheme, host and port only)"
-        ));
+        return Err(format!("'{url}' must be an origin (scheme, host and port only)"));
     }
     Ok(())
 }
 
 /// Builds a new application from the given fields and Auth0's defaults. Returns it with the
 /// plaintext client secret (for confidential clients), which is shown once and never stored.
-pub fn new_application(
-    fields: ApplicationFields,
-    now: Millis,
-) -> Result<(Application, Option<String>)> {
+pub fn new_application(fields: ApplicationFields, now: Millis) -> Result<(Application, Option<String>)> {
     fields.validate()?;
-    let name = fields
-        .name
-        .ok_or_else(|| Error::invalid("name", "is required"))?;
+    let name = fields.name.ok_or_else(|| Error::invalid("name", "is required"))?;
     let app_type = fields.app_type.unwrap_or(AppType::RegularWeb);
-    let auth_method = fields
-        .token_endpoint_auth_method
-        .unwrap_or(if app_type.is_public() {
-            TokenEndpointAuthMethod::None
-        } else {
-            TokenEndpointAuthMethod::ClientSecretPost
-        });
-    let secret =
-        (auth_method != TokenEndpointAuthMethod::None).then(|| crate::secret::random_token::<48>());
+    let auth_method = fields.token_endpoint_auth_method.unwrap_or(if app_type.is_public() {
+        TokenEndpointAuthMethod::None
+    } else {
+        TokenEndpointAuthMethod::ClientSecretPost
+    });
+    let secret = (auth_method != TokenEndpointAuthMethod::None).then(|| crate::secret::random_token::<48>());
     let app = Application {
         client_id: crate::secret::random_alnum(32),
         name,
@@ -260,13 +237,9 @@ pub fn new_application(
         web_origins: fields.web_origins.unwrap_or_default(),
         allowed_origins: fields.allowed_origins.unwrap_or_default(),
         cross_origin_authentication: fields.cross_origin_authentication.unwrap_or(false),
-        grant_types: fields
-            .grant_types
-            .unwrap_or_else(|| app_type.default_grant_types()),
+        grant_types: fields.grant_types.unwrap_or_else(|| app_type.default_grant_types()),
         token_endpoint_auth_method: auth_method,
-        client_secret_hash: secret
-            .as_deref()
-            .map(crate::secret::hash_high_entropy_secret),
+        client_secret_hash: secret.as_deref().map(crate::secret::hash_high_entropy_secret),
         is_bootstrap: false,
         created_at: now,
         updated_at: now,
@@ -335,24 +308,14 @@ mod tests {
 
     #[test]
     fn defaults_follow_the_app_type() {
-        let f = |t| ApplicationFields {
-            name: Some("x".into()),
-            app_type: Some(t),
-            ..Default::default()
-        };
+        let f = |t| ApplicationFields { name: Some("x".into()), app_type: Some(t), ..Default::default() };
         let (spa, secret) = new_application(f(AppType::Spa), 0).unwrap();
         assert!(secret.is_none());
-        assert_eq!(
-            spa.token_endpoint_auth_method,
-            TokenEndpointAuthMethod::None
-        );
+        assert_eq!(spa.token_endpoint_auth_method, TokenEndpointAuthMethod::None);
         assert_eq!(spa.grant_types, ["authorization_code", "refresh_token"]);
         let (m2m, secret) = new_application(f(AppType::NonInteractive), 0).unwrap();
         let secret = secret.unwrap();
-        assert!(crate::secret::verify_high_entropy_secret(
-            &secret,
-            m2m.client_secret_hash.as_deref().unwrap()
-        ));
+        assert!(crate::secret::verify_high_entropy_secret(&secret, m2m.client_secret_hash.as_deref().unwrap()));
         assert_eq!(m2m.grant_types, ["client_credentials"]);
     }
 
@@ -360,17 +323,12 @@ mod tests {
     fn rejects_bad_urls_and_grants() {
         let f = ApplicationFields {
             name: Some("x".into()),
-            callbacks: Some(vec![
-                "https://app.example/cb".into(),
-                "javascript:alert(1)".into(),
-            ]),
+            callbacks: Some(vec!["https://app.example/cb".into(), "javascript:alert(1)".into()]),
             web_origins: Some(vec!["https://app.example/path".into()]),
             grant_types: Some(vec!["password".into()]),
             ..Default::default()
         };
-        let Err(Error::Invalid(errs)) = f.validate() else {
-            panic!("accepted")
-        };
+        let Err(Error::Invalid(errs)) = f.validate() else { panic!("accepted") };
         let fields: Vec<_> = errs.iter().map(|e| e.field.as_str()).collect();
         assert_eq!(fields, ["callbacks[1]", "web_origins[0]", "grant_types[0]"]);
     }

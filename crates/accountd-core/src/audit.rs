@@ -56,20 +56,12 @@ pub struct Context {
 impl Context {
     /// The admin CLI.
     pub fn cli() -> Self {
-        Self {
-            actor: Actor::Cli,
-            ip: None,
-            user_agent: None,
-        }
+        Self { actor: Actor::Cli, ip: None, user_agent: None }
     }
 
     /// accountd itself.
     pub fn system() -> Self {
-        Self {
-            actor: Actor::System,
-            ip: None,
-            user_agent: None,
-        }
+        Self { actor: Actor::System, ip: None, user_agent: None }
     }
 }
 
@@ -100,13 +92,7 @@ pub struct AuditEvent {
 
 impl AuditEvent {
     /// A successful change made in `ctx`.
-    pub fn success(
-        ctx: &Context,
-        action: &str,
-        target_type: &str,
-        target_id: &str,
-        detail: Value,
-    ) -> Self {
+    pub fn success(ctx: &Context, action: &str, target_type: &str, target_id: &str, detail: Value) -> Self {
         let at = crate::clock::now_millis();
         Self {
             // Millisecond prefix keeps ids ordered by time; the random tail keeps them unique.

@@ -7,10 +7,7 @@ pub type Millis = i64;
 
 /// The current time in milliseconds since the Unix epoch.
 pub fn now_millis() -> Millis {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
 }
 
 /// Formats a timestamp the way Auth0's APIs do: RFC 3339 with milliseconds, in UTC (`…T…:…:….123Z`).
@@ -36,9 +33,6 @@ mod tests {
     #[test]
     fn formats_like_auth0() {
         assert_eq!(super::to_rfc3339(0), "1970-01-01T00:00:00.000Z");
-        assert_eq!(
-            super::to_rfc3339(1_700_000_000_123),
-            "2023-11-14T22:13:20.123Z"
-        );
+        assert_eq!(super::to_rfc3339(1_700_000_000_123), "2023-11-14T22:13:20.123Z");
     }
 }

@@ -110,10 +110,7 @@ pub struct FieldError {
 impl FieldError {
     /// A field error.
     pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
-        Self {
-            field: field.into(),
-            message: message.into(),
-        }
+        Self { field: field.into(), message: message.into() }
     }
 }
 
@@ -225,10 +222,7 @@ mod tests {
             (Error::Conflict(ConflictKind::UserExists), "conflict"),
             (Error::Forbidden(Forbidden::SystemApiImmutable), "forbidden"),
             (Error::Unauthenticated("x".into()), "unauthenticated"),
-            (
-                Error::MissingScope("read:users".into()),
-                "insufficient_scope",
-            ),
+            (Error::MissingScope("read:users".into()), "insufficient_scope"),
             (Error::Unavailable, "store_unavailable"),
             (Error::Internal(anyhow::anyhow!("x")), "internal"),
         ];
@@ -239,15 +233,9 @@ mod tests {
 
     #[test]
     fn unique_violations_map_to_domain_conflicts() {
-        let e: Error = StoreError::Conflict {
-            constraint: "users_email".into(),
-        }
-        .into();
+        let e: Error = StoreError::Conflict { constraint: "users_email".into() }.into();
         assert!(matches!(e, Error::Conflict(ConflictKind::UserExists)));
-        let e: Error = StoreError::Conflict {
-            constraint: "roles_name".into(),
-        }
-        .into();
+        let e: Error = StoreError::Conflict { constraint: "roles_name".into() }.into();
         assert!(matches!(e, Error::Conflict(ConflictKind::RoleNameTaken)));
     }
 }

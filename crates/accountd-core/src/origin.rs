@@ -51,9 +51,7 @@ impl Origin {
 
     /// The host without the port: what tenant domains are matched against.
     pub fn host(&self) -> &str {
-        split_authority(&self.authority)
-            .map(|(h, _)| h)
-            .unwrap_or(&self.authority)
+        split_authority(&self.authority).map(|(h, _)| h).unwrap_or(&self.authority)
     }
 
     /// `{scheme}://{authority}` with no trailing slash.
@@ -125,9 +123,7 @@ pub fn is_valid_host(host: &str) -> bool {
                 && label.len() <= 63
                 && !label.starts_with('-')
                 && !label.ends_with('-')
-                && label
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+                && label.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
         })
 }
 
@@ -152,15 +148,7 @@ mod tests {
         let o = Origin::new(Scheme::Http, "[::1]:8080").unwrap();
         assert_eq!(o.host(), "[::1]");
         assert!(o.is_loopback());
-        for bad in [
-            "",
-            "a b",
-            "x:99999",
-            "-a.com",
-            "a..b",
-            "evil.com/path",
-            "[zz]",
-        ] {
+        for bad in ["", "a b", "x:99999", "-a.com", "a..b", "evil.com/path", "[zz]"] {
             assert!(Origin::new(Scheme::Http, bad).is_err(), "{bad} accepted");
         }
     }

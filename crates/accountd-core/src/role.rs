@@ -60,14 +60,7 @@ pub fn validate_role(name: Option<&str>, description: Option<&str>) -> Result<()
         }
     }
     if description.is_some_and(|d| d.chars().count() > 140) {
-        errors.push(FieldError::new(
-            "description",
-            "must be at most 140 characters",
-        ));
+        errors.push(FieldError::new("description", "must be at most 140 characters"));
     }
-    if errors.is_empty() {
-        Ok(())
-    } else {
-        Err(Error::Invalid(errors))
-    }
+    if errors.is_empty() { Ok(()) } else { Err(Error::Invalid(errors)) }
 }

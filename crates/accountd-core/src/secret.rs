@@ -25,23 +25,17 @@ impl MasterKey {
     /// A key from 32 raw bytes.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
         if bytes.len() != Self::LEN {
-            return Err(Error::Internal(anyhow::anyhow!(
-                "master key must be 32 bytes"
-            )));
+            return Err(Error::Internal(anyhow::anyhow!("master key must be 32 bytes")));
         }
         let unbound = UnboundKey::new(&AES_256_GCM, bytes)
             .map_err(|_| Error::Internal(anyhow::anyhow!("master key rejected")))?;
-        Ok(Self {
-            key: LessSafeKey::new(unbound),
-        })
+        Ok(Self { key: LessSafeKey::new(unbound) })
     }
 
     /// A key from its base64 text form (as stored in the key file or given in configuration).
     pub fn from_base64(text: &str) -> Result<Self> {
         let raw = Zeroizing::new(
-            STANDARD
-                .decode(text.trim())
-                .map_err(|_| Error::Internal(anyhow::anyhow!("master key is not base64")))?,
+            STANDARD.decode(text.trim()).map_err(|_| Error::Internal(anyhow::anyhow!("master key is not base64")))?,
         );
         Self::from_bytes(&raw)
     }
@@ -71,11 +65,7 @@ impl MasterKey {
 
     /// Decrypts what `seal` produced under the same `context`.
     pub fn open(&self, context: &str, sealed: &str) -> Result<Zeroizing<Vec<u8>>> {
-        let fail = || {
-            Error::Internal(anyhow::anyhow!(
-                "sealed value does not open under this master key"
-            ))
-        };
+        let fail = || Error::Internal(anyhow::anyhow!("sealed value does not open under this master key"));
         let body = sealed.strip_prefix(SEALED_PREFIX).ok_or_else(fail)?;
         let raw = URL_SAFE_NO_PAD.decode(body).map_err(|_| fail())?;
         if raw.len() < NONCE_LEN {
@@ -84,11 +74,8 @@ impl MasterKey {
         let (nonce, ct) = raw.split_at(NONCE_LEN);
         let nonce = Nonce::try_assume_unique_for_key(nonce).map_err(|_| fail())?;
         let mut buf = Zeroizing::new(ct.to_vec());
-        let len = self
-            .key
-            .open_in_place(nonce, Aad::from(context.as_bytes()), buf.as_mut_slice())
-            .map_err(|_| fail())?
-            .len();
+        let len =
+            self.key.open_in_place(nonce, Aad::from(context.as_bytes()), buf.as_mut_slice()).map_err(|_| fail())?.len();
         buf.truncate(len);
         Ok(buf)
     }
@@ -121,10 +108,7 @@ pub fn random_alnum(len: usize) -> String {
 
 /// A random lowercase hex string of `2 * N` characters.
 pub fn random_hex<const N: usize>() -> String {
-    random_bytes::<N>()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    random_bytes::<N>().iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// A random URL-safe secret with `N` bytes of entropy.
@@ -140,10 +124,7 @@ pub fn hash_high_entropy_secret(secret: &str) -> String {
 
 /// Whether `presented` hashes to `stored_hash`, compared in constant time.
 pub fn verify_high_entropy_secret(presented: &str, stored_hash: &str) -> bool {
-    constant_time_eq(
-        hash_high_entropy_secret(presented).as_bytes(),
-        stored_hash.as_bytes(),
-    )
+    constant_time_eq(hash_high_entropy_secret(presented).as_bytes(), stored_hash.as_bytes())
 }
 
 /// Constant-time equality of two byte strings (the length is not secret).
@@ -165,11 +146,7 @@ pub struct PasswordHashing {
 
 impl Default for PasswordHashing {
     fn default() -> Self {
-        Self {
-            memory_kib: 19_456,
-            iterations: 2,
-            parallelism: 1,
-        }
+        Self { memory_kib: 19_456, iterations: 2, parallelism: 1 }
     }
 }
 
@@ -177,11 +154,7 @@ impl PasswordHashing {
     fn argon2(&self) -> Result<argon2::Argon2<'static>> {
         let params = argon2::Params::new(self.memory_kib, self.iterations, self.parallelism, None)
             .map_err(|e| Error::Internal(anyhow::anyhow!("bad argon2 parameters: {e}")))?;
-        Ok(argon2::Argon2::new(
-            argon2::Algorithm::Argon2id,
-            argon2::Version::V0x13,
-            params,
-        ))
+        Ok(argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params))
     }
 
     /// Hashes a password to a PHC string on the blocking pool, never on the async runtime.
@@ -203,13 +176,9 @@ impl PasswordHashing {
     pub async fn verify(&self, password: Zeroizing<String>, phc: String) -> Result<bool> {
         use argon2::password_hash::PasswordVerifier;
         let argon = self.argon2()?;
-        tokio::task::spawn_blocking(move || {
-            argon
-                .verify_password(password.as_bytes(), phc.as_str())
-                .is_ok()
-        })
-        .await
-        .map_err(|e| Error::Internal(anyhow::anyhow!("hashing task failed: {e}")))
+        tokio::task::spawn_blocking(move || argon.verify_password(password.as_bytes(), phc.as_str()).is_ok())
+            .await
+            .map_err(|e| Error::Internal(anyhow::anyhow!("hashing task failed: {e}")))
     }
 }
 
@@ -222,20 +191,10 @@ mod tests {
         let key = MasterKey::from_base64(&MasterKey::generate_base64()).unwrap();
         let sealed = key.seal("ctx:a", b"private").unwrap();
         assert_eq!(key.open("ctx:a", &sealed).unwrap().as_slice(), b"private");
-        assert!(
-            key.open("ctx:b", &sealed).is_err(),
-            "opened under another context"
-        );
+        assert!(key.open("ctx:b", &sealed).is_err(), "opened under another context");
         let other = MasterKey::from_base64(&MasterKey::generate_base64()).unwrap();
-        assert!(
-            other.open("ctx:a", &sealed).is_err(),
-            "opened under another key"
-        );
-        assert_ne!(
-            key.seal("ctx:a", b"private").unwrap(),
-            sealed,
-            "nonce reused"
-        );
+        assert!(other.open("ctx:a", &sealed).is_err(), "opened under another key");
+        assert_ne!(key.seal("ctx:a", b"private").unwrap(), sealed, "nonce reused");
     }
 
     #[test]
@@ -256,27 +215,10 @@ mod tests {
 
     #[tokio::test]
     async fn passwords_hash_and_verify() {
-        let cheap = PasswordHashing {
-            memory_kib: 1024,
-            iterations: 1,
-            parallelism: 1,
-        };
-        let phc = cheap
-            .hash(Zeroizing::new("correct horse".into()))
-            .await
-            .unwrap();
+        let cheap = PasswordHashing { memory_kib: 1024, iterations: 1, parallelism: 1 };
+        let phc = cheap.hash(Zeroizing::new("correct horse".into())).await.unwrap();
         assert!(phc.starts_with("$argon2id$"));
-        assert!(
-            cheap
-                .verify(Zeroizing::new("correct horse".into()), phc.clone())
-                .await
-                .unwrap()
-        );
-        assert!(
-            !cheap
-                .verify(Zeroizing::new("wrong horse".into()), phc)
-                .await
-                .unwrap()
-        );
+        assert!(cheap.verify(Zeroizing::new("correct horse".into()), phc.clone()).await.unwrap());
+        assert!(!cheap.verify(Zeroizing::new("wrong horse".into()), phc).await.unwrap());
     }
 }

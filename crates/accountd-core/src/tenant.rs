@@ -95,10 +95,7 @@ pub fn validate_tenant_name(name: &str) -> Result<()> {
 mod tests {
     #[test]
     fn domains_are_normalized() {
-        assert_eq!(
-            super::normalize_domain("Auth.Example.com.").unwrap(),
-            "auth.example.com"
-        );
+        assert_eq!(super::normalize_domain("Auth.Example.com.").unwrap(), "auth.example.com");
         assert!(super::normalize_domain("https://x.com").is_err());
         assert!(super::normalize_domain("x.com:443").is_err());
     }

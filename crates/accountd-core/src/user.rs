@@ -112,9 +112,7 @@ impl UserFields {
             }
         }
         if let Some(u) = &self.username {
-            let ok_chars = u
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || "_+-.!#$'^`~@".contains(c));
+            let ok_chars = u.chars().all(|c| c.is_ascii_alphanumeric() || "_+-.!#$'^`~@".contains(c));
             if u.is_empty() || u.chars().count() > 128 || !ok_chars {
                 errors.push(FieldError::new(
                     "username",
@@ -125,10 +123,7 @@ impl UserFields {
         if let Some(p) = &self.phone_number {
             let digits = p.strip_prefix('+').unwrap_or("");
             if !(8..=15).contains(&digits.len()) || !digits.bytes().all(|b| b.is_ascii_digit()) {
-                errors.push(FieldError::new(
-                    "phone_number",
-                    "must be in E.164 form, e.g. +14155550100",
-                ));
+                errors.push(FieldError::new("phone_number", "must be in E.164 form, e.g. +14155550100"));
             }
         }
         for (field, value) in [
@@ -143,16 +138,10 @@ impl UserFields {
         }
         if let Some(p) = &self.picture {
             if !(p.starts_with("https://") || p.starts_with("http://")) || p.len() > 2048 {
-                errors.push(FieldError::new(
-                    "picture",
-                    "must be an http(s) URL of at most 2048 characters",
-                ));
+                errors.push(FieldError::new("picture", "must be an http(s) URL of at most 2048 characters"));
             }
         }
-        for (field, value) in [
-            ("user_metadata", &self.user_metadata),
-            ("app_metadata", &self.app_metadata),
-        ] {
+        for (field, value) in [("user_metadata", &self.user_metadata), ("app_metadata", &self.app_metadata)] {
             if let Some(v) = value {
                 if !v.is_object() {
                     errors.push(FieldError::new(field, "must be an object"));
@@ -161,11 +150,7 @@ impl UserFields {
                 }
             }
         }
-        if errors.is_empty() {
-            Ok(self)
-        } else {
-            Err(Error::Invalid(errors))
-        }
+        if errors.is_empty() { Ok(self) } else { Err(Error::Invalid(errors)) }
     }
 }
 
@@ -184,11 +169,7 @@ pub fn normalize_email(raw: &str) -> std::result::Result<String, String> {
             }
             None => false,
         };
-    if valid {
-        Ok(email)
-    } else {
-        Err(format!("'{raw}' is not a valid email address"))
-    }
+    if valid { Ok(email) } else { Err(format!("'{raw}' is not a valid email address")) }
 }
 
 /// Shallow-merges `patch` into `base` as Auth0 does for metadata: a `null` value removes the key.
@@ -209,10 +190,7 @@ pub fn merge_metadata(base: &mut Value, patch: Value) {
 pub fn validate_password(password: &str, min_length: usize) -> Result<()> {
     let len = password.chars().count();
     if len < min_length {
-        return Err(Error::invalid(
-            "password",
-            format!("must be at least {min_length} characters"),
-        ));
+        return Err(Error::invalid("password", format!("must be at least {min_length} characters")));
     }
     // Bound the work one request can ask of Argon2.
     if password.len() > 1024 {
@@ -233,19 +211,14 @@ mod tests {
             user_metadata: Some(serde_json::json!([1])),
             ..Default::default()
         };
-        let Err(Error::Invalid(errs)) = f.validate() else {
-            panic!("accepted")
-        };
+        let Err(Error::Invalid(errs)) = f.validate() else { panic!("accepted") };
         let fields: Vec<_> = errs.iter().map(|e| e.field.as_str()).collect();
         assert_eq!(fields, ["email", "phone_number", "user_metadata"]);
     }
 
     #[test]
     fn emails_are_lowercased() {
-        assert_eq!(
-            normalize_email(" Ada@Example.COM ").unwrap(),
-            "ada@example.com"
-        );
+        assert_eq!(normalize_email(" Ada@Example.COM ").unwrap(), "ada@example.com");
         assert!(normalize_email("a@b").is_err());
         assert!(normalize_email("a b@c.d").is_err());
     }
@@ -253,10 +226,7 @@ mod tests {
     #[test]
     fn metadata_merges_shallowly_and_null_deletes() {
         let mut base = serde_json::json!({"a": 1, "b": {"x": 1}});
-        merge_metadata(
-            &mut base,
-            serde_json::json!({"a": null, "b": {"y": 2}, "c": 3}),
-        );
+        merge_metadata(&mut base, serde_json::json!({"a": null, "b": {"y": 2}, "c": 3}));
         assert_eq!(base, serde_json::json!({"b": {"y": 2}, "c": 3}));
     }
 }

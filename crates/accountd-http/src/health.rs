@@ -10,9 +10,7 @@ use crate::AppState;
 
 /// The health routes.
 pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/healthz", get(healthz))
-        .route("/readyz", get(readyz))
+    Router::new().route("/healthz", get(healthz)).route("/readyz", get(readyz))
 }
 
 /// The process is up.
@@ -23,16 +21,10 @@ async fn healthz() -> axum::Json<serde_json::Value> {
 /// The store is reachable.
 async fn readyz(State(state): State<AppState>) -> (StatusCode, axum::Json<serde_json::Value>) {
     match state.core.store().ping().await {
-        Ok(()) => (
-            StatusCode::OK,
-            axum::Json(json!({"status": "ok", "store": state.core.store().backend()})),
-        ),
+        Ok(()) => (StatusCode::OK, axum::Json(json!({"status": "ok", "store": state.core.store().backend()}))),
         Err(e) => {
             tracing::warn!(error = %e, "readiness check failed");
-            (
-                StatusCode::SERVICE_UNAVAILABLE,
-                axum::Json(json!({"status": "unavailable"})),
-            )
+            (StatusCode::SERVICE_UNAVAILABLE, axum::Json(json!({"status": "unavailable"})))
         }
     }
 }

@@ -14,9 +14,7 @@ use accountd_core::Core;
 use accountd_oauth::KeyCache;
 use axum::Router;
 use axum::http::{HeaderName, Request};
-use tower_http::request_id::{
-    MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
-};
+use tower_http::request_id::{MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer};
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 
 pub use common::tenant::{PublicScheme, RequestTenant, TenantCache};
@@ -83,9 +81,7 @@ struct RandomRequestId;
 impl MakeRequestId for RandomRequestId {
     fn make_request_id<B>(&mut self, _: &Request<B>) -> Option<RequestId> {
         let id = accountd_core::secret::random_alnum(16);
-        axum::http::HeaderValue::from_str(&id)
-            .ok()
-            .map(RequestId::new)
+        axum::http::HeaderValue::from_str(&id).ok().map(RequestId::new)
     }
 }
 
@@ -105,10 +101,7 @@ pub fn router(state: AppState) -> Router {
         )
         .merge(oidc::routes())
         .fallback(common::not_found)
-        .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            common::tenant::resolve,
-        ));
+        .layer(axum::middleware::from_fn_with_state(state.clone(), common::tenant::resolve));
     Router::new()
         .merge(health::routes())
         .merge(per_tenant)

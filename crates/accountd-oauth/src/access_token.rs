@@ -65,14 +65,11 @@ pub const LEEWAY_SECS: u64 = 30;
 
 /// Signs `claims` with the tenant's active key for `alg`.
 pub fn mint(ring: &KeyRing, alg: &str, claims: &AccessTokenClaims) -> Result<String, TokenError> {
-    let signer = ring
-        .signer(alg)
-        .ok_or_else(|| TokenError::NoSigner(alg.into()))?;
+    let signer = ring.signer(alg).ok_or_else(|| TokenError::NoSigner(alg.into()))?;
     let mut header = Header::new(signer.alg);
     header.kid = Some(signer.kid.clone());
     header.typ = Some("at+jwt".into());
-    jsonwebtoken::encode(&header, claims, &signer.key)
-        .map_err(|_| TokenError::Invalid("signing failed"))
+    jsonwebtoken::encode(&header, claims, &signer.key).map_err(|_| TokenError::Invalid("signing failed"))
 }
 
 /// Verifies a token for `issuer` and `audience`: known `kid`, that key's algorithm only, signature,
@@ -90,10 +87,7 @@ pub async fn verify(
     let ring = match ring.verifier(&kid) {
         Some(_) => ring,
         // Maybe another node rotated keys since we loaded them.
-        None => keys
-            .get_fresh(tenant)
-            .await
-            .map_err(|_| TokenError::UnknownKey)?,
+        None => keys.get_fresh(tenant).await.map_err(|_| TokenError::UnknownKey)?,
     };
     let verifier = ring.verifier(&kid).ok_or(TokenError::UnknownKey)?;
     if header.alg != verifier.alg {
@@ -105,17 +99,15 @@ pub async fn verify(
     v.set_issuer(&[issuer]);
     v.set_audience(&[audience]);
     v.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
-    jsonwebtoken::decode::<AccessTokenClaims>(token, &verifier.key, &v)
-        .map(|d| d.claims)
-        .map_err(|e| {
-            use jsonwebtoken::errors::ErrorKind;
-            match e.kind() {
-                ErrorKind::ExpiredSignature => TokenError::Expired,
-                ErrorKind::InvalidIssuer => TokenError::Invalid("wrong issuer"),
-                ErrorKind::InvalidAudience => TokenError::Invalid("wrong audience"),
-                ErrorKind::ImmatureSignature => TokenError::Invalid("not yet valid"),
-                ErrorKind::InvalidSignature => TokenError::Invalid("bad signature"),
-                _ => TokenError::Invalid("invalid claims"),
-            }
-        })
+    jsonwebtoken::decode::<AccessTokenClaims>(token, &verifier.key, &v).map(|d| d.claims).map_err(|e| {
+        use jsonwebtoken::errors::ErrorKind;
+        match e.kind() {
+            ErrorKind::ExpiredSignature => TokenError::Expired,
+            ErrorKind::InvalidIssuer => TokenError::Invalid("wrong issuer"),
+            ErrorKind::InvalidAudience => TokenError::Invalid("wrong audience"),
+            ErrorKind::ImmatureSignature => TokenError::Invalid("not yet valid"),
+            ErrorKind::InvalidSignature => TokenError::Invalid("bad signature"),
+            _ => TokenError::Invalid("invalid claims"),
+        }
+    })
 }

@@ -14,67 +14,35 @@ pub struct OAuthError {
 impl OAuthError {
     /// `invalid_request` (400).
     pub fn invalid_request(d: impl Into<String>) -> Self {
-        Self {
-            status: 400,
-            error: "invalid_request",
-            description: d.into(),
-        }
+        Self { status: 400, error: "invalid_request", description: d.into() }
     }
     /// `invalid_client` (401).
     pub fn invalid_client(d: impl Into<String>) -> Self {
-        Self {
-            status: 401,
-            error: "invalid_client",
-            description: d.into(),
-        }
+        Self { status: 401, error: "invalid_client", description: d.into() }
     }
     /// `unauthorized_client` (403): the client may not use this grant.
     pub fn unauthorized_client(d: impl Into<String>) -> Self {
-        Self {
-            status: 403,
-            error: "unauthorized_client",
-            description: d.into(),
-        }
+        Self { status: 403, error: "unauthorized_client", description: d.into() }
     }
     /// `access_denied` (403), as Auth0 answers policy refusals.
     pub fn access_denied(d: impl Into<String>) -> Self {
-        Self {
-            status: 403,
-            error: "access_denied",
-            description: d.into(),
-        }
+        Self { status: 403, error: "access_denied", description: d.into() }
     }
     /// `unsupported_grant_type` (400).
     pub fn unsupported_grant_type(d: impl Into<String>) -> Self {
-        Self {
-            status: 400,
-            error: "unsupported_grant_type",
-            description: d.into(),
-        }
+        Self { status: 400, error: "unsupported_grant_type", description: d.into() }
     }
     /// `invalid_scope` (400).
     pub fn invalid_scope(d: impl Into<String>) -> Self {
-        Self {
-            status: 400,
-            error: "invalid_scope",
-            description: d.into(),
-        }
+        Self { status: 400, error: "invalid_scope", description: d.into() }
     }
     /// `server_error` (500); the cause is logged, not shown.
     pub fn server_error() -> Self {
-        Self {
-            status: 500,
-            error: "server_error",
-            description: "The server could not complete the request.".into(),
-        }
+        Self { status: 500, error: "server_error", description: "The server could not complete the request.".into() }
     }
     /// `temporarily_unavailable` (503).
     pub fn unavailable() -> Self {
-        Self {
-            status: 503,
-            error: "temporarily_unavailable",
-            description: "Try again later.".into(),
-        }
+        Self { status: 503, error: "temporarily_unavailable", description: "Try again later.".into() }
     }
 }
 
@@ -83,10 +51,7 @@ impl From<accountd_core::Error> for OAuthError {
         use accountd_core::Error as E;
         match e {
             E::Invalid(errs) => OAuthError::invalid_request(
-                errs.into_iter()
-                    .map(|f| format!("{}: {}", f.field, f.message))
-                    .collect::<Vec<_>>()
-                    .join("; "),
+                errs.into_iter().map(|f| format!("{}: {}", f.field, f.message)).collect::<Vec<_>>().join("; "),
             ),
             E::NotFound(entity) => OAuthError::invalid_request(format!("unknown {entity}")),
             E::Conflict(_) => OAuthError::invalid_request("conflicting request"),

@@ -41,14 +41,10 @@ pub async fn client_credentials(
     scope: Option<&str>,
 ) -> Result<TokenResponse, OAuthError> {
     if !app.allows_grant("client_credentials") {
-        return Err(OAuthError::unauthorized_client(
-            "Grant type 'client_credentials' not allowed for the client.",
-        ));
+        return Err(OAuthError::unauthorized_client("Grant type 'client_credentials' not allowed for the client."));
     }
     let audience = audience.filter(|a| !a.is_empty()).ok_or_else(|| {
-        OAuthError::access_denied(
-            "No audience parameter was provided, and no default audience has been configured",
-        )
+        OAuthError::access_denied("No audience parameter was provided, and no default audience has been configured")
     })?;
     let api = core
         .resolve_audience(tenant, audience)
@@ -56,11 +52,8 @@ pub async fn client_credentials(
         // Built-in APIs are only reachable under this host's own identifier.
         .filter(|api| api.identifier_on(origin) == audience)
         .ok_or_else(|| OAuthError::access_denied(format!("Service not found: {audience}")))?;
-    let grant = core
-        .client_grant_for(tenant, &app.client_id, &api.id, SubjectType::Client)
-        .await?;
-    let requested: Option<Vec<String>> =
-        scope.map(|s| s.split_whitespace().map(str::to_string).collect());
+    let grant = core.client_grant_for(tenant, &app.client_id, &api.id, SubjectType::Client).await?;
+    let requested: Option<Vec<String>> = scope.map(|s| s.split_whitespace().map(str::to_string).collect());
     let scopes = client_credentials_scopes(&api, grant.as_ref(), requested.as_deref()).map_err(|d| match d {
         Denied::PolicyDenies | Denied::NoClientGrant => OAuthError::access_denied(format!(
             "Client is not authorized to access \"{audience}\". You need to create a \"client-grant\" associated to this API."
@@ -72,8 +65,7 @@ pub async fn client_credentials(
     let mut ring = keys.get(tenant).await?;
     if ring.signer(&api.signing_alg).is_none() {
         // First token for an API that signs with another algorithm: make its key now.
-        core.rotate_signing_key(&Context::system(), tenant, &api.signing_alg)
-            .await?;
+        core.rotate_signing_key(&Context::system(), tenant, &api.signing_alg).await?;
         keys.invalidate(tenant);
         ring = keys.get(tenant).await?;
     }
@@ -94,10 +86,5 @@ pub async fn client_credentials(
         tracing::error!(error = %e, "minting failed");
         OAuthError::server_error()
     })?;
-    Ok(TokenResponse {
-        access_token,
-        token_type: "Bearer",
-        expires_in: api.token_lifetime_secs,
-        scope: claims.scope,
-    })
+    Ok(TokenResponse { access_token, token_type: "Bearer", expires_in: api.token_lifetime_secs, scope: claims.scope })
 }

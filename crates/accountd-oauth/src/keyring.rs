@@ -68,36 +68,24 @@ impl KeyRing {
             let Some((alg, alg_name)) = parse_alg(&k.alg) else {
                 continue;
             };
-            let public: Value =
-                serde_json::from_str(&k.public_jwk).map_err(|e| Error::Internal(e.into()))?;
-            let jwk: Jwk =
-                serde_json::from_value(public.clone()).map_err(|e| Error::Internal(e.into()))?;
+            let public: Value = serde_json::from_str(&k.public_jwk).map_err(|e| Error::Internal(e.into()))?;
+            let jwk: Jwk = serde_json::from_value(public.clone()).map_err(|e| Error::Internal(e.into()))?;
             let decoding = DecodingKey::from_jwk(&jwk).map_err(|e| Error::Internal(e.into()))?;
             verifiers.insert(k.kid.clone(), Verifier { alg, key: decoding });
             published.push(public);
             if k.status == KeyStatus::Active && !signers.contains_key(alg_name) {
                 let der = core.open_signing_key(tenant, &k)?;
                 let key = match alg {
-                    Algorithm::RS256 => EncodingKey::from_rsa_pem(pkcs8_pem(&der).as_bytes())
-                        .map_err(|e| Error::Internal(e.into()))?,
+                    Algorithm::RS256 => {
+                        EncodingKey::from_rsa_pem(pkcs8_pem(&der).as_bytes()).map_err(|e| Error::Internal(e.into()))?
+                    }
                     Algorithm::ES256 => EncodingKey::from_ec_der(&der),
                     _ => EncodingKey::from_ed_der(&der),
                 };
-                signers.insert(
-                    alg_name,
-                    Signer {
-                        kid: k.kid.clone(),
-                        alg,
-                        key,
-                    },
-                );
+                signers.insert(alg_name, Signer { kid: k.kid.clone(), alg, key });
             }
         }
-        Ok(Self {
-            signers,
-            verifiers,
-            jwks: json!({ "keys": published }),
-        })
+        Ok(Self { signers, verifiers, jwks: json!({ "keys": published }) })
     }
 
     /// The active signer for an algorithm name (`RS256`, `ES256`, `EdDSA`).
@@ -136,11 +124,7 @@ const MIN_FORCED_RELOAD: Duration = Duration::from_secs(5);
 impl KeyCache {
     /// An empty cache.
     pub fn new(core: Arc<Core>, ttl: Duration) -> Self {
-        Self {
-            core,
-            ttl,
-            entries: RwLock::new(HashMap::new()),
-        }
+        Self { core, ttl, entries: RwLock::new(HashMap::new()) }
     }
 
     fn cached(&self, tenant: &TenantId, max_age: Duration) -> Option<Arc<KeyRing>> {
@@ -152,13 +136,7 @@ impl KeyCache {
     async fn reload(&self, tenant: &TenantId) -> accountd_core::Result<Arc<KeyRing>> {
         let ring = Arc::new(KeyRing::load(&self.core, tenant).await?);
         if let Ok(mut entries) = self.entries.write() {
-            entries.insert(
-                tenant.clone(),
-                Entry {
-                    ring: ring.clone(),
-                    loaded_at: Instant::now(),
-                },
-            );
+            entries.insert(tenant.clone(), Entry { ring: ring.clone(), loaded_at: Instant::now() });
         }
         Ok(ring)
     }

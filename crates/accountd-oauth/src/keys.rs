@@ -23,10 +23,9 @@ impl KeyMaker for JoseKeyMaker {
     fn generate(&self, alg: &str) -> accountd_core::Result<GeneratedKey> {
         let (pkcs8, public): (Vec<u8>, Value) = match alg {
             "RS256" => {
-                let kp = aws_lc_rs::rsa::KeyPair::generate(aws_lc_rs::rsa::KeySize::Rsa2048)
-                    .map_err(|_| internal("RSA"))?;
-                let der = AsDer::<aws_lc_rs::encoding::Pkcs8V1Der>::as_der(&kp)
-                    .map_err(|_| internal("RSA DER"))?;
+                let kp =
+                    aws_lc_rs::rsa::KeyPair::generate(aws_lc_rs::rsa::KeySize::Rsa2048).map_err(|_| internal("RSA"))?;
+                let der = AsDer::<aws_lc_rs::encoding::Pkcs8V1Der>::as_der(&kp).map_err(|_| internal("RSA DER"))?;
                 let pk = kp.public_key();
                 let n = URL_SAFE_NO_PAD.encode(pk.modulus().big_endian_without_leading_zero());
                 let e = URL_SAFE_NO_PAD.encode(pk.exponent().big_endian_without_leading_zero());
@@ -34,8 +33,7 @@ impl KeyMaker for JoseKeyMaker {
             }
             "ES256" => {
                 let alg = &aws_lc_rs::signature::ECDSA_P256_SHA256_FIXED_SIGNING;
-                let kp = aws_lc_rs::signature::EcdsaKeyPair::generate(alg)
-                    .map_err(|_| internal("P-256"))?;
+                let kp = aws_lc_rs::signature::EcdsaKeyPair::generate(alg).map_err(|_| internal("P-256"))?;
                 let der = kp.to_pkcs8v1().map_err(|_| internal("P-256 DER"))?;
                 // Uncompressed point: 0x04 || x (32 bytes) || y (32 bytes).
                 let point = kp.public_key().as_ref();
@@ -44,44 +42,27 @@ impl KeyMaker for JoseKeyMaker {
                 }
                 let x = URL_SAFE_NO_PAD.encode(&point[1..33]);
                 let y = URL_SAFE_NO_PAD.encode(&point[33..65]);
-                (
-                    der.as_ref().to_vec(),
-                    json!({"kty": "EC", "crv": "P-256", "x": x, "y": y}),
-                )
+                (der.as_ref().to_vec(), json!({"kty": "EC", "crv": "P-256", "x": x, "y": y}))
             }
             "EdDSA" => {
-                let kp = aws_lc_rs::signature::Ed25519KeyPair::generate()
-                    .map_err(|_| internal("Ed25519"))?;
+                let kp = aws_lc_rs::signature::Ed25519KeyPair::generate().map_err(|_| internal("Ed25519"))?;
                 let der = kp.to_pkcs8v1().map_err(|_| internal("Ed25519 DER"))?;
                 let x = URL_SAFE_NO_PAD.encode(kp.public_key().as_ref());
-                (
-                    der.as_ref().to_vec(),
-                    json!({"kty": "OKP", "crv": "Ed25519", "x": x}),
-                )
+                (der.as_ref().to_vec(), json!({"kty": "OKP", "crv": "Ed25519", "x": x}))
             }
             other => {
-                return Err(Error::invalid(
-                    "signing_alg",
-                    format!("unsupported algorithm {other}"),
-                ));
+                return Err(Error::invalid("signing_alg", format!("unsupported algorithm {other}")));
             }
         };
         let jwk: Jwk = serde_json::from_value(public.clone()).map_err(|_| internal("JWK"))?;
-        let kid = jwk
-            .thumbprint(ThumbprintHash::SHA256)
-            .map_err(|_| internal("thumbprint"))?;
+        let kid = jwk.thumbprint(ThumbprintHash::SHA256).map_err(|_| internal("thumbprint"))?;
         let mut public = public;
         if let Some(obj) = public.as_object_mut() {
             obj.insert("kid".into(), json!(kid));
             obj.insert("alg".into(), json!(alg));
             obj.insert("use".into(), json!("sig"));
         }
-        Ok(GeneratedKey {
-            kid,
-            alg: alg.into(),
-            private_pkcs8: Zeroizing::new(pkcs8),
-            public_jwk: public.to_string(),
-        })
+        Ok(GeneratedKey { kid, alg: alg.into(), private_pkcs8: Zeroizing::new(pkcs8), public_jwk: public.to_string() })
     }
 }
 

@@ -22,20 +22,13 @@ pub struct ConnectOptions {
 
 impl Default for ConnectOptions {
     fn default() -> Self {
-        Self {
-            max_connections: 16,
-            acquire_timeout: Duration::from_secs(5),
-        }
+        Self { max_connections: 16, acquire_timeout: Duration::from_secs(5) }
     }
 }
 
 /// Opens the database a URL names (`sqlite://path` or `postgres://…`) and, when `migrate` is
 /// set, brings its schema up to date.
-pub async fn connect(
-    url: &str,
-    opts: &ConnectOptions,
-    migrate: bool,
-) -> anyhow::Result<Arc<dyn Store>> {
+pub async fn connect(url: &str, opts: &ConnectOptions, migrate: bool) -> anyhow::Result<Arc<dyn Store>> {
     if url.starts_with("sqlite:") {
         let options = sqlx::sqlite::SqliteConnectOptions::from_str(url)
             .with_context(|| format!("invalid SQLite URL {url}"))?
@@ -51,15 +44,11 @@ pub async fn connect(
             .await
             .with_context(|| format!("cannot open SQLite database {url}"))?;
         if migrate {
-            sqlx::migrate!("migrations/sqlite")
-                .run(&pool)
-                .await
-                .context("migrating the SQLite database")?;
+            sqlx::migrate!("migrations/sqlite").run(&pool).await.context("migrating the SQLite database")?;
         }
         Ok(Arc::new(sqlite::Handle::pool(pool)))
     } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
-        let options =
-            sqlx::postgres::PgConnectOptions::from_str(url).context("invalid PostgreSQL URL")?;
+        let options = sqlx::postgres::PgConnectOptions::from_str(url).context("invalid PostgreSQL URL")?;
         let pool = sqlx::pool::PoolOptions::<sqlx::Postgres>::new()
             .max_connections(opts.max_connections)
             .acquire_timeout(opts.acquire_timeout)
@@ -68,10 +57,7 @@ pub async fn connect(
             .context("cannot connect to PostgreSQL")?;
         if migrate {
             // sqlx takes an advisory lock, so several nodes starting at once migrate once.
-            sqlx::migrate!("migrations/postgres")
-                .run(&pool)
-                .await
-                .context("migrating the PostgreSQL database")?;
+            sqlx::migrate!("migrations/postgres").run(&pool).await.context("migrating the PostgreSQL database")?;
         }
         Ok(Arc::new(postgres::Handle::pool(pool)))
     } else {
@@ -84,13 +70,12 @@ pub async fn connect(
 fn map_err(e: sqlx::Error) -> StoreError {
     match e {
         sqlx::Error::RowNotFound => StoreError::NotFound,
-        sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Conflict {
-            constraint: constraint_name(db.constraint(), db.message()),
-        },
-        e @ (sqlx::Error::PoolTimedOut
-        | sqlx::Error::PoolClosed
-        | sqlx::Error::Io(_)
-        | sqlx::Error::Tls(_)) => StoreError::Unavailable(e.to_string()),
+        sqlx::Error::Database(db) if db.is_unique_violation() => {
+            StoreError::Conflict { constraint: constraint_name(db.constraint(), db.message()) }
+        }
+        e @ (sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) | sqlx::Error::Tls(_)) => {
+            StoreError::Unavailable(e.to_string())
+        }
         e => StoreError::Other(anyhow::Error::new(e)),
     }
 }
@@ -157,10 +142,7 @@ mod tests {
     #[test]
     fn constraint_names_match_across_backends() {
         assert_eq!(
-            super::constraint_name(
-                None,
-                "UNIQUE constraint failed: users.tenant_id, users.email"
-            ),
+            super::constraint_name(None, "UNIQUE constraint failed: users.tenant_id, users.email"),
             "users_email"
         );
         assert_eq!(
@@ -170,10 +152,7 @@ mod tests {
             ),
             "client_grants_client_id_api_id_subject_type"
         );
-        assert_eq!(
-            super::constraint_name(Some("users_email"), "duplicate key"),
-            "users_email"
-        );
+        assert_eq!(super::constraint_name(Some("users_email"), "duplicate key"), "users_email");
     }
 }
 

@@ -28,8 +28,7 @@ impl Backend {
 
 /// The PostgreSQL server tests use.
 pub fn postgres_admin_url() -> String {
-    std::env::var("ACCOUNTD_TEST_POSTGRES_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
+    std::env::var("ACCOUNTD_TEST_POSTGRES_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
 }
 
 /// A fresh, empty database; its URL is what `accountd_store::connect` takes.
@@ -47,31 +46,21 @@ impl TestDb {
             Backend::Sqlite => {
                 let dir = tempfile::tempdir().expect("temp dir");
                 let url = format!("sqlite://{}", dir.path().join("accountd.db").display());
-                Self {
-                    url,
-                    schema: None,
-                    _dir: Some(dir),
-                }
+                Self { url, schema: None, _dir: Some(dir) }
             }
             Backend::Postgres => {
                 let admin = postgres_admin_url();
                 let schema = format!("t_{}", accountd_core::secret::random_hex::<8>());
                 let mut conn = sqlx::PgConnection::connect(&admin)
                     .await
-                    .unwrap_or_else(|e| {
-                        panic!("PostgreSQL at {admin} is needed for this test: {e}")
-                    });
+                    .unwrap_or_else(|e| panic!("PostgreSQL at {admin} is needed for this test: {e}"));
                 sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
                     .execute(&mut conn)
                     .await
                     .expect("create schema");
                 let sep = if admin.contains('?') { '&' } else { '?' };
                 let url = format!("{admin}{sep}options=-c%20search_path%3D{schema}");
-                Self {
-                    url,
-                    schema: Some(schema),
-                    _dir: None,
-                }
+                Self { url, schema: Some(schema), _dir: None }
             }
         }
     }
@@ -85,19 +74,14 @@ impl Drop for TestDb {
         // Drop may run inside a runtime (or while unwinding); use a thread with its own.
         let admin = postgres_admin_url();
         let _ = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .ok()?;
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().ok()?;
             rt.block_on(async {
                 let opts = sqlx::postgres::PgConnectOptions::from_str(&admin).ok()?;
                 let mut conn = sqlx::PgConnection::connect_with(&opts).await.ok()?;
-                sqlx::query(sqlx::AssertSqlSafe(format!(
-                    "DROP SCHEMA IF EXISTS {schema} CASCADE"
-                )))
-                .execute(&mut conn)
-                .await
-                .ok()
+                sqlx::query(sqlx::AssertSqlSafe(format!("DROP SCHEMA IF EXISTS {schema} CASCADE")))
+                    .execute(&mut conn)
+                    .await
+                    .ok()
             })
         })
         .join();

@@ -6,9 +6,7 @@ use accountd_store::testdb::{Backend, TestDb};
 
 async fn run(contract: &str, backend: Backend) {
     let db = TestDb::new(backend).await;
-    let store = accountd_store::connect(&db.url, &Default::default(), true)
-        .await
-        .expect("connect");
+    let store = accountd_store::connect(&db.url, &Default::default(), true).await.expect("connect");
     conformance::run(contract, &*store).await;
     store.close().await;
 }
@@ -30,27 +28,16 @@ macro_rules! contracts {
     };
 }
 
-contracts!(
-    tenants,
-    users,
-    applications,
-    apis,
-    client_grants,
-    roles,
-    signing_keys,
-    audit_events,
-    transactions
-);
+contracts!(tenants, users, applications, apis, client_grants, roles, signing_keys, audit_events, transactions);
 
 /// Both migration folders must list the same files, so the backends never drift apart.
 #[test]
 fn migration_folders_match() {
     let names = |dir: &str| {
-        let mut v: Vec<_> =
-            std::fs::read_dir(format!("{}/migrations/{dir}", env!("CARGO_MANIFEST_DIR")))
-                .expect("migrations dir")
-                .map(|e| e.expect("entry").file_name().into_string().expect("utf-8"))
-                .collect();
+        let mut v: Vec<_> = std::fs::read_dir(format!("{}/migrations/{dir}", env!("CARGO_MANIFEST_DIR")))
+            .expect("migrations dir")
+            .map(|e| e.expect("entry").file_name().into_string().expect("utf-8"))
+            .collect();
         v.sort();
         v
     };

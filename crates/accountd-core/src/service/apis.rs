@@ -12,21 +12,11 @@ use crate::tenant::TenantId;
 
 impl Core {
     /// Creates an API. Its identifier must not name a built-in API on one of the tenant's domains.
-    pub async fn create_api(
-        &self,
-        ctx: &Context,
-        tenant: &TenantId,
-        fields: ApiFields,
-    ) -> Result<ApiResource> {
+    pub async fn create_api(&self, ctx: &Context, tenant: &TenantId, fields: ApiFields) -> Result<ApiResource> {
         fields.validate()?;
-        let identifier = fields
-            .identifier
-            .clone()
-            .ok_or_else(|| Error::invalid("identifier", "is required"))?;
+        let identifier = fields.identifier.clone().ok_or_else(|| Error::invalid("identifier", "is required"))?;
         let name = fields.name.clone().unwrap_or_else(|| identifier.clone());
-        if let AudienceRef::System(_) =
-            parse_audience(&identifier, &self.tenant_hosts(tenant).await?)
-        {
+        if let AudienceRef::System(_) = parse_audience(&identifier, &self.tenant_hosts(tenant).await?) {
             return Err(Error::Conflict(ConflictKind::ApiIdentifierTaken));
         }
         let now = now_millis();
@@ -53,13 +43,7 @@ impl Core {
         tx.insert_api(tenant, &api).await?;
         tx.insert_audit_event(
             tenant,
-            &AuditEvent::success(
-                ctx,
-                "resource_server.create",
-                "resource_server",
-                &api.id.0,
-                json!({}),
-            ),
+            &AuditEvent::success(ctx, "resource_server.create", "resource_server", &api.id.0, json!({})),
         )
         .await?;
         tx.commit().await?;
@@ -68,40 +52,22 @@ impl Core {
 
     /// An API by id or by identifier (as Auth0's `GET /resource-servers/{id}` accepts both).
     pub async fn get_api(&self, tenant: &TenantId, id_or_identifier: &str) -> Result<ApiResource> {
-        if let Some(api) = self
-            .store
-            .find_api(tenant, &ApiId(id_or_identifier.into()))
-            .await?
-        {
+        if let Some(api) = self.store.find_api(tenant, &ApiId(id_or_identifier.into())).await? {
             return Ok(api);
         }
-        self.resolve_audience(tenant, id_or_identifier)
-            .await?
-            .ok_or(Error::NotFound(Entity::ApiResource))
+        self.resolve_audience(tenant, id_or_identifier).await?.ok_or(Error::NotFound(Entity::ApiResource))
     }
 
     /// The API an `audience` names in this tenant, built-in ones included.
-    pub async fn resolve_audience(
-        &self,
-        tenant: &TenantId,
-        audience: &str,
-    ) -> Result<Option<ApiResource>> {
-        Ok(
-            match parse_audience(audience, &self.tenant_hosts(tenant).await?) {
-                AudienceRef::System(sys) => self.store.find_system_api(tenant, sys).await?,
-                AudienceRef::Identifier(id) => {
-                    self.store.find_api_by_identifier(tenant, &id).await?
-                }
-            },
-        )
+    pub async fn resolve_audience(&self, tenant: &TenantId, audience: &str) -> Result<Option<ApiResource>> {
+        Ok(match parse_audience(audience, &self.tenant_hosts(tenant).await?) {
+            AudienceRef::System(sys) => self.store.find_system_api(tenant, sys).await?,
+            AudienceRef::Identifier(id) => self.store.find_api_by_identifier(tenant, &id).await?,
+        })
     }
 
     /// A page of APIs with the total count.
-    pub async fn list_apis(
-        &self,
-        tenant: &TenantId,
-        page: Page,
-    ) -> Result<(Vec<ApiResource>, u64)> {
+    pub async fn list_apis(&self, tenant: &TenantId, page: Page) -> Result<(Vec<ApiResource>, u64)> {
         Ok(self.store.list_apis(tenant, page).await?)
     }
 
@@ -125,11 +91,7 @@ impl Core {
             return Err(Error::invalid("identifier", "cannot be changed"));
         }
         if let Some(sys) = api.system {
-            if sys == SystemApi::MyAccount
-                && fields
-                    .client_policy
-                    .is_some_and(|p| p != PolicyMode::DenyAll)
-            {
+            if sys == SystemApi::MyAccount && fields.client_policy.is_some_and(|p| p != PolicyMode::DenyAll) {
                 return Err(Error::Forbidden(Forbidden::MyAccountClientPolicyFixed));
             }
             if fields.scopes.is_some() {
@@ -142,19 +104,10 @@ impl Core {
             ("signing_alg", fields.signing_alg.is_some()),
             ("token_lifetime", fields.token_lifetime_secs.is_some()),
             ("enforce_policies", fields.enforce_policies.is_some()),
-            (
-                "allow_offline_access",
-                fields.allow_offline_access.is_some(),
-            ),
+            ("allow_offline_access", fields.allow_offline_access.is_some()),
             ("require_dpop", fields.require_dpop.is_some()),
-            (
-                "subject_type_authorization.user",
-                fields.user_policy.is_some(),
-            ),
-            (
-                "subject_type_authorization.client",
-                fields.client_policy.is_some(),
-            ),
+            ("subject_type_authorization.user", fields.user_policy.is_some()),
+            ("subject_type_authorization.client", fields.client_policy.is_some()),
         ]);
         if let Some(v) = fields.name {
             api.name = v;
@@ -190,13 +143,7 @@ impl Core {
         }
         tx.insert_audit_event(
             tenant,
-            &AuditEvent::success(
-                ctx,
-                "resource_server.update",
-                "resource_server",
-                &api.id.0,
-                detail,
-            ),
+            &AuditEvent::success(ctx, "resource_server.update", "resource_server", &api.id.0, detail),
         )
         .await?;
         tx.commit().await?;
@@ -215,13 +162,7 @@ impl Core {
         }
         tx.insert_audit_event(
             tenant,
-            &AuditEvent::success(
-                ctx,
-                "resource_server.delete",
-                "resource_server",
-                &api.id.0,
-                json!({}),
-            ),
+            &AuditEvent::success(ctx, "resource_server.delete", "resource_server", &api.id.0, json!({})),
         )
         .await?;
         tx.commit().await?;

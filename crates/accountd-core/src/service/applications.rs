@@ -1,9 +1,7 @@
 use serde_json::json;
 
 use super::{Core, changed};
-use crate::application::{
-    Application, ApplicationFields, TokenEndpointAuthMethod, new_application,
-};
+use crate::application::{Application, ApplicationFields, TokenEndpointAuthMethod, new_application};
 use crate::audit::{AuditEvent, Context};
 use crate::clock::now_millis;
 use crate::error::{Entity, Error, Forbidden, Result};
@@ -21,29 +19,19 @@ impl Core {
         let (app, secret) = new_application(fields, now_millis())?;
         let tx = self.store.begin().await?;
         tx.insert_application(tenant, &app).await?;
-        tx.insert_audit_event(
-            tenant,
-            &AuditEvent::success(ctx, "client.create", "client", &app.client_id, json!({})),
-        )
-        .await?;
+        tx.insert_audit_event(tenant, &AuditEvent::success(ctx, "client.create", "client", &app.client_id, json!({})))
+            .await?;
         tx.commit().await?;
         Ok((app, secret))
     }
 
     /// An application by client id.
     pub async fn get_application(&self, tenant: &TenantId, client_id: &str) -> Result<Application> {
-        self.store
-            .find_application(tenant, client_id)
-            .await?
-            .ok_or(Error::NotFound(Entity::Application))
+        self.store.find_application(tenant, client_id).await?.ok_or(Error::NotFound(Entity::Application))
     }
 
     /// A page of applications with the total count.
-    pub async fn list_applications(
-        &self,
-        tenant: &TenantId,
-        page: Page,
-    ) -> Result<(Vec<Application>, u64)> {
+    pub async fn list_applications(&self, tenant: &TenantId, page: Page) -> Result<(Vec<Application>, u64)> {
         Ok(self.store.list_applications(tenant, page).await?)
     }
 
@@ -62,20 +50,12 @@ impl Core {
                 .store
                 .list_client_grants(
                     tenant,
-                    &ClientGrantQuery {
-                        client_id: Some(client_id.into()),
-                        api_id: None,
-                    },
+                    &ClientGrantQuery { client_id: Some(client_id.into()), api_id: None },
                     Page::ALL,
                 )
                 .await?;
             for g in grants {
-                if self
-                    .store
-                    .find_api(tenant, &g.api_id)
-                    .await?
-                    .is_some_and(|a| a.system.is_some())
-                {
+                if self.store.find_api(tenant, &g.api_id).await?.is_some_and(|a| a.system.is_some()) {
                     return Err(Error::Forbidden(Forbidden::ThirdPartySystemApi));
                 }
             }
@@ -89,37 +69,22 @@ impl Core {
             ("allowed_logout_urls", fields.allowed_logout_urls.is_some()),
             ("web_origins", fields.web_origins.is_some()),
             ("allowed_origins", fields.allowed_origins.is_some()),
-            (
-                "cross_origin_authentication",
-                fields.cross_origin_authentication.is_some(),
-            ),
+            ("cross_origin_authentication", fields.cross_origin_authentication.is_some()),
             ("grant_types", fields.grant_types.is_some()),
-            (
-                "token_endpoint_auth_method",
-                fields.token_endpoint_auth_method.is_some(),
-            ),
+            ("token_endpoint_auth_method", fields.token_endpoint_auth_method.is_some()),
         ]);
         let secret = app.apply(fields, now_millis())?;
         let tx = self.store.begin().await?;
         if !tx.update_application(tenant, &app).await? {
             return Err(Error::NotFound(Entity::Application));
         }
-        tx.insert_audit_event(
-            tenant,
-            &AuditEvent::success(ctx, "client.update", "client", client_id, detail),
-        )
-        .await?;
+        tx.insert_audit_event(tenant, &AuditEvent::success(ctx, "client.update", "client", client_id, detail)).await?;
         tx.commit().await?;
         Ok((app, secret))
     }
 
     /// Deletes an application with its grants. The bootstrap client is protected.
-    pub async fn delete_application(
-        &self,
-        ctx: &Context,
-        tenant: &TenantId,
-        client_id: &str,
-    ) -> Result<()> {
+    pub async fn delete_application(&self, ctx: &Context, tenant: &TenantId, client_id: &str) -> Result<()> {
         let app = self.get_application(tenant, client_id).await?;
         if app.is_bootstrap {
             return Err(Error::Forbidden(Forbidden::ProtectedClient));
@@ -128,11 +93,8 @@ impl Core {
         if !tx.delete_application(tenant, client_id).await? {
             return Err(Error::NotFound(Entity::Application));
         }
-        tx.insert_audit_event(
-            tenant,
-            &AuditEvent::success(ctx, "client.delete", "client", client_id, json!({})),
-        )
-        .await?;
+        tx.insert_audit_event(tenant, &AuditEvent::success(ctx, "client.delete", "client", client_id, json!({})))
+            .await?;
         tx.commit().await?;
         Ok(())
     }
@@ -152,15 +114,9 @@ impl Core {
             let _ = crate::secret::verify_high_entropy_secret(secret.unwrap_or(""), "");
             return Err(invalid());
         };
-        match (
-            app.token_endpoint_auth_method,
-            &app.client_secret_hash,
-            secret,
-        ) {
+        match (app.token_endpoint_auth_method, &app.client_secret_hash, secret) {
             (TokenEndpointAuthMethod::None, _, None) => Ok(app),
-            (_, Some(hash), Some(s)) if crate::secret::verify_high_entropy_secret(s, hash) => {
-                Ok(app)
-            }
+            (_, Some(hash), Some(s)) if crate::secret::verify_high_entropy_secret(s, hash) => Ok(app),
             _ => Err(invalid()),
         }
     }

@@ -30,10 +30,7 @@ impl Core {
         subject_type: SubjectType,
     ) -> Result<ClientGrantView> {
         let app = self.get_application(tenant, client_id).await?;
-        let api = self
-            .resolve_audience(tenant, audience)
-            .await?
-            .ok_or(Error::NotFound(Entity::ApiResource))?;
+        let api = self.resolve_audience(tenant, audience).await?.ok_or(Error::NotFound(Entity::ApiResource))?;
         if api.system.is_some() && !app.is_first_party {
             return Err(Error::Forbidden(Forbidden::ThirdPartySystemApi));
         }
@@ -53,13 +50,7 @@ impl Core {
         tx.insert_client_grant(tenant, &grant).await?;
         tx.insert_audit_event(
             tenant,
-            &AuditEvent::success(
-                ctx,
-                "client_grant.create",
-                "client_grant",
-                &grant.id.0,
-                json!({}),
-            ),
+            &AuditEvent::success(ctx, "client_grant.create", "client_grant", &grant.id.0, json!({})),
         )
         .await?;
         tx.commit().await?;
@@ -74,10 +65,7 @@ impl Core {
         api: &crate::api_resource::ApiId,
         subject_type: SubjectType,
     ) -> Result<Option<ClientGrant>> {
-        Ok(self
-            .store
-            .find_client_grant_for(tenant, client_id, api, subject_type)
-            .await?)
+        Ok(self.store.find_client_grant_for(tenant, client_id, api, subject_type).await?)
     }
 
     /// Grants, filtered by client and audience, with the total count.
@@ -95,10 +83,8 @@ impl Core {
             },
             None => None,
         };
-        let (grants, total) = self
-            .store
-            .list_client_grants(tenant, &ClientGrantQuery { client_id, api_id }, page)
-            .await?;
+        let (grants, total) =
+            self.store.list_client_grants(tenant, &ClientGrantQuery { client_id, api_id }, page).await?;
         let apis = self.all_apis(tenant).await?;
         let views = grants
             .into_iter()
@@ -117,11 +103,7 @@ impl Core {
             .find_client_grant(tenant, &ClientGrantId(id.into()))
             .await?
             .ok_or(Error::NotFound(Entity::ClientGrant))?;
-        let api = self
-            .store
-            .find_api(tenant, &grant.api_id)
-            .await?
-            .ok_or(Error::NotFound(Entity::ApiResource))?;
+        let api = self.store.find_api(tenant, &grant.api_id).await?.ok_or(Error::NotFound(Entity::ApiResource))?;
         Ok(ClientGrantView { grant, api })
     }
 
@@ -136,17 +118,10 @@ impl Core {
         let mut view = self.get_client_grant(tenant, id).await?;
         check_scopes(&view.api, &scopes)?;
         let tx = self.store.begin().await?;
-        tx.update_client_grant_scopes(tenant, &view.grant.id, &scopes)
-            .await?;
+        tx.update_client_grant_scopes(tenant, &view.grant.id, &scopes).await?;
         tx.insert_audit_event(
             tenant,
-            &AuditEvent::success(
-                ctx,
-                "client_grant.update",
-                "client_grant",
-                id,
-                json!({"changed": ["scope"]}),
-            ),
+            &AuditEvent::success(ctx, "client_grant.update", "client_grant", id, json!({"changed": ["scope"]})),
         )
         .await?;
         tx.commit().await?;
@@ -155,24 +130,13 @@ impl Core {
     }
 
     /// Deletes a grant.
-    pub async fn delete_client_grant(
-        &self,
-        ctx: &Context,
-        tenant: &TenantId,
-        id: &str,
-    ) -> Result<()> {
+    pub async fn delete_client_grant(&self, ctx: &Context, tenant: &TenantId, id: &str) -> Result<()> {
         let tx = self.store.begin().await?;
-        if !tx
-            .delete_client_grant(tenant, &ClientGrantId(id.into()))
-            .await?
-        {
+        if !tx.delete_client_grant(tenant, &ClientGrantId(id.into())).await? {
             return Err(Error::NotFound(Entity::ClientGrant));
         }
-        tx.insert_audit_event(
-            tenant,
-            &AuditEvent::success(ctx, "client_grant.delete", "client_grant", id, json!({})),
-        )
-        .await?;
+        tx.insert_audit_event(tenant, &AuditEvent::success(ctx, "client_grant.delete", "client_grant", id, json!({})))
+            .await?;
         tx.commit().await?;
         Ok(())
     }
@@ -180,17 +144,10 @@ impl Core {
 
 /// Every scope must be one the API defines.
 fn check_scopes(api: &ApiResource, scopes: &[String]) -> Result<()> {
-    let unknown: Vec<&str> = scopes
-        .iter()
-        .filter(|s| !api.has_scope(s))
-        .map(String::as_str)
-        .collect();
+    let unknown: Vec<&str> = scopes.iter().filter(|s| !api.has_scope(s)).map(String::as_str).collect();
     if unknown.is_empty() {
         Ok(())
     } else {
-        Err(Error::invalid(
-            "scope",
-            format!("not defined by the API: {}", unknown.join(", ")),
-        ))
+        Err(Error::invalid("scope", format!("not defined by the API: {}", unknown.join(", "))))
     }
 }

@@ -14,17 +14,9 @@ pub const RETIRED_KEY_PUBLISH_MILLIS: Millis = 30 * 24 * 3600 * 1000 + 3600 * 10
 
 impl Core {
     /// Generates a key and seals its private half for `tenant`.
-    pub(crate) fn new_signing_key(
-        &self,
-        tenant: &TenantId,
-        alg: &str,
-        now: Millis,
-    ) -> Result<SigningKey> {
+    pub(crate) fn new_signing_key(&self, tenant: &TenantId, alg: &str, now: Millis) -> Result<SigningKey> {
         let generated = self.key_maker.generate(alg)?;
-        let sealed = self.master_key.seal(
-            &seal_context(tenant, &generated.kid),
-            &generated.private_pkcs8,
-        )?;
+        let sealed = self.master_key.seal(&seal_context(tenant, &generated.kid), &generated.private_pkcs8)?;
         Ok(SigningKey {
             kid: generated.kid,
             alg: generated.alg,
@@ -43,44 +35,24 @@ impl Core {
     }
 
     /// The private half of a key (PKCS#8 DER).
-    pub fn open_signing_key(
-        &self,
-        tenant: &TenantId,
-        key: &SigningKey,
-    ) -> Result<Zeroizing<Vec<u8>>> {
-        self.master_key
-            .open(&seal_context(tenant, &key.kid), &key.private_key_sealed)
+    pub fn open_signing_key(&self, tenant: &TenantId, key: &SigningKey) -> Result<Zeroizing<Vec<u8>>> {
+        self.master_key.open(&seal_context(tenant, &key.kid), &key.private_key_sealed)
     }
 
     /// Makes a new active key for `alg` and retires the previous ones of that algorithm; they
     /// stay in the JWKS until every token they signed has expired.
-    pub async fn rotate_signing_key(
-        &self,
-        ctx: &Context,
-        tenant: &TenantId,
-        alg: &str,
-    ) -> Result<SigningKey> {
+    pub async fn rotate_signing_key(&self, ctx: &Context, tenant: &TenantId, alg: &str) -> Result<SigningKey> {
         let now = now_millis();
         let key = self.new_signing_key(tenant, alg, now)?;
         let old = self.store.list_signing_keys(tenant, now).await?;
         let tx = self.store.begin().await?;
-        for k in old
-            .iter()
-            .filter(|k| k.status == KeyStatus::Active && k.alg == alg)
-        {
-            tx.retire_signing_key(tenant, &k.kid, now, now + RETIRED_KEY_PUBLISH_MILLIS)
-                .await?;
+        for k in old.iter().filter(|k| k.status == KeyStatus::Active && k.alg == alg) {
+            tx.retire_signing_key(tenant, &k.kid, now, now + RETIRED_KEY_PUBLISH_MILLIS).await?;
         }
         tx.insert_signing_key(tenant, &key).await?;
         tx.insert_audit_event(
             tenant,
-            &AuditEvent::success(
-                ctx,
-                "signing_key.rotate",
-                "signing_key",
-                &key.kid,
-                json!({"alg": alg}),
-            ),
+            &AuditEvent::success(ctx, "signing_key.rotate", "signing_key", &key.kid, json!({"alg": alg})),
         )
         .await?;
         tx.commit().await?;

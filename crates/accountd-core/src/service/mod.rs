@@ -32,10 +32,7 @@ pub struct Settings {
 
 impl Default for Settings {
     fn default() -> Self {
-        Self {
-            password_hashing: PasswordHashing::default(),
-            password_min_length: 8,
-        }
+        Self { password_hashing: PasswordHashing::default(), password_min_length: 8 }
     }
 }
 
@@ -67,18 +64,8 @@ pub struct Core {
 
 impl Core {
     /// Builds the core over a store.
-    pub fn new(
-        store: Arc<dyn Store>,
-        master_key: MasterKey,
-        key_maker: Arc<dyn KeyMaker>,
-        settings: Settings,
-    ) -> Self {
-        Self {
-            store,
-            master_key,
-            key_maker,
-            settings,
-        }
+    pub fn new(store: Arc<dyn Store>, master_key: MasterKey, key_maker: Arc<dyn KeyMaker>, settings: Settings) -> Self {
+        Self { store, master_key, key_maker, settings }
     }
 
     /// The store (for readiness checks and shutdown).

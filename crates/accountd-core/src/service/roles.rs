@@ -41,21 +41,14 @@ impl Core {
         };
         let tx = self.store.begin().await?;
         tx.insert_role(tenant, &role).await?;
-        tx.insert_audit_event(
-            tenant,
-            &AuditEvent::success(ctx, "role.create", "role", &role.id.0, json!({})),
-        )
-        .await?;
+        tx.insert_audit_event(tenant, &AuditEvent::success(ctx, "role.create", "role", &role.id.0, json!({}))).await?;
         tx.commit().await?;
         Ok(role)
     }
 
     /// A role by id.
     pub async fn get_role(&self, tenant: &TenantId, id: &str) -> Result<Role> {
-        self.store
-            .find_role(tenant, &RoleId(id.into()))
-            .await?
-            .ok_or(Error::NotFound(Entity::Role))
+        self.store.find_role(tenant, &RoleId(id.into())).await?.ok_or(Error::NotFound(Entity::Role))
     }
 
     /// A page of roles with the total count.
@@ -83,11 +76,7 @@ impl Core {
         role.updated_at = now_millis();
         let tx = self.store.begin().await?;
         tx.update_role(tenant, &role).await?;
-        tx.insert_audit_event(
-            tenant,
-            &AuditEvent::success(ctx, "role.update", "role", id, json!({})),
-        )
-        .await?;
+        tx.insert_audit_event(tenant, &AuditEvent::success(ctx, "role.update", "role", id, json!({}))).await?;
         tx.commit().await?;
         Ok(role)
     }
@@ -98,37 +87,23 @@ impl Core {
         if !tx.delete_role(tenant, &RoleId(id.into())).await? {
             return Err(Error::NotFound(Entity::Role));
         }
-        tx.insert_audit_event(
-            tenant,
-            &AuditEvent::success(ctx, "role.delete", "role", id, json!({})),
-        )
-        .await?;
+        tx.insert_audit_event(tenant, &AuditEvent::success(ctx, "role.delete", "role", id, json!({}))).await?;
         tx.commit().await?;
         Ok(())
     }
 
     /// Resolves `(audience, scope)` pairs to permissions; each must be a scope of an existing API.
-    async fn resolve_permissions(
-        &self,
-        tenant: &TenantId,
-        pairs: &[(String, String)],
-    ) -> Result<Vec<Permission>> {
+    async fn resolve_permissions(&self, tenant: &TenantId, pairs: &[(String, String)]) -> Result<Vec<Permission>> {
         let mut out = Vec::with_capacity(pairs.len());
         for (i, (audience, name)) in pairs.iter().enumerate() {
-            let api = self
-                .resolve_audience(tenant, audience)
-                .await?
-                .ok_or(Error::NotFound(Entity::ApiResource))?;
+            let api = self.resolve_audience(tenant, audience).await?.ok_or(Error::NotFound(Entity::ApiResource))?;
             if !api.has_scope(name) {
                 return Err(Error::invalid(
                     format!("permissions[{i}].permission_name"),
                     format!("'{name}' is not a scope of {audience}"),
                 ));
             }
-            out.push(Permission {
-                api_id: api.id,
-                permission_name: name.clone(),
-            });
+            out.push(Permission { api_id: api.id, permission_name: name.clone() });
         }
         Ok(out)
     }
@@ -147,13 +122,7 @@ impl Core {
         tx.add_role_permissions(tenant, &role.id, &perms).await?;
         tx.insert_audit_event(
             tenant,
-            &AuditEvent::success(
-                ctx,
-                "role.add_permissions",
-                "role",
-                &role.id.0,
-                json!({"count": perms.len()}),
-            ),
+            &AuditEvent::success(ctx, "role.add_permissions", "role", &role.id.0, json!({"count": perms.len()})),
         )
         .await?;
         tx.commit().await?;
@@ -174,13 +143,7 @@ impl Core {
         tx.remove_role_permissions(tenant, &role.id, &perms).await?;
         tx.insert_audit_event(
             tenant,
-            &AuditEvent::success(
-                ctx,
-                "role.remove_permissions",
-                "role",
-                &role.id.0,
-                json!({"count": perms.len()}),
-            ),
+            &AuditEvent::success(ctx, "role.remove_permissions", "role", &role.id.0, json!({"count": perms.len()})),
         )
         .await?;
         tx.commit().await?;
@@ -188,11 +151,7 @@ impl Core {
     }
 
     /// A role's permissions with their APIs.
-    pub async fn list_role_permissions(
-        &self,
-        tenant: &TenantId,
-        role: &str,
-    ) -> Result<Vec<PermissionView>> {
+    pub async fn list_role_permissions(&self, tenant: &TenantId, role: &str) -> Result<Vec<PermissionView>> {
         let role = self.get_role(tenant, role).await?;
         let perms = self.store.list_role_permissions(tenant, &role.id).await?;
         let apis = self.all_apis(tenant).await?;
@@ -200,16 +159,9 @@ impl Core {
             .into_iter()
             .filter_map(|p| {
                 let api = apis.iter().find(|a| a.id == p.api_id)?;
-                let description = api
-                    .scopes
-                    .iter()
-                    .find(|s| s.value == p.permission_name)
-                    .map(|s| s.description.clone())?;
-                Some(PermissionView {
-                    permission_name: p.permission_name,
-                    description,
-                    api: api.clone(),
-                })
+                let description =
+                    api.scopes.iter().find(|s| s.value == p.permission_name).map(|s| s.description.clone())?;
+                Some(PermissionView { permission_name: p.permission_name, description, api: api.clone() })
             })
             .collect())
     }
@@ -231,13 +183,7 @@ impl Core {
         tx.assign_user_roles(tenant, &user.id, &ids).await?;
         tx.insert_audit_event(
             tenant,
-            &AuditEvent::success(
-                ctx,
-                "user.assign_roles",
-                "user",
-                &user.id.0,
-                json!({"roles": roles}),
-            ),
+            &AuditEvent::success(ctx, "user.assign_roles", "user", &user.id.0, json!({"roles": roles})),
         )
         .await?;
         tx.commit().await?;
@@ -259,18 +205,11 @@ impl Core {
         }
         let tx = self.store.begin().await?;
         for id in &ids {
-            tx.assign_user_roles(tenant, id, std::slice::from_ref(&role.id))
-                .await?;
+            tx.assign_user_roles(tenant, id, std::slice::from_ref(&role.id)).await?;
         }
         tx.insert_audit_event(
             tenant,
-            &AuditEvent::success(
-                ctx,
-                "role.assign_users",
-                "role",
-                &role.id.0,
-                json!({"users": users}),
-            ),
+            &AuditEvent::success(ctx, "role.assign_users", "role", &role.id.0, json!({"users": users})),
         )
         .await?;
         tx.commit().await?;
@@ -291,13 +230,7 @@ impl Core {
         tx.remove_user_roles(tenant, &user.id, &ids).await?;
         tx.insert_audit_event(
             tenant,
-            &AuditEvent::success(
-                ctx,
-                "user.remove_roles",
-                "user",
-                &user.id.0,
-                json!({"roles": roles}),
-            ),
+            &AuditEvent::success(ctx, "user.remove_roles", "user", &user.id.0, json!({"roles": roles})),
         )
         .await?;
         tx.commit().await?;
@@ -311,22 +244,13 @@ impl Core {
     }
 
     /// Users holding a role.
-    pub async fn list_role_users(
-        &self,
-        tenant: &TenantId,
-        role: &str,
-        page: Page,
-    ) -> Result<Vec<UserId>> {
+    pub async fn list_role_users(&self, tenant: &TenantId, role: &str, page: Page) -> Result<Vec<UserId>> {
         let role = self.get_role(tenant, role).await?;
         Ok(self.store.list_role_users(tenant, &role.id, page).await?)
     }
 
     /// The audit trail, newest first.
-    pub async fn list_audit_events(
-        &self,
-        tenant: &TenantId,
-        page: Page,
-    ) -> Result<Vec<crate::audit::AuditEvent>> {
+    pub async fn list_audit_events(&self, tenant: &TenantId, page: Page) -> Result<Vec<crate::audit::AuditEvent>> {
         Ok(self.store.list_audit_events(tenant, page).await?)
     }
 }

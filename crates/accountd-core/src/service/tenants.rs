@@ -8,12 +8,11 @@ use crate::client_grant::{ClientGrant, ClientGrantId, SubjectType};
 use crate::clock::now_millis;
 use crate::error::{ConflictKind, Entity, Error, Result};
 use crate::store::Tx;
-use crate::tenant::{
-    DEFAULT_TENANT_ID, Domain, NewTenant, Tenant, TenantId, normalize_domain, validate_tenant_name,
-};
+use crate::tenant::{DEFAULT_TENANT_ID, Domain, NewTenant, Tenant, TenantId, normalize_domain, validate_tenant_name};
 
 /// What first start (or `tenant create`) hands the operator, exactly once: the management
 /// client's secret is stored only as a hash.
+#[derive(Clone)]
 pub struct Bootstrap {
     /// The tenant.
     pub tenant: Tenant,
@@ -41,20 +40,13 @@ impl Core {
         };
         match self.create_tenant_with(&Context::system(), new).await {
             Ok(b) => Ok(Some(b)),
-            Err(Error::Conflict(ConflictKind::TenantExists | ConflictKind::DomainTaken)) => {
-                Ok(None)
-            }
+            Err(Error::Conflict(ConflictKind::TenantExists | ConflictKind::DomainTaken)) => Ok(None),
             Err(e) => Err(e),
         }
     }
 
     /// Creates a tenant on `domain` with its built-in APIs, a signing key and a management client.
-    pub async fn create_tenant(
-        &self,
-        ctx: &Context,
-        name: &str,
-        domain: &str,
-    ) -> Result<Bootstrap> {
+    pub async fn create_tenant(&self, ctx: &Context, name: &str, domain: &str) -> Result<Bootstrap> {
         validate_tenant_name(name)?;
         let new = NewTenant {
             id: TenantId::from_stored(format!("ten_{}", crate::secret::random_alnum(16))),
@@ -81,30 +73,17 @@ impl Core {
             }
         }
         tx.insert_signing_key(&tenant.id, &key).await?;
-        let management =
-            management.ok_or_else(|| Error::Internal(anyhow::anyhow!("no management API")))?;
-        let (client_id, client_secret) =
-            insert_bootstrap_client(&*tx, &tenant.id, &management, now).await?;
+        let management = management.ok_or_else(|| Error::Internal(anyhow::anyhow!("no management API")))?;
+        let (client_id, client_secret) = insert_bootstrap_client(&*tx, &tenant.id, &management, now).await?;
         tx.insert_audit_event(
             &tenant.id,
-            &AuditEvent::success(
-                ctx,
-                "tenant.create",
-                "tenant",
-                tenant.id.as_str(),
-                json!({}),
-            ),
+            &AuditEvent::success(ctx, "tenant.create", "tenant", tenant.id.as_str(), json!({})),
         )
         .await?;
         tx.commit().await?;
         let mut domains = vec![new.canonical_domain];
         domains.extend(new.extra_domains);
-        Ok(Bootstrap {
-            tenant,
-            domains,
-            client_id,
-            client_secret,
-        })
+        Ok(Bootstrap { tenant, domains, client_id, client_secret })
     }
 
     /// The tenant a request's host (lowercase, no port) selects.
@@ -124,10 +103,7 @@ impl Core {
             return Ok(t);
         }
         let host = id_or_domain.trim().to_ascii_lowercase();
-        self.store
-            .find_tenant_by_host(&host)
-            .await?
-            .ok_or(Error::NotFound(Entity::Tenant))
+        self.store.find_tenant_by_host(&host).await?.ok_or(Error::NotFound(Entity::Tenant))
     }
 
     /// The tenant's domains, canonical first.
@@ -136,33 +112,19 @@ impl Core {
     }
 
     /// Binds a custom domain to the tenant.
-    pub async fn add_domain(
-        &self,
-        ctx: &Context,
-        tenant: &TenantId,
-        domain: &str,
-    ) -> Result<String> {
+    pub async fn add_domain(&self, ctx: &Context, tenant: &TenantId, domain: &str) -> Result<String> {
         let host = normalize_domain(domain)?;
         let tx = self.store.begin().await?;
         tx.insert_domain(tenant, &host, false, now_millis()).await?;
-        tx.insert_audit_event(
-            tenant,
-            &AuditEvent::success(ctx, "tenant.add_domain", "domain", &host, json!({})),
-        )
-        .await?;
+        tx.insert_audit_event(tenant, &AuditEvent::success(ctx, "tenant.add_domain", "domain", &host, json!({})))
+            .await?;
         tx.commit().await?;
         Ok(host)
     }
 
     /// The tenant's hosts, for recognising built-in API audiences.
     pub(crate) async fn tenant_hosts(&self, tenant: &TenantId) -> Result<Vec<String>> {
-        Ok(self
-            .store
-            .list_domains(tenant)
-            .await?
-            .into_iter()
-            .map(|d| d.host)
-            .collect())
+        Ok(self.store.list_domains(tenant).await?.into_iter().map(|d| d.host).collect())
     }
 }
 
@@ -180,8 +142,7 @@ async fn insert_bootstrap_client(
     };
     let (mut app, secret) = new_application(fields, now)?;
     app.is_bootstrap = true;
-    let secret =
-        secret.ok_or_else(|| Error::Internal(anyhow::anyhow!("bootstrap client has no secret")))?;
+    let secret = secret.ok_or_else(|| Error::Internal(anyhow::anyhow!("bootstrap client has no secret")))?;
     tx.insert_application(tenant, &app).await?;
     let grant = ClientGrant {
         id: ClientGrantId::generate(),

@@ -7,9 +7,7 @@ use crate::clock::now_millis;
 use crate::error::{Entity, Error, Result};
 use crate::store::{Page, UserQuery};
 use crate::tenant::TenantId;
-use crate::user::{
-    NewUser, User, UserFields, UserId, merge_metadata, normalize_email, validate_password,
-};
+use crate::user::{NewUser, User, UserFields, UserId, merge_metadata, normalize_email, validate_password};
 
 impl Core {
     /// Creates a user; at least one of email, username or phone number is required.
@@ -22,10 +20,7 @@ impl Core {
     ) -> Result<User> {
         let f = fields.validate()?;
         if f.email.is_none() && f.username.is_none() && f.phone_number.is_none() {
-            return Err(Error::invalid(
-                "email",
-                "one of email, username or phone_number is required",
-            ));
+            return Err(Error::invalid("email", "one of email, username or phone_number is required"));
         }
         if let Some(p) = &password {
             validate_password(p, self.settings.password_min_length)?;
@@ -56,29 +51,15 @@ impl Core {
             logins_count: 0,
         };
         let tx = self.store.begin().await?;
-        tx.insert_user(
-            tenant,
-            &NewUser {
-                user: user.clone(),
-                password_hash,
-            },
-        )
-        .await?;
-        tx.insert_audit_event(
-            tenant,
-            &AuditEvent::success(ctx, "user.create", "user", &user.id.0, json!({})),
-        )
-        .await?;
+        tx.insert_user(tenant, &NewUser { user: user.clone(), password_hash }).await?;
+        tx.insert_audit_event(tenant, &AuditEvent::success(ctx, "user.create", "user", &user.id.0, json!({}))).await?;
         tx.commit().await?;
         Ok(user)
     }
 
     /// A user by id.
     pub async fn get_user(&self, tenant: &TenantId, id: &str) -> Result<User> {
-        self.store
-            .find_user(tenant, &UserId(id.into()))
-            .await?
-            .ok_or(Error::NotFound(Entity::User))
+        self.store.find_user(tenant, &UserId(id.into())).await?.ok_or(Error::NotFound(Entity::User))
     }
 
     /// A user by email (any case).
@@ -86,20 +67,12 @@ impl Core {
         let Ok(email) = normalize_email(email) else {
             return Ok(None);
         };
-        let (mut users, _) = self
-            .store
-            .list_users(tenant, &UserQuery { email: Some(email) }, Page::new(0, 1))
-            .await?;
+        let (mut users, _) = self.store.list_users(tenant, &UserQuery { email: Some(email) }, Page::new(0, 1)).await?;
         Ok(users.pop())
     }
 
     /// A page of users, optionally by email, with the total count.
-    pub async fn list_users(
-        &self,
-        tenant: &TenantId,
-        email: Option<&str>,
-        page: Page,
-    ) -> Result<(Vec<User>, u64)> {
+    pub async fn list_users(&self, tenant: &TenantId, email: Option<&str>, page: Page) -> Result<(Vec<User>, u64)> {
         let email = match email {
             Some(e) => match normalize_email(e) {
                 Ok(e) => Some(e),
@@ -107,10 +80,7 @@ impl Core {
             },
             None => None,
         };
-        Ok(self
-            .store
-            .list_users(tenant, &UserQuery { email }, page)
-            .await?)
+        Ok(self.store.list_users(tenant, &UserQuery { email }, page).await?)
     }
 
     /// Updates profile fields (metadata is merged) and optionally the password.
@@ -198,11 +168,7 @@ impl Core {
         if let Some(h) = &password_hash {
             tx.set_password_hash(tenant, &user.id, h, now).await?;
         }
-        tx.insert_audit_event(
-            tenant,
-            &AuditEvent::success(ctx, "user.update", "user", &user.id.0, detail),
-        )
-        .await?;
+        tx.insert_audit_event(tenant, &AuditEvent::success(ctx, "user.update", "user", &user.id.0, detail)).await?;
         tx.commit().await?;
         Ok(user)
     }
@@ -215,18 +181,11 @@ impl Core {
         id: &str,
         password: Zeroizing<String>,
     ) -> Result<()> {
-        self.update_user(ctx, tenant, id, UserFields::default(), Some(password))
-            .await
-            .map(|_| ())
+        self.update_user(ctx, tenant, id, UserFields::default(), Some(password)).await.map(|_| ())
     }
 
     /// Checks a user's password (constant time inside Argon2; runs off the async runtime).
-    pub async fn check_password(
-        &self,
-        tenant: &TenantId,
-        user: &UserId,
-        password: Zeroizing<String>,
-    ) -> Result<bool> {
+    pub async fn check_password(&self, tenant: &TenantId, user: &UserId, password: Zeroizing<String>) -> Result<bool> {
         match self.store.load_password_hash(tenant, user).await? {
             Some(phc) => self.settings.password_hashing.verify(password, phc).await,
             None => Ok(false),
@@ -239,11 +198,7 @@ impl Core {
         if !tx.delete_user(tenant, &UserId(id.into())).await? {
             return Err(Error::NotFound(Entity::User));
         }
-        tx.insert_audit_event(
-            tenant,
-            &AuditEvent::success(ctx, "user.delete", "user", id, json!({})),
-        )
-        .await?;
+        tx.insert_audit_event(tenant, &AuditEvent::success(ctx, "user.delete", "user", id, json!({}))).await?;
         tx.commit().await?;
         Ok(())
     }

@@ -8,9 +8,5 @@ pub trait AuditStore {
     /// Appends an event.
     async fn insert_audit_event(&self, tenant: &TenantId, event: &AuditEvent) -> StoreResult<()>;
     /// Events, newest first.
-    async fn list_audit_events(
-        &self,
-        tenant: &TenantId,
-        page: Page,
-    ) -> StoreResult<Vec<AuditEvent>>;
+    async fn list_audit_events(&self, tenant: &TenantId, page: Page) -> StoreResult<Vec<AuditEvent>>;
 }

@@ -18,11 +18,7 @@ pub trait ClientGrantStore {
     /// Inserts a grant. Conflict `client_grants_client_id_api_id_subject_type`.
     async fn insert_client_grant(&self, tenant: &TenantId, grant: &ClientGrant) -> StoreResult<()>;
     /// A grant by id.
-    async fn find_client_grant(
-        &self,
-        tenant: &TenantId,
-        id: &ClientGrantId,
-    ) -> StoreResult<Option<ClientGrant>>;
+    async fn find_client_grant(&self, tenant: &TenantId, id: &ClientGrantId) -> StoreResult<Option<ClientGrant>>;
     /// The grant of a client for an API and subject type (the token endpoint's question).
     async fn find_client_grant_for(
         &self,
@@ -46,6 +42,5 @@ pub trait ClientGrantStore {
         scopes: &[String],
     ) -> StoreResult<bool>;
     /// Deletes a grant.
-    async fn delete_client_grant(&self, tenant: &TenantId, id: &ClientGrantId)
-    -> StoreResult<bool>;
+    async fn delete_client_grant(&self, tenant: &TenantId, id: &ClientGrantId) -> StoreResult<bool>;
 }

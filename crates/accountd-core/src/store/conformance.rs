@@ -4,10 +4,7 @@
 //! Every contract checks a round trip, missing rows, unique conflicts by name, and that a row
 //! written under one tenant is invisible and untouchable from another.
 
-#![expect(
-    clippy::unwrap_used,
-    reason = "a failing contract should panic with the location"
-)]
+#![expect(clippy::unwrap_used, reason = "a failing contract should panic with the location")]
 
 use serde_json::json;
 
@@ -84,22 +81,13 @@ fn api(id: &str, identifier: &str, scopes: &[&str]) -> ApiResource {
         system: None,
         identifier: Some(identifier.into()),
         name: identifier.into(),
-        scopes: scopes
-            .iter()
-            .map(|s| ApiScope {
-                value: (*s).into(),
-                description: format!("{s} desc"),
-            })
-            .collect(),
+        scopes: scopes.iter().map(|s| ApiScope { value: (*s).into(), description: format!("{s} desc") }).collect(),
         signing_alg: "RS256".into(),
         token_lifetime_secs: 3600,
         enforce_policies: true,
         allow_offline_access: false,
         require_dpop: false,
-        policy: AccessPolicy {
-            user: PolicyMode::RequireClientGrant,
-            client: PolicyMode::DenyAll,
-        },
+        policy: AccessPolicy { user: PolicyMode::RequireClientGrant, client: PolicyMode::DenyAll },
         created_at: 5,
         updated_at: 5,
     }
@@ -128,12 +116,7 @@ pub async fn tenants(s: &dyn Store) {
     let found = s.find_tenant_by_host("www.a.test").await.unwrap().unwrap();
     assert_eq!(found.id, a);
     assert_eq!(found.name, "a");
-    assert!(
-        s.find_tenant_by_host("nowhere.test")
-            .await
-            .unwrap()
-            .is_none()
-    );
+    assert!(s.find_tenant_by_host("nowhere.test").await.unwrap().is_none());
     assert_eq!(s.find_tenant(&a).await.unwrap().unwrap().id, a);
 
     // A tenant whose domain is taken is not created at all.
@@ -145,54 +128,16 @@ pub async fn tenants(s: &dyn Store) {
         extra_domains: vec!["a.test".into()],
     };
     assert_conflict(s.insert_tenant(&clash, 2).await, "domains_host");
-    assert!(
-        s.find_tenant(&TenantId::from_stored("ten_b".into()))
-            .await
-            .unwrap()
-            .is_none()
-    );
-    assert!(
-        s.find_tenant_by_host("b.test").await.unwrap().is_none(),
-        "half-written tenant"
-    );
-    let dup = NewTenant {
-        canonical_domain: "c.test".into(),
-        extra_domains: vec![],
-        ..clash.clone()
-    };
+    assert!(s.find_tenant(&TenantId::from_stored("ten_b".into())).await.unwrap().is_none());
+    assert!(s.find_tenant_by_host("b.test").await.unwrap().is_none(), "half-written tenant");
+    let dup = NewTenant { canonical_domain: "c.test".into(), extra_domains: vec![], ..clash.clone() };
     s.insert_tenant(&dup, 2).await.unwrap();
-    assert_conflict(
-        s.insert_tenant(
-            &NewTenant {
-                canonical_domain: "d.test".into(),
-                ..dup
-            },
-            3,
-        )
-        .await,
-        "tenants_id",
-    );
+    assert_conflict(s.insert_tenant(&NewTenant { canonical_domain: "d.test".into(), ..dup }, 3).await, "tenants_id");
 
     s.insert_domain(&a, "login.a.test", false, 4).await.unwrap();
-    assert_conflict(
-        s.insert_domain(&a, "c.test", false, 4).await,
-        "domains_host",
-    );
-    let hosts: Vec<_> = s
-        .list_domains(&a)
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|d| (d.host, d.is_canonical))
-        .collect();
-    assert_eq!(
-        hosts,
-        [
-            ("a.test".into(), true),
-            ("www.a.test".into(), false),
-            ("login.a.test".into(), false)
-        ]
-    );
+    assert_conflict(s.insert_domain(&a, "c.test", false, 4).await, "domains_host");
+    let hosts: Vec<_> = s.list_domains(&a).await.unwrap().into_iter().map(|d| (d.host, d.is_canonical)).collect();
+    assert_eq!(hosts, [("a.test".into(), true), ("www.a.test".into(), false), ("login.a.test".into(), false)]);
     // Another tenant cannot remove a's domain; the canonical one cannot be removed.
     let b = TenantId::from_stored("ten_b".into());
     assert!(!s.delete_domain(&b, "login.a.test").await.unwrap());
@@ -206,112 +151,39 @@ pub async fn users(s: &dyn Store) {
     let a = tenant(s, "a").await;
     let b = tenant(s, "b").await;
     let ada = user("auth0|1", "ada@example.com", 10);
-    s.insert_user(
-        &a,
-        &NewUser {
-            user: ada.clone(),
-            password_hash: Some("$argon2id$x".into()),
-        },
-    )
-    .await
-    .unwrap();
+    s.insert_user(&a, &NewUser { user: ada.clone(), password_hash: Some("$argon2id$x".into()) }).await.unwrap();
     assert_eq!(s.find_user(&a, &ada.id).await.unwrap().unwrap(), ada);
-    assert!(
-        s.find_user(&a, &UserId("auth0|none".into()))
-            .await
-            .unwrap()
-            .is_none()
-    );
+    assert!(s.find_user(&a, &UserId("auth0|none".into())).await.unwrap().is_none());
     // The same email in the same tenant conflicts; in another tenant it is a different user.
     assert_conflict(
-        s.insert_user(
-            &a,
-            &NewUser {
-                user: user("auth0|2", "ada@example.com", 11),
-                password_hash: None,
-            },
-        )
-        .await,
+        s.insert_user(&a, &NewUser { user: user("auth0|2", "ada@example.com", 11), password_hash: None }).await,
         "users_email",
     );
-    s.insert_user(
-        &b,
-        &NewUser {
-            user: user("auth0|1", "ada@example.com", 11),
-            password_hash: None,
-        },
-    )
-    .await
-    .unwrap();
+    s.insert_user(&b, &NewUser { user: user("auth0|1", "ada@example.com", 11), password_hash: None }).await.unwrap();
     let mut u3 = user("auth0|3", "bob@example.com", 12);
     u3.username = Some("bob".into());
-    s.insert_user(
-        &a,
-        &NewUser {
-            user: u3.clone(),
-            password_hash: None,
-        },
-    )
-    .await
-    .unwrap();
+    s.insert_user(&a, &NewUser { user: u3.clone(), password_hash: None }).await.unwrap();
     let mut u4 = user("auth0|4", "cy@example.com", 13);
     u4.username = Some("bob".into());
-    assert_conflict(
-        s.insert_user(
-            &a,
-            &NewUser {
-                user: u4,
-                password_hash: None,
-            },
-        )
-        .await,
-        "users_username",
-    );
+    assert_conflict(s.insert_user(&a, &NewUser { user: u4, password_hash: None }).await, "users_username");
 
     // Listing is ordered, paged and counted; the email filter is exact.
-    let (page, total) = s
-        .list_users(&a, &UserQuery::default(), Page::new(0, 1))
-        .await
-        .unwrap();
+    let (page, total) = s.list_users(&a, &UserQuery::default(), Page::new(0, 1)).await.unwrap();
     assert_eq!((page.len(), total), (1, 2));
     assert_eq!(page[0].id.0, "auth0|1");
-    let (page, _) = s
-        .list_users(&a, &UserQuery::default(), Page::new(1, 1))
-        .await
-        .unwrap();
+    let (page, _) = s.list_users(&a, &UserQuery::default(), Page::new(1, 1)).await.unwrap();
     assert_eq!(page[0].id.0, "auth0|3");
-    let (hits, total) = s
-        .list_users(
-            &a,
-            &UserQuery {
-                email: Some("bob@example.com".into()),
-            },
-            Page::new(0, 10),
-        )
-        .await
-        .unwrap();
+    let (hits, total) =
+        s.list_users(&a, &UserQuery { email: Some("bob@example.com".into()) }, Page::new(0, 10)).await.unwrap();
     assert_eq!((hits.len(), total), (1, 1));
 
     // Passwords are read only through their own method and belong to their tenant.
-    assert_eq!(
-        s.load_password_hash(&a, &ada.id).await.unwrap().as_deref(),
-        Some("$argon2id$x")
-    );
+    assert_eq!(s.load_password_hash(&a, &ada.id).await.unwrap().as_deref(), Some("$argon2id$x"));
     assert!(s.load_password_hash(&b, &ada.id).await.unwrap().is_none());
-    s.set_password_hash(&b, &ada.id, "$argon2id$b", 20)
-        .await
-        .unwrap();
-    s.set_password_hash(&a, &ada.id, "$argon2id$y", 20)
-        .await
-        .unwrap();
-    assert_eq!(
-        s.load_password_hash(&a, &ada.id).await.unwrap().as_deref(),
-        Some("$argon2id$y")
-    );
-    assert_eq!(
-        s.load_password_hash(&b, &ada.id).await.unwrap().as_deref(),
-        Some("$argon2id$b")
-    );
+    s.set_password_hash(&b, &ada.id, "$argon2id$b", 20).await.unwrap();
+    s.set_password_hash(&a, &ada.id, "$argon2id$y", 20).await.unwrap();
+    assert_eq!(s.load_password_hash(&a, &ada.id).await.unwrap().as_deref(), Some("$argon2id$y"));
+    assert_eq!(s.load_password_hash(&b, &ada.id).await.unwrap().as_deref(), Some("$argon2id$b"));
 
     // Updates replace every field; conflicts are reported by name.
     let mut changed = ada.clone();
@@ -329,12 +201,7 @@ pub async fn users(s: &dyn Store) {
     assert!(s.delete_user(&a, &ada.id).await.unwrap());
     assert!(s.find_user(&a, &ada.id).await.unwrap().is_none());
     assert!(s.load_password_hash(&a, &ada.id).await.unwrap().is_none());
-    assert!(
-        s.find_user(&b, &UserId("auth0|1".into()))
-            .await
-            .unwrap()
-            .is_some()
-    );
+    assert!(s.find_user(&b, &UserId("auth0|1".into())).await.unwrap().is_some());
 }
 
 /// Applications round-trip every field and stay in their tenant.
@@ -351,65 +218,30 @@ pub async fn applications(s: &dyn Store) {
     };
     let (app, _) = new_application(fields, 10).unwrap();
     s.insert_application(&a, &app).await.unwrap();
-    assert_eq!(
-        s.find_application(&a, &app.client_id)
-            .await
-            .unwrap()
-            .unwrap(),
-        app
-    );
-    assert!(
-        s.find_application(&b, &app.client_id)
-            .await
-            .unwrap()
-            .is_none()
-    );
-    assert_conflict(
-        s.insert_application(&a, &app).await,
-        "applications_client_id",
-    );
+    assert_eq!(s.find_application(&a, &app.client_id).await.unwrap().unwrap(), app);
+    assert!(s.find_application(&b, &app.client_id).await.unwrap().is_none());
+    assert_conflict(s.insert_application(&a, &app).await, "applications_client_id");
 
     let (m2m, _) = new_application(
-        ApplicationFields {
-            name: Some("M2M".into()),
-            app_type: Some(AppType::NonInteractive),
-            ..Default::default()
-        },
+        ApplicationFields { name: Some("M2M".into()), app_type: Some(AppType::NonInteractive), ..Default::default() },
         11,
     )
     .unwrap();
     s.insert_application(&a, &m2m).await.unwrap();
     let (list, total) = s.list_applications(&a, Page::new(0, 10)).await.unwrap();
     assert_eq!(total, 2);
-    assert_eq!(
-        list.iter().map(|x| x.name.as_str()).collect::<Vec<_>>(),
-        ["Web", "M2M"]
-    );
-    assert_eq!(
-        s.list_applications(&b, Page::new(0, 10)).await.unwrap().1,
-        0
-    );
+    assert_eq!(list.iter().map(|x| x.name.as_str()).collect::<Vec<_>>(), ["Web", "M2M"]);
+    assert_eq!(s.list_applications(&b, Page::new(0, 10)).await.unwrap().1, 0);
 
     let mut changed = app.clone();
     changed.name = "Web 2".into();
     changed.allowed_origins = vec!["https://other.test".into()];
     assert!(!s.update_application(&b, &changed).await.unwrap());
     assert!(s.update_application(&a, &changed).await.unwrap());
-    assert_eq!(
-        s.find_application(&a, &app.client_id)
-            .await
-            .unwrap()
-            .unwrap(),
-        changed
-    );
+    assert_eq!(s.find_application(&a, &app.client_id).await.unwrap().unwrap(), changed);
     assert!(!s.delete_application(&b, &app.client_id).await.unwrap());
     assert!(s.delete_application(&a, &app.client_id).await.unwrap());
-    assert!(
-        s.find_application(&a, &app.client_id)
-            .await
-            .unwrap()
-            .is_none()
-    );
+    assert!(s.find_application(&a, &app.client_id).await.unwrap().is_none());
 }
 
 /// APIs: scopes kept in order, identifiers unique per tenant, built-ins found by kind.
@@ -418,62 +250,23 @@ pub async fn apis(s: &dyn Store) {
     let b = tenant(s, "b").await;
     let me = ApiResource::system(SystemApi::MyAccount, 1);
     s.insert_api(&a, &me).await.unwrap();
-    let orders = api(
-        "api1",
-        "https://orders.test",
-        &["write:orders", "read:orders"],
-    );
+    let orders = api("api1", "https://orders.test", &["write:orders", "read:orders"]);
     s.insert_api(&a, &orders).await.unwrap();
     assert_eq!(s.find_api(&a, &orders.id).await.unwrap().unwrap(), orders);
-    assert_eq!(
-        s.find_api_by_identifier(&a, "https://orders.test")
-            .await
-            .unwrap()
-            .unwrap(),
-        orders
-    );
-    assert!(
-        s.find_api_by_identifier(&b, "https://orders.test")
-            .await
-            .unwrap()
-            .is_none()
-    );
-    assert_eq!(
-        s.find_system_api(&a, SystemApi::MyAccount)
-            .await
-            .unwrap()
-            .unwrap(),
-        me
-    );
-    assert!(
-        s.find_system_api(&b, SystemApi::MyAccount)
-            .await
-            .unwrap()
-            .is_none()
-    );
-    assert_conflict(
-        s.insert_api(&a, &api("api2", "https://orders.test", &[]))
-            .await,
-        "api_resources_identifier",
-    );
-    s.insert_api(&b, &api("api2", "https://orders.test", &[]))
-        .await
-        .unwrap();
+    assert_eq!(s.find_api_by_identifier(&a, "https://orders.test").await.unwrap().unwrap(), orders);
+    assert!(s.find_api_by_identifier(&b, "https://orders.test").await.unwrap().is_none());
+    assert_eq!(s.find_system_api(&a, SystemApi::MyAccount).await.unwrap().unwrap(), me);
+    assert!(s.find_system_api(&b, SystemApi::MyAccount).await.unwrap().is_none());
+    assert_conflict(s.insert_api(&a, &api("api2", "https://orders.test", &[])).await, "api_resources_identifier");
+    s.insert_api(&b, &api("api2", "https://orders.test", &[])).await.unwrap();
 
     let (list, total) = s.list_apis(&a, Page::new(0, 10)).await.unwrap();
     assert_eq!(total, 2);
-    assert_eq!(
-        list[0].system,
-        Some(SystemApi::MyAccount),
-        "built-in APIs list first"
-    );
+    assert_eq!(list[0].system, Some(SystemApi::MyAccount), "built-in APIs list first");
     assert_eq!(list[1], orders);
 
     let mut changed = orders.clone();
-    changed.scopes = vec![ApiScope {
-        value: "read:orders".into(),
-        description: "new".into(),
-    }];
+    changed.scopes = vec![ApiScope { value: "read:orders".into(), description: "new".into() }];
     changed.policy.user = PolicyMode::AllowAll;
     changed.token_lifetime_secs = 60;
     assert!(!s.update_api(&b, &changed).await.unwrap());
@@ -488,20 +281,9 @@ pub async fn apis(s: &dyn Store) {
 pub async fn client_grants(s: &dyn Store) {
     let a = tenant(s, "a").await;
     let b = tenant(s, "b").await;
-    let (app, _) = new_application(
-        ApplicationFields {
-            name: Some("x".into()),
-            ..Default::default()
-        },
-        1,
-    )
-    .unwrap();
+    let (app, _) = new_application(ApplicationFields { name: Some("x".into()), ..Default::default() }, 1).unwrap();
     s.insert_application(&a, &app).await.unwrap();
-    let orders = api(
-        "api1",
-        "https://orders.test",
-        &["read:orders", "write:orders"],
-    );
+    let orders = api("api1", "https://orders.test", &["read:orders", "write:orders"]);
     s.insert_api(&a, &orders).await.unwrap();
     let grant = ClientGrant {
         id: ClientGrantId("cgr_1".into()),
@@ -512,90 +294,30 @@ pub async fn client_grants(s: &dyn Store) {
         created_at: 2,
     };
     s.insert_client_grant(&a, &grant).await.unwrap();
-    assert_eq!(
-        s.find_client_grant(&a, &grant.id).await.unwrap().unwrap(),
-        grant
-    );
+    assert_eq!(s.find_client_grant(&a, &grant.id).await.unwrap().unwrap(), grant);
     assert!(s.find_client_grant(&b, &grant.id).await.unwrap().is_none());
     assert_eq!(
-        s.find_client_grant_for(&a, &app.client_id, &orders.id, SubjectType::User)
-            .await
-            .unwrap()
-            .unwrap(),
+        s.find_client_grant_for(&a, &app.client_id, &orders.id, SubjectType::User).await.unwrap().unwrap(),
         grant
     );
-    assert!(
-        s.find_client_grant_for(&a, &app.client_id, &orders.id, SubjectType::Client)
-            .await
-            .unwrap()
-            .is_none()
-    );
-    let dup = ClientGrant {
-        id: ClientGrantId("cgr_2".into()),
-        ..grant.clone()
-    };
-    assert_conflict(
-        s.insert_client_grant(&a, &dup).await,
-        "client_grants_client_id_api_id_subject_type",
-    );
+    assert!(s.find_client_grant_for(&a, &app.client_id, &orders.id, SubjectType::Client).await.unwrap().is_none());
+    let dup = ClientGrant { id: ClientGrantId("cgr_2".into()), ..grant.clone() };
+    assert_conflict(s.insert_client_grant(&a, &dup).await, "client_grants_client_id_api_id_subject_type");
     // A grant cannot point at a client of another tenant.
     assert!(s.insert_client_grant(&b, &dup).await.is_err());
-    let client = ClientGrant {
-        id: ClientGrantId("cgr_3".into()),
-        subject_type: SubjectType::Client,
-        ..grant.clone()
-    };
+    let client = ClientGrant { id: ClientGrantId("cgr_3".into()), subject_type: SubjectType::Client, ..grant.clone() };
     s.insert_client_grant(&a, &client).await.unwrap();
 
-    let q = ClientGrantQuery {
-        client_id: Some(app.client_id.clone()),
-        api_id: None,
-    };
-    assert_eq!(
-        s.list_client_grants(&a, &q, Page::new(0, 10))
-            .await
-            .unwrap()
-            .1,
-        2
-    );
-    let q = ClientGrantQuery {
-        client_id: None,
-        api_id: Some(ApiId("other".into())),
-    };
-    assert_eq!(
-        s.list_client_grants(&a, &q, Page::new(0, 10))
-            .await
-            .unwrap()
-            .1,
-        0
-    );
-    assert_eq!(
-        s.list_client_grants(&b, &ClientGrantQuery::default(), Page::new(0, 10))
-            .await
-            .unwrap()
-            .1,
-        0
-    );
+    let q = ClientGrantQuery { client_id: Some(app.client_id.clone()), api_id: None };
+    assert_eq!(s.list_client_grants(&a, &q, Page::new(0, 10)).await.unwrap().1, 2);
+    let q = ClientGrantQuery { client_id: None, api_id: Some(ApiId("other".into())) };
+    assert_eq!(s.list_client_grants(&a, &q, Page::new(0, 10)).await.unwrap().1, 0);
+    assert_eq!(s.list_client_grants(&b, &ClientGrantQuery::default(), Page::new(0, 10)).await.unwrap().1, 0);
 
     let scopes = vec!["read:orders".to_string(), "write:orders".to_string()];
-    assert!(
-        !s.update_client_grant_scopes(&b, &grant.id, &scopes)
-            .await
-            .unwrap()
-    );
-    assert!(
-        s.update_client_grant_scopes(&a, &grant.id, &scopes)
-            .await
-            .unwrap()
-    );
-    assert_eq!(
-        s.find_client_grant(&a, &grant.id)
-            .await
-            .unwrap()
-            .unwrap()
-            .scopes,
-        scopes
-    );
+    assert!(!s.update_client_grant_scopes(&b, &grant.id, &scopes).await.unwrap());
+    assert!(s.update_client_grant_scopes(&a, &grant.id, &scopes).await.unwrap());
+    assert_eq!(s.find_client_grant(&a, &grant.id).await.unwrap().unwrap().scopes, scopes);
     assert!(!s.delete_client_grant(&b, &grant.id).await.unwrap());
     assert!(s.delete_client_grant(&a, &grant.id).await.unwrap());
     // Deleting the client deletes its remaining grants.
@@ -607,22 +329,10 @@ pub async fn client_grants(s: &dyn Store) {
 pub async fn roles(s: &dyn Store) {
     let a = tenant(s, "a").await;
     let b = tenant(s, "b").await;
-    let orders = api(
-        "api1",
-        "https://orders.test",
-        &["read:orders", "write:orders"],
-    );
+    let orders = api("api1", "https://orders.test", &["read:orders", "write:orders"]);
     s.insert_api(&a, &orders).await.unwrap();
     let ada = user("auth0|1", "ada@example.com", 1);
-    s.insert_user(
-        &a,
-        &NewUser {
-            user: ada.clone(),
-            password_hash: None,
-        },
-    )
-    .await
-    .unwrap();
+    s.insert_user(&a, &NewUser { user: ada.clone(), password_hash: None }).await.unwrap();
     let role = Role {
         id: RoleId("rol_1".into()),
         name: "admin".into(),
@@ -633,117 +343,40 @@ pub async fn roles(s: &dyn Store) {
     s.insert_role(&a, &role).await.unwrap();
     assert_eq!(s.find_role(&a, &role.id).await.unwrap().unwrap(), role);
     assert!(s.find_role(&b, &role.id).await.unwrap().is_none());
-    assert_conflict(
-        s.insert_role(
-            &a,
-            &Role {
-                id: RoleId("rol_2".into()),
-                ..role.clone()
-            },
-        )
-        .await,
-        "roles_name",
-    );
+    assert_conflict(s.insert_role(&a, &Role { id: RoleId("rol_2".into()), ..role.clone() }).await, "roles_name");
     s.insert_role(&b, &role).await.unwrap();
 
-    let read = Permission {
-        api_id: orders.id.clone(),
-        permission_name: "read:orders".into(),
-    };
-    let write = Permission {
-        api_id: orders.id.clone(),
-        permission_name: "write:orders".into(),
-    };
-    s.add_role_permissions(&a, &role.id, &[read.clone(), write.clone()])
-        .await
-        .unwrap();
-    s.add_role_permissions(&a, &role.id, std::slice::from_ref(&read))
-        .await
-        .unwrap(); // idempotent
-    assert_eq!(
-        s.list_role_permissions(&a, &role.id).await.unwrap(),
-        [read.clone(), write.clone()]
-    );
-    assert!(
-        s.list_role_permissions(&b, &role.id)
-            .await
-            .unwrap()
-            .is_empty()
-    );
+    let read = Permission { api_id: orders.id.clone(), permission_name: "read:orders".into() };
+    let write = Permission { api_id: orders.id.clone(), permission_name: "write:orders".into() };
+    s.add_role_permissions(&a, &role.id, &[read.clone(), write.clone()]).await.unwrap();
+    s.add_role_permissions(&a, &role.id, std::slice::from_ref(&read)).await.unwrap(); // idempotent
+    assert_eq!(s.list_role_permissions(&a, &role.id).await.unwrap(), [read.clone(), write.clone()]);
+    assert!(s.list_role_permissions(&b, &role.id).await.unwrap().is_empty());
     // A permission must be a scope of the API.
-    let bogus = Permission {
-        api_id: orders.id.clone(),
-        permission_name: "nope".into(),
-    };
-    assert!(
-        s.add_role_permissions(&a, &role.id, &[bogus])
-            .await
-            .is_err()
-    );
-    assert_eq!(
-        s.list_role_permissions(&a, &role.id).await.unwrap().len(),
-        2
-    );
+    let bogus = Permission { api_id: orders.id.clone(), permission_name: "nope".into() };
+    assert!(s.add_role_permissions(&a, &role.id, &[bogus]).await.is_err());
+    assert_eq!(s.list_role_permissions(&a, &role.id).await.unwrap().len(), 2);
 
-    s.assign_user_roles(&a, &ada.id, std::slice::from_ref(&role.id))
-        .await
-        .unwrap();
-    s.assign_user_roles(&a, &ada.id, std::slice::from_ref(&role.id))
-        .await
-        .unwrap();
-    assert_eq!(
-        s.list_user_roles(&a, &ada.id).await.unwrap(),
-        [role.clone()]
-    );
-    assert_eq!(
-        s.list_role_users(&a, &role.id, Page::new(0, 10))
-            .await
-            .unwrap(),
-        [ada.id.clone()]
-    );
-    assert_eq!(
-        s.list_user_permissions(&a, &ada.id, &orders.id)
-            .await
-            .unwrap(),
-        ["read:orders", "write:orders"]
-    );
+    s.assign_user_roles(&a, &ada.id, std::slice::from_ref(&role.id)).await.unwrap();
+    s.assign_user_roles(&a, &ada.id, std::slice::from_ref(&role.id)).await.unwrap();
+    assert_eq!(s.list_user_roles(&a, &ada.id).await.unwrap(), [role.clone()]);
+    assert_eq!(s.list_role_users(&a, &role.id, Page::new(0, 10)).await.unwrap(), [ada.id.clone()]);
+    assert_eq!(s.list_user_permissions(&a, &ada.id, &orders.id).await.unwrap(), ["read:orders", "write:orders"]);
     // A user of tenant a cannot be given a role through tenant b.
-    assert!(
-        s.assign_user_roles(&b, &ada.id, std::slice::from_ref(&role.id))
-            .await
-            .is_err()
-    );
+    assert!(s.assign_user_roles(&b, &ada.id, std::slice::from_ref(&role.id)).await.is_err());
 
     // Removing a scope from the API removes it from roles.
     let mut narrowed = orders.clone();
     narrowed.scopes.retain(|x| x.value == "read:orders");
     s.update_api(&a, &narrowed).await.unwrap();
-    assert_eq!(
-        s.list_user_permissions(&a, &ada.id, &orders.id)
-            .await
-            .unwrap(),
-        ["read:orders"]
-    );
+    assert_eq!(s.list_user_permissions(&a, &ada.id, &orders.id).await.unwrap(), ["read:orders"]);
 
-    s.remove_role_permissions(&a, &role.id, &[read])
-        .await
-        .unwrap();
-    assert!(
-        s.list_user_permissions(&a, &ada.id, &orders.id)
-            .await
-            .unwrap()
-            .is_empty()
-    );
-    let renamed = Role {
-        name: "owner".into(),
-        updated_at: 2,
-        ..role.clone()
-    };
+    s.remove_role_permissions(&a, &role.id, &[read]).await.unwrap();
+    assert!(s.list_user_permissions(&a, &ada.id, &orders.id).await.unwrap().is_empty());
+    let renamed = Role { name: "owner".into(), updated_at: 2, ..role.clone() };
     assert!(s.update_role(&a, &renamed).await.unwrap());
     assert_eq!(s.find_role(&a, &role.id).await.unwrap().unwrap(), renamed);
-    s.remove_user_roles(&a, &ada.id, std::slice::from_ref(&role.id))
-        .await
-        .unwrap();
+    s.remove_user_roles(&a, &ada.id, std::slice::from_ref(&role.id)).await.unwrap();
     assert!(s.list_user_roles(&a, &ada.id).await.unwrap().is_empty());
     assert!(s.delete_role(&a, &role.id).await.unwrap());
     assert!(s.find_role(&b, &role.id).await.unwrap().is_some());
@@ -772,17 +405,11 @@ pub async fn signing_keys(s: &dyn Store) {
     assert!(s.retire_signing_key(&a, "k1", 3, 100).await.unwrap());
     let keys = s.list_signing_keys(&a, 50).await.unwrap();
     assert_eq!(
-        keys.iter()
-            .map(|k| (k.kid.as_str(), k.status))
-            .collect::<Vec<_>>(),
+        keys.iter().map(|k| (k.kid.as_str(), k.status)).collect::<Vec<_>>(),
         [("k2", KeyStatus::Active), ("k1", KeyStatus::Retired)]
     );
     assert_eq!(keys[1].publish_until, Some(100));
-    assert_eq!(
-        s.list_signing_keys(&a, 100).await.unwrap().len(),
-        1,
-        "expired key still published"
-    );
+    assert_eq!(s.list_signing_keys(&a, 100).await.unwrap().len(), 1, "expired key still published");
 }
 
 /// Audit events list newest first, per tenant.
@@ -792,83 +419,31 @@ pub async fn audit_events(s: &dyn Store) {
     let ctx = Context::cli();
     let e1 = AuditEvent::success(&ctx, "user.create", "user", "auth0|1", json!({}));
     std::thread::sleep(std::time::Duration::from_millis(2));
-    let e2 = AuditEvent::success(
-        &ctx,
-        "user.delete",
-        "user",
-        "auth0|1",
-        json!({"changed": ["email"]}),
-    );
+    let e2 = AuditEvent::success(&ctx, "user.delete", "user", "auth0|1", json!({"changed": ["email"]}));
     s.insert_audit_event(&a, &e1).await.unwrap();
     s.insert_audit_event(&a, &e2).await.unwrap();
-    assert_eq!(
-        s.list_audit_events(&a, Page::new(0, 10)).await.unwrap(),
-        [e2.clone(), e1]
-    );
-    assert_eq!(
-        s.list_audit_events(&a, Page::new(0, 1)).await.unwrap(),
-        [e2]
-    );
-    assert!(
-        s.list_audit_events(&b, Page::new(0, 10))
-            .await
-            .unwrap()
-            .is_empty()
-    );
+    assert_eq!(s.list_audit_events(&a, Page::new(0, 10)).await.unwrap(), [e2.clone(), e1]);
+    assert_eq!(s.list_audit_events(&a, Page::new(0, 1)).await.unwrap(), [e2]);
+    assert!(s.list_audit_events(&b, Page::new(0, 10)).await.unwrap().is_empty());
 }
 
 /// Transactions: commit keeps, drop rolls back, concurrent writers all succeed.
 pub async fn transactions(s: &dyn Store) {
     let a = tenant(s, "a").await;
     let tx = s.begin().await.unwrap();
-    tx.insert_user(
-        &a,
-        &NewUser {
-            user: user("auth0|1", "one@example.com", 1),
-            password_hash: None,
-        },
-    )
-    .await
-    .unwrap();
+    tx.insert_user(&a, &NewUser { user: user("auth0|1", "one@example.com", 1), password_hash: None }).await.unwrap();
     // Reads inside the transaction see its writes.
-    assert!(
-        tx.find_user(&a, &UserId("auth0|1".into()))
-            .await
-            .unwrap()
-            .is_some()
-    );
+    assert!(tx.find_user(&a, &UserId("auth0|1".into())).await.unwrap().is_some());
     drop(tx);
-    assert!(
-        s.find_user(&a, &UserId("auth0|1".into()))
-            .await
-            .unwrap()
-            .is_none(),
-        "dropped tx was kept"
-    );
+    assert!(s.find_user(&a, &UserId("auth0|1".into())).await.unwrap().is_none(), "dropped tx was kept");
 
     let tx = s.begin().await.unwrap();
-    tx.insert_user(
-        &a,
-        &NewUser {
-            user: user("auth0|2", "two@example.com", 2),
-            password_hash: None,
-        },
-    )
-    .await
-    .unwrap();
+    tx.insert_user(&a, &NewUser { user: user("auth0|2", "two@example.com", 2), password_hash: None }).await.unwrap();
     // A failing multi-row write inside a transaction undoes only itself (savepoint).
-    let clash = NewUser {
-        user: user("auth0|2", "three@example.com", 3),
-        password_hash: Some("h".into()),
-    };
+    let clash = NewUser { user: user("auth0|2", "three@example.com", 3), password_hash: Some("h".into()) };
     assert!(tx.insert_user(&a, &clash).await.is_err());
     tx.commit().await.unwrap();
-    assert!(
-        s.find_user(&a, &UserId("auth0|2".into()))
-            .await
-            .unwrap()
-            .is_some()
-    );
+    assert!(s.find_user(&a, &UserId("auth0|2".into())).await.unwrap().is_some());
 
     // Concurrent write transactions wait for each other rather than fail.
     let a = &a;
@@ -877,27 +452,14 @@ pub async fn transactions(s: &dyn Store) {
         tasks.push(async move {
             let tx = s.begin().await?;
             let u = user(&format!("auth0|c{i}"), &format!("c{i}@example.com"), 10 + i);
-            tx.insert_user(
-                a,
-                &NewUser {
-                    user: u,
-                    password_hash: None,
-                },
-            )
-            .await?;
+            tx.insert_user(a, &NewUser { user: u, password_hash: None }).await?;
             tx.commit().await
         });
     }
     for r in futures_join_all(tasks).await {
         r.unwrap();
     }
-    assert_eq!(
-        s.list_users(a, &UserQuery::default(), Page::new(0, 100))
-            .await
-            .unwrap()
-            .1,
-        9
-    );
+    assert_eq!(s.list_users(a, &UserQuery::default(), Page::new(0, 100)).await.unwrap().1, 9);
 }
 
 /// Polls futures concurrently on the current task (no extra dependency for a join).
@@ -914,11 +476,7 @@ async fn futures_join_all<F: std::future::Future>(futs: Vec<F>) -> Vec<F::Output
                 }
             }
         }
-        if pending {
-            std::task::Poll::Pending
-        } else {
-            std::task::Poll::Ready(())
-        }
+        if pending { std::task::Poll::Pending } else { std::task::Poll::Ready(()) }
     })
     .await;
     out.into_iter().map(|o| o.unwrap()).collect()

@@ -40,17 +40,11 @@ pub struct Page {
 
 impl Page {
     /// Everything (up to a safety cap).
-    pub const ALL: Page = Page {
-        offset: 0,
-        limit: 10_000,
-    };
+    pub const ALL: Page = Page { offset: 0, limit: 10_000 };
 
     /// Page `page` (from 0) of `per_page` rows.
     pub fn new(page: u32, per_page: u32) -> Self {
-        Self {
-            offset: page.saturating_mul(per_page),
-            limit: per_page,
-        }
+        Self { offset: page.saturating_mul(per_page), limit: per_page }
     }
 }
 

@@ -18,53 +18,19 @@ pub trait RoleStore {
     /// Deletes a role with its permissions and assignments.
     async fn delete_role(&self, tenant: &TenantId, id: &RoleId) -> StoreResult<bool>;
     /// Adds permissions (each must be a scope of its API); ones already present are kept.
-    async fn add_role_permissions(
-        &self,
-        tenant: &TenantId,
-        role: &RoleId,
-        perms: &[Permission],
-    ) -> StoreResult<()>;
+    async fn add_role_permissions(&self, tenant: &TenantId, role: &RoleId, perms: &[Permission]) -> StoreResult<()>;
     /// Removes permissions; absent ones are ignored.
-    async fn remove_role_permissions(
-        &self,
-        tenant: &TenantId,
-        role: &RoleId,
-        perms: &[Permission],
-    ) -> StoreResult<()>;
+    async fn remove_role_permissions(&self, tenant: &TenantId, role: &RoleId, perms: &[Permission]) -> StoreResult<()>;
     /// A role's permissions, ordered by API and name.
-    async fn list_role_permissions(
-        &self,
-        tenant: &TenantId,
-        role: &RoleId,
-    ) -> StoreResult<Vec<Permission>>;
+    async fn list_role_permissions(&self, tenant: &TenantId, role: &RoleId) -> StoreResult<Vec<Permission>>;
     /// Assigns roles to a user; existing assignments are kept.
-    async fn assign_user_roles(
-        &self,
-        tenant: &TenantId,
-        user: &UserId,
-        roles: &[RoleId],
-    ) -> StoreResult<()>;
+    async fn assign_user_roles(&self, tenant: &TenantId, user: &UserId, roles: &[RoleId]) -> StoreResult<()>;
     /// Removes role assignments; absent ones are ignored.
-    async fn remove_user_roles(
-        &self,
-        tenant: &TenantId,
-        user: &UserId,
-        roles: &[RoleId],
-    ) -> StoreResult<()>;
+    async fn remove_user_roles(&self, tenant: &TenantId, user: &UserId, roles: &[RoleId]) -> StoreResult<()>;
     /// A user's roles by name.
     async fn list_user_roles(&self, tenant: &TenantId, user: &UserId) -> StoreResult<Vec<Role>>;
     /// Users holding a role, by id.
-    async fn list_role_users(
-        &self,
-        tenant: &TenantId,
-        role: &RoleId,
-        page: Page,
-    ) -> StoreResult<Vec<UserId>>;
+    async fn list_role_users(&self, tenant: &TenantId, role: &RoleId, page: Page) -> StoreResult<Vec<UserId>>;
     /// The scopes of `api` a user holds through any role (RBAC).
-    async fn list_user_permissions(
-        &self,
-        tenant: &TenantId,
-        user: &UserId,
-        api: &ApiId,
-    ) -> StoreResult<Vec<String>>;
+    async fn list_user_permissions(&self, tenant: &TenantId, user: &UserId, api: &ApiId) -> StoreResult<Vec<String>>;
 }

@@ -10,11 +10,5 @@ pub trait SigningKeyStore {
     /// Every key still published (active, or retired with `publish_until` after `now`), newest first.
     async fn list_signing_keys(&self, tenant: &TenantId, now: i64) -> StoreResult<Vec<SigningKey>>;
     /// Marks a key retired; it stays published until `publish_until`.
-    async fn retire_signing_key(
-        &self,
-        tenant: &TenantId,
-        kid: &str,
-        at: i64,
-        publish_until: i64,
-    ) -> StoreResult<bool>;
+    async fn retire_signing_key(&self, tenant: &TenantId, kid: &str, at: i64, publish_until: i64) -> StoreResult<bool>;
 }

@@ -15,13 +15,7 @@ pub trait TenantStore {
     /// The tenant's domains, canonical first.
     async fn list_domains(&self, tenant: &TenantId) -> StoreResult<Vec<Domain>>;
     /// Binds a host to the tenant. Conflict `domains_host` if any tenant has it.
-    async fn insert_domain(
-        &self,
-        tenant: &TenantId,
-        host: &str,
-        is_canonical: bool,
-        now: i64,
-    ) -> StoreResult<()>;
+    async fn insert_domain(&self, tenant: &TenantId, host: &str, is_canonical: bool, now: i64) -> StoreResult<()>;
     /// Unbinds a non-canonical host.
     async fn delete_domain(&self, tenant: &TenantId, host: &str) -> StoreResult<bool>;
 }

@@ -18,28 +18,13 @@ pub trait UserStore {
     /// A user by id.
     async fn find_user(&self, tenant: &TenantId, id: &UserId) -> StoreResult<Option<User>>;
     /// Users matching `query`, oldest first, with the total count.
-    async fn list_users(
-        &self,
-        tenant: &TenantId,
-        query: &UserQuery,
-        page: Page,
-    ) -> StoreResult<(Vec<User>, u64)>;
+    async fn list_users(&self, tenant: &TenantId, query: &UserQuery, page: Page) -> StoreResult<(Vec<User>, u64)>;
     /// Replaces every profile field of a stored user. Same conflicts as insert.
     async fn update_user(&self, tenant: &TenantId, user: &User) -> StoreResult<bool>;
     /// Deletes a user with everything that belongs to it.
     async fn delete_user(&self, tenant: &TenantId, id: &UserId) -> StoreResult<bool>;
     /// Sets or replaces the user's password hash.
-    async fn set_password_hash(
-        &self,
-        tenant: &TenantId,
-        id: &UserId,
-        phc: &str,
-        now: i64,
-    ) -> StoreResult<()>;
+    async fn set_password_hash(&self, tenant: &TenantId, id: &UserId, phc: &str, now: i64) -> StoreResult<()>;
     /// The user's password hash (a secret: only sign-in and password checks read it).
-    async fn load_password_hash(
-        &self,
-        tenant: &TenantId,
-        id: &UserId,
-    ) -> StoreResult<Option<String>>;
+    async fn load_password_hash(&self, tenant: &TenantId, id: &UserId) -> StoreResult<Option<String>>;
 }

@@ -41,14 +41,10 @@ impl<S: Send + Sync> FromRequestParts<S> for RequestTenant {
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        parts
-            .extensions
-            .get::<RequestTenant>()
-            .cloned()
-            .ok_or_else(|| {
-                tracing::error!("route without tenant resolution");
-                StatusCode::INTERNAL_SERVER_ERROR.into_response()
-            })
+        parts.extensions.get::<RequestTenant>().cloned().ok_or_else(|| {
+            tracing::error!("route without tenant resolution");
+            StatusCode::INTERNAL_SERVER_ERROR.into_response()
+        })
     }
 }
 
@@ -62,10 +58,7 @@ pub struct TenantCache {
 impl TenantCache {
     /// An empty cache.
     pub fn new(ttl: Duration) -> Self {
-        Self {
-            ttl,
-            entries: RwLock::new(HashMap::new()),
-        }
+        Self { ttl, entries: RwLock::new(HashMap::new()) }
     }
 
     /// The tenant bound to `host` (lowercase, no port).
@@ -93,10 +86,7 @@ fn error(status: StatusCode, code: &str, message: String) -> Response {
 }
 
 /// The origin a request came in on.
-pub fn request_origin(
-    state: &AppState,
-    parts: &axum::http::request::Parts,
-) -> Result<Origin, Response> {
+pub fn request_origin(state: &AppState, parts: &axum::http::request::Parts) -> Result<Origin, Response> {
     let forwarded = |name: &str| {
         state
             .config
@@ -106,32 +96,13 @@ pub fn request_origin(
             .map(|v| v.split(',').next().unwrap_or("").trim().to_string())
     };
     let authority = forwarded("x-forwarded-host")
-        .or_else(|| {
-            parts
-                .headers
-                .get(header::HOST)
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_string)
-        })
+        .or_else(|| parts.headers.get(header::HOST).and_then(|v| v.to_str().ok()).map(str::to_string))
         .or_else(|| parts.uri.authority().map(|a| a.to_string()))
-        .ok_or_else(|| {
-            error(
-                StatusCode::BAD_REQUEST,
-                "missing_host",
-                "The request has no Host header.".into(),
-            )
-        })?;
+        .ok_or_else(|| error(StatusCode::BAD_REQUEST, "missing_host", "The request has no Host header.".into()))?;
     let probe = Origin::new(Scheme::Http, &authority).map_err(|_| {
-        error(
-            StatusCode::BAD_REQUEST,
-            "invalid_host",
-            "The Host header is not a valid host name.".into(),
-        )
+        error(StatusCode::BAD_REQUEST, "invalid_host", "The Host header is not a valid host name.".into())
     })?;
-    let scheme = match (
-        forwarded("x-forwarded-proto").as_deref(),
-        state.config.public_scheme,
-    ) {
+    let scheme = match (forwarded("x-forwarded-proto").as_deref(), state.config.public_scheme) {
         (Some("https"), _) => Scheme::Https,
         (Some("http"), _) => Scheme::Http,
         (_, PublicScheme::Http) => Scheme::Http,
@@ -139,13 +110,8 @@ pub fn request_origin(
         (_, PublicScheme::Auto) if is_loopback_host(probe.host()) => Scheme::Http,
         (_, PublicScheme::Auto) => Scheme::Https,
     };
-    Origin::new(scheme, probe.authority()).map_err(|_| {
-        error(
-            StatusCode::BAD_REQUEST,
-            "invalid_host",
-            "The Host header is not a valid host name.".into(),
-        )
-    })
+    Origin::new(scheme, probe.authority())
+        .map_err(|_| error(StatusCode::BAD_REQUEST, "invalid_host", "The Host header is not a valid host name.".into()))
 }
 
 /// Middleware: attaches `RequestTenant`, or answers 404 for a host no tenant is bound to.
@@ -160,18 +126,12 @@ pub async fn resolve(State(state): State<AppState>, req: Request, next: Next) ->
             parts.extensions.insert(RequestTenant { tenant, origin });
             next.run(Request::from_parts(parts, body)).await
         }
-        Ok(None) => error(
-            StatusCode::NOT_FOUND,
-            "unknown_host",
-            format!("No tenant is served at host '{}'.", origin.host()),
-        ),
+        Ok(None) => {
+            error(StatusCode::NOT_FOUND, "unknown_host", format!("No tenant is served at host '{}'.", origin.host()))
+        }
         Err(e) => {
             tracing::error!(error = %e, "tenant lookup failed");
-            error(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "unavailable",
-                "The service is temporarily unavailable.".into(),
-            )
+            error(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "The service is temporarily unavailable.".into())
         }
     }
 }

@@ -38,24 +38,10 @@ pub async fn list_client_grants(
     MgmtQuery(q): MgmtQuery<ClientGrantListParams>,
 ) -> MgmtResult<impl IntoResponse> {
     auth.require("read:client_grants")?;
-    let params = super::extract::ListParams {
-        page: q.page,
-        per_page: q.per_page,
-        include_totals: q.include_totals,
-    };
-    let (grants, total) = state
-        .core
-        .list_client_grants(
-            &rt.tenant.id,
-            q.client_id,
-            q.audience.as_deref(),
-            params.page()?,
-        )
-        .await?;
-    let items: Vec<_> = grants
-        .into_iter()
-        .map(|g| ClientGrantResponse::new(g, &rt.origin))
-        .collect();
+    let params = super::extract::ListParams { page: q.page, per_page: q.per_page, include_totals: q.include_totals };
+    let (grants, total) =
+        state.core.list_client_grants(&rt.tenant.id, q.client_id, q.audience.as_deref(), params.page()?).await?;
+    let items: Vec<_> = grants.into_iter().map(|g| ClientGrantResponse::new(g, &rt.origin)).collect();
     Ok(params.render("client_grants", items, total))
 }
 
@@ -72,26 +58,14 @@ pub async fn create_client_grant(
     let subject = match body.subject_type.as_deref() {
         None => SubjectType::Client,
         Some(s) => SubjectType::parse(s).ok_or_else(|| {
-            MgmtError::invalid_body(
-                "Payload validation error: 'must be user or client' on property subject_type.",
-            )
+            MgmtError::invalid_body("Payload validation error: 'must be user or client' on property subject_type.")
         })?,
     };
     let view = state
         .core
-        .create_client_grant(
-            &ctx,
-            &rt.tenant.id,
-            &body.client_id,
-            &body.audience,
-            body.scope,
-            subject,
-        )
+        .create_client_grant(&ctx, &rt.tenant.id, &body.client_id, &body.audience, body.scope, subject)
         .await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(ClientGrantResponse::new(view, &rt.origin)),
-    ))
+    Ok((StatusCode::CREATED, Json(ClientGrantResponse::new(view, &rt.origin))))
 }
 
 /// Get a client grant.
@@ -104,10 +78,7 @@ pub async fn get_client_grant(
     Path(id): Path<String>,
 ) -> MgmtResult<Json<ClientGrantResponse>> {
     auth.require("read:client_grants")?;
-    Ok(Json(ClientGrantResponse::new(
-        state.core.get_client_grant(&rt.tenant.id, &id).await?,
-        &rt.origin,
-    )))
+    Ok(Json(ClientGrantResponse::new(state.core.get_client_grant(&rt.tenant.id, &id).await?, &rt.origin)))
 }
 
 /// Replace a client grant's scopes.
@@ -121,10 +92,7 @@ pub async fn update_client_grant(
     MgmtJson(body): MgmtJson<ClientGrantUpdateRequest>,
 ) -> MgmtResult<Json<ClientGrantResponse>> {
     let ctx = auth.require("update:client_grants")?;
-    let view = state
-        .core
-        .update_client_grant(&ctx, &rt.tenant.id, &id, body.scope)
-        .await?;
+    let view = state.core.update_client_grant(&ctx, &rt.tenant.id, &id, body.scope).await?;
     Ok(Json(ClientGrantResponse::new(view, &rt.origin)))
 }
 
@@ -138,9 +106,6 @@ pub async fn delete_client_grant(
     Path(id): Path<String>,
 ) -> MgmtResult<StatusCode> {
     let ctx = auth.require("delete:client_grants")?;
-    state
-        .core
-        .delete_client_grant(&ctx, &rt.tenant.id, &id)
-        .await?;
+    state.core.delete_client_grant(&ctx, &rt.tenant.id, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -21,14 +21,8 @@ pub async fn list_clients(
     MgmtQuery(params): MgmtQuery<ListParams>,
 ) -> MgmtResult<impl IntoResponse> {
     auth.require("read:clients")?;
-    let (apps, total) = state
-        .core
-        .list_applications(&rt.tenant.id, params.page()?)
-        .await?;
-    let items: Vec<_> = apps
-        .into_iter()
-        .map(|a| ClientResponse::new(rt.tenant.id.as_str(), a, None))
-        .collect();
+    let (apps, total) = state.core.list_applications(&rt.tenant.id, params.page()?).await?;
+    let items: Vec<_> = apps.into_iter().map(|a| ClientResponse::new(rt.tenant.id.as_str(), a, None)).collect();
     Ok(params.render("clients", items, total))
 }
 
@@ -43,18 +37,10 @@ pub async fn create_client(
 ) -> MgmtResult<impl IntoResponse> {
     let ctx = auth.require("create:clients")?;
     if body.name.is_none() {
-        return Err(MgmtError::invalid_body(
-            "Payload validation error: 'Missing required property: name'.",
-        ));
+        return Err(MgmtError::invalid_body("Payload validation error: 'Missing required property: name'."));
     }
-    let (app, secret) = state
-        .core
-        .create_application(&ctx, &rt.tenant.id, body.try_into()?)
-        .await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(ClientResponse::new(rt.tenant.id.as_str(), app, secret)),
-    ))
+    let (app, secret) = state.core.create_application(&ctx, &rt.tenant.id, body.try_into()?).await?;
+    Ok((StatusCode::CREATED, Json(ClientResponse::new(rt.tenant.id.as_str(), app, secret))))
 }
 
 /// Get an application.
@@ -82,15 +68,8 @@ pub async fn update_client(
     MgmtJson(body): MgmtJson<ClientRequest>,
 ) -> MgmtResult<Json<ClientResponse>> {
     let ctx = auth.require("update:clients")?;
-    let (app, secret) = state
-        .core
-        .update_application(&ctx, &rt.tenant.id, &id, body.try_into()?)
-        .await?;
-    Ok(Json(ClientResponse::new(
-        rt.tenant.id.as_str(),
-        app,
-        secret,
-    )))
+    let (app, secret) = state.core.update_application(&ctx, &rt.tenant.id, &id, body.try_into()?).await?;
+    Ok(Json(ClientResponse::new(rt.tenant.id.as_str(), app, secret)))
 }
 
 /// Delete an application and its grants.
@@ -103,9 +82,6 @@ pub async fn delete_client(
     Path(id): Path<String>,
 ) -> MgmtResult<StatusCode> {
     let ctx = auth.require("delete:clients")?;
-    state
-        .core
-        .delete_application(&ctx, &rt.tenant.id, &id)
-        .await?;
+    state.core.delete_application(&ctx, &rt.tenant.id, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -18,11 +18,7 @@ pub struct MgmtError {
 impl MgmtError {
     /// An error with a status, message and Auth0 `errorCode`.
     pub fn new(status: StatusCode, message: impl Into<String>, code: Option<&'static str>) -> Self {
-        Self {
-            status,
-            message: message.into(),
-            code,
-        }
+        Self { status, message: message.into(), code }
     }
 
     /// 400 for a body that fails validation.
@@ -32,11 +28,7 @@ impl MgmtError {
 
     /// 400 for a query string that fails validation.
     pub fn invalid_query(message: impl Into<String>) -> Self {
-        Self::new(
-            StatusCode::BAD_REQUEST,
-            message,
-            Some("invalid_query_string"),
-        )
+        Self::new(StatusCode::BAD_REQUEST, message, Some("invalid_query_string"))
     }
 
     /// 401 with a reason.
@@ -49,16 +41,10 @@ impl MgmtError {
 fn not_found(entity: Entity) -> (&'static str, &'static str) {
     match entity {
         Entity::Application => ("The client does not exist", "inexistent_client"),
-        Entity::ApiResource => (
-            "The resource server does not exist",
-            "inexistent_resource_server",
-        ),
+        Entity::ApiResource => ("The resource server does not exist", "inexistent_resource_server"),
         Entity::User => ("The user does not exist.", "inexistent_user"),
         Entity::Role => ("The role does not exist.", "inexistent_role"),
-        Entity::ClientGrant => (
-            "The client grant does not exist.",
-            "inexistent_client_grant",
-        ),
+        Entity::ClientGrant => ("The client grant does not exist.", "inexistent_client_grant"),
         Entity::Tenant => ("The tenant does not exist.", "inexistent_tenant"),
         Entity::Domain => ("The domain does not exist.", "inexistent_domain"),
         Entity::Permission => ("The permission does not exist.", "inexistent_permission"),
@@ -82,56 +68,40 @@ impl From<Error> for MgmtError {
             }
             Error::Conflict(kind) => {
                 let (message, code): (String, _) = match kind {
-                    ConflictKind::UserExists => {
-                        ("The user already exists.".into(), "auth0_idp_error")
-                    }
+                    ConflictKind::UserExists => ("The user already exists.".into(), "auth0_idp_error"),
                     ConflictKind::ApiIdentifierTaken => (
                         "A resource server with the same identifier already exists.".into(),
                         "resource_server_conflict",
                     ),
                     ConflictKind::ClientGrantExists => (
-                        "A client grant for this client, audience and subject type already exists."
-                            .into(),
+                        "A client grant for this client, audience and subject type already exists.".into(),
                         "client_grant_conflict",
                     ),
-                    ConflictKind::RoleNameTaken => (
-                        "A role with the same name already exists.".into(),
-                        "role_conflict",
-                    ),
-                    ConflictKind::DomainTaken => {
-                        ("The domain is already in use.".into(), "domain_conflict")
+                    ConflictKind::RoleNameTaken => {
+                        ("A role with the same name already exists.".into(), "role_conflict")
                     }
-                    ConflictKind::TenantExists => {
-                        ("The tenant already exists.".into(), "tenant_conflict")
-                    }
+                    ConflictKind::DomainTaken => ("The domain is already in use.".into(), "domain_conflict"),
+                    ConflictKind::TenantExists => ("The tenant already exists.".into(), "tenant_conflict"),
                     ConflictKind::Other(c) => (format!("Conflict ({c})."), "conflict"),
                 };
                 MgmtError::new(StatusCode::CONFLICT, message, Some(code))
             }
-            Error::Forbidden(reason) => MgmtError::new(
-                StatusCode::FORBIDDEN,
-                reason.to_string(),
-                Some("operation_not_supported"),
-            ),
+            Error::Forbidden(reason) => {
+                MgmtError::new(StatusCode::FORBIDDEN, reason.to_string(), Some("operation_not_supported"))
+            }
             Error::Unauthenticated(reason) => MgmtError::unauthorized(reason),
             Error::MissingScope(scope) => MgmtError::new(
                 StatusCode::FORBIDDEN,
                 format!("Insufficient scope, expected any of: {scope}"),
                 Some("insufficient_scope"),
             ),
-            Error::Unavailable => MgmtError::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "The service is temporarily unavailable.",
-                None,
-            ),
+            Error::Unavailable => {
+                MgmtError::new(StatusCode::SERVICE_UNAVAILABLE, "The service is temporarily unavailable.", None)
+            }
             Error::Internal(e) => {
                 // Logged once here, at the boundary; the client sees a fixed message.
                 tracing::error!(error = format!("{e:#}"), "internal error");
-                MgmtError::new(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "Internal Server Error",
-                    None,
-                )
+                MgmtError::new(StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error", None)
             }
         }
     }
@@ -149,10 +119,7 @@ impl IntoResponse for MgmtError {
         }
         let mut resp = (self.status, axum::Json(body)).into_response();
         if self.status == StatusCode::UNAUTHORIZED {
-            resp.headers_mut().insert(
-                header::WWW_AUTHENTICATE,
-                header::HeaderValue::from_static("Bearer"),
-            );
+            resp.headers_mut().insert(header::WWW_AUTHENTICATE, header::HeaderValue::from_static("Bearer"));
         }
         resp
     }
@@ -170,33 +137,13 @@ mod tests {
     #[test]
     fn every_core_error_has_a_management_rendering() {
         let cases: Vec<(Error, u16, Option<&str>)> = vec![
-            (
-                Error::Invalid(vec![FieldError::new("name", "is required")]),
-                400,
-                Some("invalid_body"),
-            ),
-            (
-                Error::NotFound(Entity::Application),
-                404,
-                Some("inexistent_client"),
-            ),
+            (Error::Invalid(vec![FieldError::new("name", "is required")]), 400, Some("invalid_body")),
+            (Error::NotFound(Entity::Application), 404, Some("inexistent_client")),
             (Error::NotFound(Entity::User), 404, Some("inexistent_user")),
-            (
-                Error::Conflict(ConflictKind::UserExists),
-                409,
-                Some("auth0_idp_error"),
-            ),
-            (
-                Error::Forbidden(Forbidden::MyAccountClientPolicyFixed),
-                403,
-                Some("operation_not_supported"),
-            ),
+            (Error::Conflict(ConflictKind::UserExists), 409, Some("auth0_idp_error")),
+            (Error::Forbidden(Forbidden::MyAccountClientPolicyFixed), 403, Some("operation_not_supported")),
             (Error::Unauthenticated("x".into()), 401, None),
-            (
-                Error::MissingScope("read:users".into()),
-                403,
-                Some("insufficient_scope"),
-            ),
+            (Error::MissingScope("read:users".into()), 403, Some("insufficient_scope")),
             (Error::Unavailable, 503, None),
             (Error::Internal(anyhow::anyhow!("secret detail")), 500, None),
         ];
@@ -204,10 +151,7 @@ mod tests {
             let m = MgmtError::from(e);
             assert_eq!(m.status.as_u16(), status);
             assert_eq!(m.code, code);
-            assert!(
-                !m.message.contains("secret detail"),
-                "internal detail leaked"
-            );
+            assert!(!m.message.contains("secret detail"), "internal detail leaked");
         }
     }
 }

@@ -36,23 +36,13 @@ impl ManagementAuth {
 impl FromRequestParts<AppState> for ManagementAuth {
     type Rejection = MgmtError;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let rt = RequestTenant::from_request_parts(parts, state)
             .await
             .map_err(|_| MgmtError::unauthorized("Missing authentication"))?;
-        let header = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok());
+        let header = parts.headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
         let token = match header.and_then(|h| h.split_once(' ')) {
-            Some((scheme, token))
-                if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() =>
-            {
-                token.trim()
-            }
+            Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() => token.trim(),
             _ => return Err(MgmtError::unauthorized("Missing authentication")),
         };
         let claims = access_token::verify(
@@ -64,15 +54,11 @@ impl FromRequestParts<AppState> for ManagementAuth {
         )
         .await
         .map_err(|e| match e {
-            TokenError::Expired => {
-                MgmtError::unauthorized("Expired token received for JSON Web Token validation")
-            }
+            TokenError::Expired => MgmtError::unauthorized("Expired token received for JSON Web Token validation"),
             TokenError::Invalid("wrong audience") => MgmtError::unauthorized("Bad audience"),
             _ => MgmtError::unauthorized("Invalid token"),
         })?;
-        let info = ClientInfo::from_request_parts(parts, state)
-            .await
-            .unwrap_or_default();
+        let info = ClientInfo::from_request_parts(parts, state).await.unwrap_or_default();
         Ok(ManagementAuth { claims, info })
     }
 }
@@ -88,31 +74,15 @@ impl<T: DeserializeOwned> FromRequest<AppState> for MgmtJson<T> {
             .headers()
             .get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
-            .is_some_and(|ct| {
-                ct.split(';')
-                    .next()
-                    .unwrap_or("")
-                    .trim()
-                    .eq_ignore_ascii_case("application/json")
-            });
+            .is_some_and(|ct| ct.split(';').next().unwrap_or("").trim().eq_ignore_ascii_case("application/json"));
         if !is_json {
-            return Err(MgmtError::invalid_body(
-                "Invalid request payload: the body must be JSON (application/json).",
-            ));
+            return Err(MgmtError::invalid_body("Invalid request payload: the body must be JSON (application/json)."));
         }
-        let bytes = axum::body::Bytes::from_request(req, state)
-            .await
-            .map_err(|e| {
-                MgmtError::new(
-                    e.status(),
-                    "Request payload too large or unreadable.",
-                    Some("invalid_body"),
-                )
-            })?;
+        let bytes = axum::body::Bytes::from_request(req, state).await.map_err(|e| {
+            MgmtError::new(e.status(), "Request payload too large or unreadable.", Some("invalid_body"))
+        })?;
         let de = &mut serde_json::Deserializer::from_slice(&bytes);
-        serde_path_to_error::deserialize(de)
-            .map(MgmtJson)
-            .map_err(|e| MgmtError::invalid_body(describe(&e)))
+        serde_path_to_error::deserialize(de).map(MgmtJson).map_err(|e| MgmtError::invalid_body(describe(&e)))
     }
 }
 
@@ -135,13 +105,8 @@ fn describe(e: &serde_path_to_error::Error<serde_json::Error>) -> String {
     if let Some(rest) = inner.strip_prefix("invalid type: ") {
         // serde: "invalid type: integer `5`, expected a string" → Auth0's wording.
         let found = json_type(rest.split([' ', ',']).next().unwrap_or(""));
-        let expected = json_type(
-            rest.rsplit("expected ")
-                .next()
-                .unwrap_or("")
-                .trim_start_matches("a ")
-                .trim_start_matches("an "),
-        );
+        let expected =
+            json_type(rest.rsplit("expected ").next().unwrap_or("").trim_start_matches("a ").trim_start_matches("an "));
         return format!(
             "Payload validation error: 'Expected type {expected} but found type {found}' on property {path}."
         );
@@ -188,19 +153,11 @@ impl ListParams {
                 "Query validation error: 'Invalid value' on property per_page (must be between 1 and 100).",
             ));
         }
-        Ok(accountd_core::store::Page::new(
-            self.page.unwrap_or(0),
-            per_page,
-        ))
+        Ok(accountd_core::store::Page::new(self.page.unwrap_or(0), per_page))
     }
 
     /// Renders a list: a bare array, or wrapped with totals under `key`.
-    pub fn render<T: serde::Serialize>(
-        &self,
-        key: &str,
-        items: Vec<T>,
-        total: u64,
-    ) -> axum::Json<serde_json::Value> {
+    pub fn render<T: serde::Serialize>(&self, key: &str, items: Vec<T>, total: u64) -> axum::Json<serde_json::Value> {
         let items = serde_json::to_value(items).unwrap_or_default();
         if self.include_totals.unwrap_or(false) {
             let per_page = self.per_page.unwrap_or(50);
@@ -233,9 +190,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for MgmtQuery<T> {
 
 fn serde_urlencoded_from<T: DeserializeOwned>(q: &str) -> Result<T, MgmtError> {
     axum::extract::Query::<T>::try_from_uri(
-        &format!("/?{q}")
-            .parse()
-            .map_err(|_| MgmtError::invalid_query("Invalid query string."))?,
+        &format!("/?{q}").parse().map_err(|_| MgmtError::invalid_query("Invalid query string."))?,
     )
     .map(|axum::extract::Query(v)| v)
     .map_err(|e| MgmtError::invalid_query(format!("Query validation error: {}.", e.body_text())))

@@ -85,13 +85,7 @@ pub async fn rotate_signing_key(
             .map_err(|e| MgmtError::invalid_body(format!("Payload validation error: '{e}'.")))?
     };
     let alg = req.alg.unwrap_or_else(|| "RS256".into());
-    let key = state
-        .core
-        .rotate_signing_key(&ctx, &rt.tenant.id, &alg)
-        .await?;
+    let key = state.core.rotate_signing_key(&ctx, &rt.tenant.id, &alg).await?;
     state.keys.invalidate(&rt.tenant.id);
-    Ok((
-        StatusCode::CREATED,
-        Json(serde_json::json!({"kid": key.kid})),
-    ))
+    Ok((StatusCode::CREATED, Json(serde_json::json!({"kid": key.kid}))))
 }

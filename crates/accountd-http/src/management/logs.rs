@@ -56,11 +56,7 @@ pub async fn list_logs(
         .map(|e| LogEvent {
             log_id: e.id,
             date: to_rfc3339(e.at),
-            kind: if e.result == "success" {
-                "sapi".into()
-            } else {
-                "fapi".into()
-            },
+            kind: if e.result == "success" { "sapi".into() } else { "fapi".into() },
             description: e.action,
             client_id: match &e.actor {
                 Actor::Client(id) => Some(id.clone()),

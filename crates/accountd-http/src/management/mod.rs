@@ -34,10 +34,7 @@ struct BearerAuth;
 impl utoipa::Modify for BearerAuth {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         if let Some(c) = openapi.components.as_mut() {
-            c.add_security_scheme(
-                "bearer",
-                SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)),
-            );
+            c.add_security_scheme("bearer", SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)));
         }
     }
 }
@@ -46,24 +43,14 @@ impl utoipa::Modify for BearerAuth {
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(clients::list_clients, clients::create_client))
-        .routes(routes!(
-            clients::get_client,
-            clients::update_client,
-            clients::delete_client
-        ))
-        .routes(routes!(
-            resource_servers::list_resource_servers,
-            resource_servers::create_resource_server
-        ))
+        .routes(routes!(clients::get_client, clients::update_client, clients::delete_client))
+        .routes(routes!(resource_servers::list_resource_servers, resource_servers::create_resource_server))
         .routes(routes!(
             resource_servers::get_resource_server,
             resource_servers::update_resource_server,
             resource_servers::delete_resource_server
         ))
-        .routes(routes!(
-            client_grants::list_client_grants,
-            client_grants::create_client_grant
-        ))
+        .routes(routes!(client_grants::list_client_grants, client_grants::create_client_grant))
         .routes(routes!(
             client_grants::get_client_grant,
             client_grants::update_client_grant,
@@ -71,27 +58,11 @@ pub fn routes() -> OpenApiRouter<AppState> {
         ))
         .routes(routes!(users::list_users, users::create_user))
         .routes(routes!(users::users_by_email))
-        .routes(routes!(
-            users::get_user,
-            users::update_user,
-            users::delete_user
-        ))
-        .routes(routes!(
-            users::list_user_roles,
-            users::assign_user_roles,
-            users::remove_user_roles
-        ))
+        .routes(routes!(users::get_user, users::update_user, users::delete_user))
+        .routes(routes!(users::list_user_roles, users::assign_user_roles, users::remove_user_roles))
         .routes(routes!(roles::list_roles, roles::create_role))
-        .routes(routes!(
-            roles::get_role,
-            roles::update_role,
-            roles::delete_role
-        ))
-        .routes(routes!(
-            roles::list_role_permissions,
-            roles::add_role_permissions,
-            roles::remove_role_permissions
-        ))
+        .routes(routes!(roles::get_role, roles::update_role, roles::delete_role))
+        .routes(routes!(roles::list_role_permissions, roles::add_role_permissions, roles::remove_role_permissions))
         .routes(routes!(roles::list_role_users, roles::assign_role_users))
         .routes(routes!(logs::list_logs))
         .routes(routes!(keys::list_signing_keys))

@@ -22,10 +22,7 @@ pub async fn list_resource_servers(
 ) -> MgmtResult<impl IntoResponse> {
     auth.require("read:resource_servers")?;
     let (apis, total) = state.core.list_apis(&rt.tenant.id, params.page()?).await?;
-    let items: Vec<_> = apis
-        .into_iter()
-        .map(|a| ResourceServerResponse::new(a, &rt.origin))
-        .collect();
+    let items: Vec<_> = apis.into_iter().map(|a| ResourceServerResponse::new(a, &rt.origin)).collect();
     Ok(params.render("resource_servers", items, total))
 }
 
@@ -39,14 +36,8 @@ pub async fn create_resource_server(
     MgmtJson(body): MgmtJson<ResourceServerRequest>,
 ) -> MgmtResult<impl IntoResponse> {
     let ctx = auth.require("create:resource_servers")?;
-    let api = state
-        .core
-        .create_api(&ctx, &rt.tenant.id, body.try_into()?)
-        .await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(ResourceServerResponse::new(api, &rt.origin)),
-    ))
+    let api = state.core.create_api(&ctx, &rt.tenant.id, body.try_into()?).await?;
+    Ok((StatusCode::CREATED, Json(ResourceServerResponse::new(api, &rt.origin))))
 }
 
 /// Get an API by id or by (URL-encoded) identifier.
@@ -74,10 +65,7 @@ pub async fn update_resource_server(
     MgmtJson(body): MgmtJson<ResourceServerRequest>,
 ) -> MgmtResult<Json<ResourceServerResponse>> {
     let ctx = auth.require("update:resource_servers")?;
-    let api = state
-        .core
-        .update_api(&ctx, &rt.tenant.id, &id, body.try_into()?)
-        .await?;
+    let api = state.core.update_api(&ctx, &rt.tenant.id, &id, body.try_into()?).await?;
     Ok(Json(ResourceServerResponse::new(api, &rt.origin)))
 }
 

@@ -7,9 +7,7 @@ use axum::response::IntoResponse;
 
 use super::error::{MgmtError, MgmtResult};
 use super::extract::{ListParams, ManagementAuth, MgmtJson, MgmtQuery};
-use super::wire::{
-    PermissionResponse, PermissionsRequest, RoleRequest, RoleResponse, RoleUsersRequest,
-};
+use super::wire::{PermissionResponse, PermissionsRequest, RoleRequest, RoleResponse, RoleUsersRequest};
 use crate::AppState;
 use crate::common::tenant::RequestTenant;
 
@@ -38,17 +36,11 @@ pub async fn create_role(
     MgmtJson(body): MgmtJson<RoleRequest>,
 ) -> MgmtResult<Json<RoleResponse>> {
     let ctx = auth.require("create:roles")?;
-    let name = body.name.ok_or_else(|| {
-        MgmtError::invalid_body("Payload validation error: 'Missing required property: name'.")
-    })?;
+    let name = body
+        .name
+        .ok_or_else(|| MgmtError::invalid_body("Payload validation error: 'Missing required property: name'."))?;
     // vendor quirk: Auth0 answers role creation with 200, not 201.
-    Ok(Json(
-        state
-            .core
-            .create_role(&ctx, &rt.tenant.id, &name, body.description.as_deref())
-            .await?
-            .into(),
-    ))
+    Ok(Json(state.core.create_role(&ctx, &rt.tenant.id, &name, body.description.as_deref()).await?.into()))
 }
 
 /// Get a role.
@@ -75,16 +67,8 @@ pub async fn update_role(
     MgmtJson(body): MgmtJson<RoleRequest>,
 ) -> MgmtResult<Json<RoleResponse>> {
     let ctx = auth.require("update:roles")?;
-    let role = state
-        .core
-        .update_role(
-            &ctx,
-            &rt.tenant.id,
-            &id,
-            body.name.as_deref(),
-            body.description.as_deref(),
-        )
-        .await?;
+    let role =
+        state.core.update_role(&ctx, &rt.tenant.id, &id, body.name.as_deref(), body.description.as_deref()).await?;
     Ok(Json(role.into()))
 }
 
@@ -113,12 +97,7 @@ pub async fn list_role_permissions(
 ) -> MgmtResult<Json<Vec<PermissionResponse>>> {
     auth.require("read:roles")?;
     let perms = state.core.list_role_permissions(&rt.tenant.id, &id).await?;
-    Ok(Json(
-        perms
-            .into_iter()
-            .map(|p| PermissionResponse::new(p, &rt.origin))
-            .collect(),
-    ))
+    Ok(Json(perms.into_iter().map(|p| PermissionResponse::new(p, &rt.origin)).collect()))
 }
 
 /// Add permissions (scopes of APIs) to a role.
@@ -132,10 +111,7 @@ pub async fn add_role_permissions(
     MgmtJson(body): MgmtJson<PermissionsRequest>,
 ) -> MgmtResult<StatusCode> {
     let ctx = auth.require("update:roles")?;
-    state
-        .core
-        .add_role_permissions(&ctx, &rt.tenant.id, &id, &body.pairs())
-        .await?;
+    state.core.add_role_permissions(&ctx, &rt.tenant.id, &id, &body.pairs()).await?;
     Ok(StatusCode::CREATED)
 }
 
@@ -150,10 +126,7 @@ pub async fn remove_role_permissions(
     MgmtJson(body): MgmtJson<PermissionsRequest>,
 ) -> MgmtResult<StatusCode> {
     let ctx = auth.require("update:roles")?;
-    state
-        .core
-        .remove_role_permissions(&ctx, &rt.tenant.id, &id, &body.pairs())
-        .await?;
+    state.core.remove_role_permissions(&ctx, &rt.tenant.id, &id, &body.pairs()).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -168,16 +141,8 @@ pub async fn list_role_users(
     MgmtQuery(params): MgmtQuery<ListParams>,
 ) -> MgmtResult<Json<Vec<serde_json::Value>>> {
     auth.require("read:roles")?;
-    let users = state
-        .core
-        .list_role_users(&rt.tenant.id, &id, params.page()?)
-        .await?;
-    Ok(Json(
-        users
-            .into_iter()
-            .map(|u| serde_json::json!({"user_id": u.0}))
-            .collect(),
-    ))
+    let users = state.core.list_role_users(&rt.tenant.id, &id, params.page()?).await?;
+    Ok(Json(users.into_iter().map(|u| serde_json::json!({"user_id": u.0})).collect()))
 }
 
 /// Assign a role to users.
@@ -191,9 +156,6 @@ pub async fn assign_role_users(
     MgmtJson(body): MgmtJson<RoleUsersRequest>,
 ) -> MgmtResult<StatusCode> {
     let ctx = auth.require("update:users")?;
-    state
-        .core
-        .assign_role_users(&ctx, &rt.tenant.id, &id, &body.users)
-        .await?;
+    state.core.assign_role_users(&ctx, &rt.tenant.id, &id, &body.users).await?;
     Ok(StatusCode::OK)
 }

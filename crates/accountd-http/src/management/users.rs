@@ -13,9 +13,10 @@ use crate::common::tenant::RequestTenant;
 
 /// Reads `email:"x"` or `email:x` from a `q` search; other searches are not supported.
 fn email_query(q: &str) -> Result<String, MgmtError> {
-    let rest = q.trim().strip_prefix("email:").ok_or_else(|| {
-        MgmtError::invalid_query("Query validation error: only email:\"…\" searches are supported.")
-    })?;
+    let rest = q
+        .trim()
+        .strip_prefix("email:")
+        .ok_or_else(|| MgmtError::invalid_query("Query validation error: only email:\"…\" searches are supported."))?;
     Ok(rest.trim().trim_matches('"').to_string())
 }
 
@@ -29,20 +30,9 @@ pub async fn list_users(
     MgmtQuery(q): MgmtQuery<UserListParams>,
 ) -> MgmtResult<impl IntoResponse> {
     auth.require("read:users")?;
-    let email =
-        q.q.as_deref()
-            .filter(|s| !s.trim().is_empty())
-            .map(email_query)
-            .transpose()?;
-    let params = ListParams {
-        page: q.page,
-        per_page: q.per_page,
-        include_totals: q.include_totals,
-    };
-    let (users, total) = state
-        .core
-        .list_users(&rt.tenant.id, email.as_deref(), params.page()?)
-        .await?;
+    let email = q.q.as_deref().filter(|s| !s.trim().is_empty()).map(email_query).transpose()?;
+    let params = ListParams { page: q.page, per_page: q.per_page, include_totals: q.include_totals };
+    let (users, total) = state.core.list_users(&rt.tenant.id, email.as_deref(), params.page()?).await?;
     let items: Vec<UserResponse> = users.into_iter().map(Into::into).collect();
     Ok(params.render("users", items, total))
 }
@@ -65,10 +55,7 @@ pub async fn users_by_email(
     MgmtQuery(q): MgmtQuery<ByEmail>,
 ) -> MgmtResult<Json<Vec<UserResponse>>> {
     auth.require("read:users")?;
-    let user = state
-        .core
-        .find_user_by_email(&rt.tenant.id, &q.email)
-        .await?;
+    let user = state.core.find_user_by_email(&rt.tenant.id, &q.email).await?;
     Ok(Json(user.into_iter().map(Into::into).collect()))
 }
 
@@ -83,10 +70,7 @@ pub async fn create_user(
 ) -> MgmtResult<impl IntoResponse> {
     let ctx = auth.require("create:users")?;
     let (fields, password) = body.into_parts()?;
-    let user = state
-        .core
-        .create_user(&ctx, &rt.tenant.id, fields, password)
-        .await?;
+    let user = state.core.create_user(&ctx, &rt.tenant.id, fields, password).await?;
     Ok((StatusCode::CREATED, Json(UserResponse::from(user))))
 }
 
@@ -115,13 +99,7 @@ pub async fn update_user(
 ) -> MgmtResult<Json<UserResponse>> {
     let ctx = auth.require("update:users")?;
     let (fields, password) = body.into_parts()?;
-    Ok(Json(
-        state
-            .core
-            .update_user(&ctx, &rt.tenant.id, &id, fields, password)
-            .await?
-            .into(),
-    ))
+    Ok(Json(state.core.update_user(&ctx, &rt.tenant.id, &id, fields, password).await?.into()))
 }
 
 /// Delete a user and everything that belongs to it.
@@ -163,10 +141,7 @@ pub async fn assign_user_roles(
     MgmtJson(body): MgmtJson<UserRolesRequest>,
 ) -> MgmtResult<StatusCode> {
     let ctx = auth.require("update:users")?;
-    state
-        .core
-        .assign_user_roles(&ctx, &rt.tenant.id, &id, &body.roles)
-        .await?;
+    state.core.assign_user_roles(&ctx, &rt.tenant.id, &id, &body.roles).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -181,9 +156,6 @@ pub async fn remove_user_roles(
     MgmtJson(body): MgmtJson<UserRolesRequest>,
 ) -> MgmtResult<StatusCode> {
     let ctx = auth.require("update:users")?;
-    state
-        .core
-        .remove_user_roles(&ctx, &rt.tenant.id, &id, &body.roles)
-        .await?;
+    state.core.remove_user_roles(&ctx, &rt.tenant.id, &id, &body.roles).await?;
     Ok(StatusCode::NO_CONTENT)
 }

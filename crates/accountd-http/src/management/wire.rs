@@ -2,9 +2,7 @@
 //! types they carry. Requests deny unknown fields; responses omit absent optional fields.
 
 use accountd_core::api_resource::{ApiFields, ApiResource, ApiScope, PolicyMode};
-use accountd_core::application::{
-    AppType, Application, ApplicationFields, TokenEndpointAuthMethod,
-};
+use accountd_core::application::{AppType, Application, ApplicationFields, TokenEndpointAuthMethod};
 use accountd_core::clock::to_rfc3339;
 use accountd_core::error::{Error, FieldError};
 use accountd_core::origin::Origin;
@@ -47,9 +45,7 @@ pub struct ClientRequest {
 }
 
 /// `Some(None)` for an explicit `null`, `None` when absent.
-fn nullable<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(
-    d: D,
-) -> Result<Option<Option<T>>, D::Error> {
+fn nullable<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<Option<T>>, D::Error> {
     Option::<T>::deserialize(d).map(Some)
 }
 
@@ -59,12 +55,8 @@ impl TryFrom<ClientRequest> for ApplicationFields {
     fn try_from(r: ClientRequest) -> Result<Self, Error> {
         let mut errors = Vec::new();
         let app_type = r.app_type.as_deref().map(|t| {
-            AppType::parse(t).ok_or_else(|| {
-                FieldError::new(
-                    "app_type",
-                    "must be one of spa, native, regular_web, non_interactive",
-                )
-            })
+            AppType::parse(t)
+                .ok_or_else(|| FieldError::new("app_type", "must be one of spa, native, regular_web, non_interactive"))
         });
         let auth = r.token_endpoint_auth_method.as_deref().map(|t| {
             TokenEndpointAuthMethod::parse(t).ok_or_else(|| {
@@ -258,10 +250,7 @@ impl TryFrom<ResourceServerRequest> for ApiFields {
         let client_policy = policy(sta.client, "client");
         if let Some(pop) = &r.proof_of_possession {
             if pop.mechanism != "dpop" {
-                errors.push(FieldError::new(
-                    "proof_of_possession.mechanism",
-                    "must be dpop",
-                ));
+                errors.push(FieldError::new("proof_of_possession.mechanism", "must be dpop"));
             }
         }
         if !errors.is_empty() {
@@ -270,14 +259,9 @@ impl TryFrom<ResourceServerRequest> for ApiFields {
         Ok(ApiFields {
             identifier: r.identifier,
             name: r.name,
-            scopes: r.scopes.map(|s| {
-                s.into_iter()
-                    .map(|s| ApiScope {
-                        value: s.value,
-                        description: s.description,
-                    })
-                    .collect()
-            }),
+            scopes: r
+                .scopes
+                .map(|s| s.into_iter().map(|s| ApiScope { value: s.value, description: s.description }).collect()),
             signing_alg: r.signing_alg,
             token_lifetime_secs: r.token_lifetime,
             enforce_policies: r.enforce_policies,
@@ -327,31 +311,19 @@ impl ResourceServerResponse {
             id: api.id.0,
             name: api.name,
             is_system: api.system.is_some(),
-            scopes: api
-                .scopes
-                .into_iter()
-                .map(|s| ScopeWire {
-                    value: s.value,
-                    description: s.description,
-                })
-                .collect(),
+            scopes: api.scopes.into_iter().map(|s| ScopeWire { value: s.value, description: s.description }).collect(),
             signing_alg: api.signing_alg,
             token_lifetime: api.token_lifetime_secs,
             enforce_policies: api.enforce_policies,
             allow_offline_access: api.allow_offline_access,
             skip_consent_for_verifiable_first_party_clients: true,
             subject_type_authorization: SubjectTypeAuthorization {
-                user: Some(PolicyWire {
-                    policy: api.policy.user.as_str().into(),
-                }),
-                client: Some(PolicyWire {
-                    policy: api.policy.client.as_str().into(),
-                }),
+                user: Some(PolicyWire { policy: api.policy.user.as_str().into() }),
+                client: Some(PolicyWire { policy: api.policy.client.as_str().into() }),
             },
-            proof_of_possession: api.require_dpop.then(|| ProofOfPossession {
-                mechanism: "dpop".into(),
-                required: true,
-            }),
+            proof_of_possession: api
+                .require_dpop
+                .then(|| ProofOfPossession { mechanism: "dpop".into(), required: true }),
         }
     }
 }
@@ -450,9 +422,7 @@ pub struct UserRequest {
 
 impl UserRequest {
     /// Splits into profile fields and password, checking the connection name.
-    pub fn into_parts(
-        self,
-    ) -> Result<(UserFields, Option<accountd_core::secret::Zeroizing<String>>), Error> {
+    pub fn into_parts(self) -> Result<(UserFields, Option<accountd_core::secret::Zeroizing<String>>), Error> {
         if let Some(c) = &self.connection {
             if c != DATABASE_CONNECTION {
                 return Err(Error::invalid(
@@ -476,10 +446,7 @@ impl UserRequest {
             app_metadata: self.app_metadata,
             blocked: self.blocked,
         };
-        Ok((
-            fields,
-            self.password.map(accountd_core::secret::Zeroizing::new),
-        ))
+        Ok((fields, self.password.map(accountd_core::secret::Zeroizing::new)))
     }
 }
 
@@ -552,11 +519,7 @@ pub struct UserResponse {
 
 impl From<User> for UserResponse {
     fn from(u: User) -> Self {
-        let bare =
-            u.id.0
-                .split_once('|')
-                .map(|(_, id)| id.to_string())
-                .unwrap_or_else(|| u.id.0.clone());
+        let bare = u.id.0.split_once('|').map(|(_, id)| id.to_string()).unwrap_or_else(|| u.id.0.clone());
         Self {
             identities: vec![IdentityWire {
                 connection: DATABASE_CONNECTION.into(),
@@ -627,11 +590,7 @@ pub struct RoleResponse {
 
 impl From<Role> for RoleResponse {
     fn from(r: Role) -> Self {
-        Self {
-            id: r.id.0,
-            name: r.name,
-            description: r.description,
-        }
+        Self { id: r.id.0, name: r.name, description: r.description }
     }
 }
 
@@ -656,10 +615,7 @@ pub struct PermissionsRequest {
 impl PermissionsRequest {
     /// `(audience, scope)` pairs.
     pub fn pairs(self) -> Vec<(String, String)> {
-        self.permissions
-            .into_iter()
-            .map(|p| (p.resource_server_identifier, p.permission_name))
-            .collect()
+        self.permissions.into_iter().map(|p| (p.resource_server_identifier, p.permission_name)).collect()
     }
 }
 

@@ -8,19 +8,12 @@ use serde_json::json;
 /// `{error, error_description}` with the error's status; never cached.
 pub fn render(e: OAuthError) -> Response {
     let status = StatusCode::from_u16(e.status).unwrap_or(StatusCode::BAD_REQUEST);
-    let mut resp = (
-        status,
-        axum::Json(json!({"error": e.error, "error_description": e.description})),
-    )
-        .into_response();
+    let mut resp = (status, axum::Json(json!({"error": e.error, "error_description": e.description}))).into_response();
     let h = resp.headers_mut();
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     h.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
     if status == StatusCode::UNAUTHORIZED {
-        h.insert(
-            header::WWW_AUTHENTICATE,
-            HeaderValue::from_static("Basic realm=\"accountd\""),
-        );
+        h.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Basic realm=\"accountd\""));
     }
     resp
 }

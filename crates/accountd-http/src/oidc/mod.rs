@@ -14,19 +14,13 @@ use crate::common::tenant::RequestTenant;
 
 /// The authorization server's routes.
 pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/oauth/token", post(token::token))
-        .route("/.well-known/jwks.json", get(jwks))
+    Router::new().route("/oauth/token", post(token::token)).route("/.well-known/jwks.json", get(jwks))
 }
 
 /// The tenant's public signing keys, current and recently retired.
 async fn jwks(State(state): State<AppState>, rt: RequestTenant) -> axum::response::Response {
     match state.keys.get(&rt.tenant.id).await {
-        Ok(ring) => (
-            [(header::CACHE_CONTROL, "public, max-age=300")],
-            axum::Json(ring.jwks().clone()),
-        )
-            .into_response(),
+        Ok(ring) => ([(header::CACHE_CONTROL, "public, max-age=300")], axum::Json(ring.jwks().clone())).into_response(),
         Err(e) => error::render(e.into()),
     }
 }

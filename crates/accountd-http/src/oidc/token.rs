@@ -26,34 +26,23 @@ pub struct TokenRequest {
 }
 
 fn parse(headers: &HeaderMap, body: &[u8]) -> Result<TokenRequest, OAuthError> {
-    let ct = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    let ct = ct
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase();
+    let ct = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let ct = ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
     match ct.as_str() {
-        "application/json" => serde_json::from_slice(body).map_err(|_| {
-            OAuthError::invalid_request("The body is not a JSON object of string parameters.")
-        }),
-        "application/x-www-form-urlencoded" => serde_urlencoded::from_bytes(body)
-            .map_err(|_| OAuthError::invalid_request("The body is not a valid form.")),
-        _ => Err(OAuthError::invalid_request(
-            "Use Content-Type application/x-www-form-urlencoded or application/json.",
-        )),
+        "application/json" => serde_json::from_slice(body)
+            .map_err(|_| OAuthError::invalid_request("The body is not a JSON object of string parameters.")),
+        "application/x-www-form-urlencoded" => {
+            serde_urlencoded::from_bytes(body).map_err(|_| OAuthError::invalid_request("The body is not a valid form."))
+        }
+        _ => {
+            Err(OAuthError::invalid_request("Use Content-Type application/x-www-form-urlencoded or application/json."))
+        }
     }
 }
 
 /// `(client_id, secret)` from HTTP Basic, if present (RFC 6749 §2.3.1: both parts form-encoded).
 fn basic_credentials(headers: &HeaderMap) -> Result<Option<(String, String)>, OAuthError> {
-    let Some(value) = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-    else {
+    let Some(value) = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()) else {
         return Ok(None);
     };
     let Some((scheme, b64)) = value.split_once(' ') else {
@@ -63,9 +52,7 @@ fn basic_credentials(headers: &HeaderMap) -> Result<Option<(String, String)>, OA
         return Ok(None);
     }
     let bad = || OAuthError::invalid_client("Malformed Basic authorization header.");
-    let raw = base64::engine::general_purpose::STANDARD
-        .decode(b64.trim())
-        .map_err(|_| bad())?;
+    let raw = base64::engine::general_purpose::STANDARD.decode(b64.trim()).map_err(|_| bad())?;
     let text = String::from_utf8(raw).map_err(|_| bad())?;
     let (id, secret) = text.split_once(':').ok_or_else(bad)?;
     let decode = |s: &str| {
@@ -88,10 +75,8 @@ pub async fn token(
     match issue(&state, &rt, &headers, &body).await {
         Ok(resp) => {
             let mut r = axum::Json(resp).into_response();
-            r.headers_mut()
-                .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-            r.headers_mut()
-                .insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
+            r.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            r.headers_mut().insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
             r
         }
         Err(e) => render(e),
@@ -108,16 +93,14 @@ async fn issue(
     let (client_id, secret) = match basic_credentials(headers)? {
         Some((id, secret)) => {
             if req.client_id.as_deref().is_some_and(|b| b != id) || req.client_secret.is_some() {
-                return Err(OAuthError::invalid_request(
-                    "Use one client authentication method.",
-                ));
+                return Err(OAuthError::invalid_request("Use one client authentication method."));
             }
             (id, Some(secret))
         }
         None => (
-            req.client_id.clone().ok_or_else(|| {
-                OAuthError::invalid_request("Missing required parameter: client_id")
-            })?,
+            req.client_id
+                .clone()
+                .ok_or_else(|| OAuthError::invalid_request("Missing required parameter: client_id"))?,
             req.client_secret.clone(),
         ),
     };
@@ -125,10 +108,7 @@ async fn issue(
         .grant_type
         .as_deref()
         .ok_or_else(|| OAuthError::invalid_request("Missing required parameter: grant_type"))?;
-    let app = state
-        .core
-        .authenticate_client(&rt.tenant.id, &client_id, secret.as_deref())
-        .await?;
+    let app = state.core.authenticate_client(&rt.tenant.id, &client_id, secret.as_deref()).await?;
     match grant_type {
         "client_credentials" => {
             let audience = req.audience.as_deref().or(req.resource.as_deref());
@@ -143,8 +123,6 @@ async fn issue(
             )
             .await
         }
-        other => Err(OAuthError::unsupported_grant_type(format!(
-            "Unsupported grant type: {other}"
-        ))),
+        other => Err(OAuthError::unsupported_grant_type(format!("Unsupported grant type: {other}"))),
     }
 }
