@@ -183,10 +183,10 @@ impl Config {
         if !c.security.master_key.is_empty() {
             c.security.master_key = "<redacted>".into();
         }
-        if let Some(at) = c.storage.database_url.find('@') {
-            if let Some(colon) = c.storage.database_url[..at].rfind(':').filter(|&i| i > "postgres://".len() - 1) {
-                c.storage.database_url.replace_range(colon + 1..at, "<redacted>");
-            }
+        if let Some(at) = c.storage.database_url.find('@')
+            && let Some(colon) = c.storage.database_url[..at].rfind(':').filter(|&i| i > "postgres://".len() - 1)
+        {
+            c.storage.database_url.replace_range(colon + 1..at, "<redacted>");
         }
         c
     }

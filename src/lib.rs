@@ -17,26 +17,29 @@ use anyhow::Context as _;
 pub use config::Config;
 
 /// Reads the master key from configuration, or from its file, generating the file (owner-only
-/// permissions) on first start.
-pub fn load_master_key(cfg: &Config) -> anyhow::Result<MasterKey> {
+/// permissions) on first start; then it also returns the new file's path.
+pub fn load_master_key(cfg: &Config) -> anyhow::Result<(MasterKey, Option<std::path::PathBuf>)> {
     if !cfg.security.master_key.is_empty() {
-        return MasterKey::from_base64(&cfg.security.master_key)
-            .context("security.master_key is not 32 bytes of base64");
+        let key = MasterKey::from_base64(&cfg.security.master_key)
+            .context("security.master_key is not 32 bytes of base64")?;
+        return Ok((key, None));
     }
-    let path = if cfg.security.master_key_file.is_empty() {
+    let path: std::path::PathBuf = if cfg.security.master_key_file.is_empty() {
         cfg.storage.data_dir.join("master.key")
     } else {
         cfg.security.master_key_file.clone().into()
     };
     match std::fs::read_to_string(&path) {
         Ok(text) => {
-            MasterKey::from_base64(&text).with_context(|| format!("{} is not a valid master key", path.display()))
+            let key = MasterKey::from_base64(&text)
+                .with_context(|| format!("{} is not a valid master key", path.display()))?;
+            Ok((key, None))
         }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             let key = MasterKey::generate_base64();
             write_owner_only(&path, key.as_bytes())?;
             tracing::info!(path = %path.display(), "generated a new master key");
-            MasterKey::from_base64(&key).map_err(Into::into)
+            Ok((MasterKey::from_base64(&key)?, Some(path)))
         }
         Err(e) => Err(e).with_context(|| format!("cannot read master key file {}", path.display())),
     }
@@ -79,9 +82,20 @@ pub async fn build_core(cfg: &Config, migrate: bool) -> anyhow::Result<(Arc<Core
     if url.starts_with("sqlite:") {
         create_private_dir(&cfg.storage.data_dir)?;
     }
-    let master_key = load_master_key(cfg)?;
+    let (master_key, generated) = load_master_key(cfg)?;
     let opts = accountd_store::ConnectOptions { max_connections: cfg.storage.max_connections, ..Default::default() };
     let store = accountd_store::connect(&url, &opts, migrate).await?;
+    if let Some(new_key) = generated
+        && !store.list_tenants().await.map_err(|e| anyhow::anyhow!("{e}"))?.is_empty()
+    {
+        // A database sealed under another key would fail later, token by token; refuse now.
+        let _ = std::fs::remove_file(&new_key);
+        anyhow::bail!(
+            "the database holds data sealed under a master key, but none was found at {}; restore that \
+                 file or set security.master_key",
+            new_key.display()
+        );
+    }
     let settings = Settings {
         password_hashing: PasswordHashing {
             memory_kib: cfg.passwords.argon2_memory_kib,

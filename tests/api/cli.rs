@@ -119,6 +119,13 @@ async fn first_start_prints_credentials_once_and_restart_reuses_the_data() {
         .unwrap();
     assert_eq!(token.status(), 200);
     assert!(stop(&mut child));
+
+    // Without its master key the data cannot be opened: refuse to start rather than fail later.
+    std::fs::rename(data.join("master.key"), dir.path().join("key.bak")).unwrap();
+    let (ok, _, err) = run(&data, &url, &["admin", "tenant", "list"], None);
+    assert!(!ok);
+    assert!(err.contains("sealed under a master key"), "{err}");
+    assert!(!data.join("master.key").exists(), "a stray new key was left behind");
 }
 
 #[tokio::test]

@@ -1,6 +1,8 @@
 //! HTTP integration tests: each starts the real server on a fresh database (SQLite, or PostgreSQL
 //! with `ACCOUNTD_TEST_BACKEND=postgres`) and drives it as a client would. Modules follow the URL tree.
 
+#![expect(clippy::unwrap_used, reason = "tests fail loudly at the unwrap")]
+
 mod cli;
 mod health;
 mod management;

@@ -290,15 +290,15 @@ impl ApiFields {
     /// Checks every given field, reporting all problems at once.
     pub fn validate(&self) -> Result<()> {
         let mut errors = Vec::new();
-        if let Some(id) = &self.identifier {
-            if id.trim().is_empty() || id.len() > 600 || id.chars().any(char::is_whitespace) {
-                errors.push(FieldError::new("identifier", "must be 1 to 600 characters without spaces"));
-            }
+        if let Some(id) = &self.identifier
+            && (id.trim().is_empty() || id.len() > 600 || id.chars().any(char::is_whitespace))
+        {
+            errors.push(FieldError::new("identifier", "must be 1 to 600 characters without spaces"));
         }
-        if let Some(name) = &self.name {
-            if name.trim().is_empty() || name.chars().count() > 200 {
-                errors.push(FieldError::new("name", "must be 1 to 200 characters"));
-            }
+        if let Some(name) = &self.name
+            && (name.trim().is_empty() || name.chars().count() > 200)
+        {
+            errors.push(FieldError::new("name", "must be 1 to 200 characters"));
         }
         for (i, s) in self.scopes.iter().flatten().enumerate() {
             if s.value.is_empty() || s.value.len() > 280 || s.value.chars().any(char::is_whitespace) {
@@ -315,15 +315,15 @@ impl ApiFields {
                 errors.push(FieldError::new("scopes", format!("scope '{}' is listed twice", dup.value)));
             }
         }
-        if let Some(alg) = &self.signing_alg {
-            if !SIGNING_ALGS.contains(&alg.as_str()) {
-                errors.push(FieldError::new("signing_alg", "must be one of RS256, ES256, EdDSA"));
-            }
+        if let Some(alg) = &self.signing_alg
+            && !SIGNING_ALGS.contains(&alg.as_str())
+        {
+            errors.push(FieldError::new("signing_alg", "must be one of RS256, ES256, EdDSA"));
         }
-        if let Some(t) = self.token_lifetime_secs {
-            if !(60..=2_592_000).contains(&t) {
-                errors.push(FieldError::new("token_lifetime", "must be between 60 and 2592000 seconds"));
-            }
+        if let Some(t) = self.token_lifetime_secs
+            && !(60..=2_592_000).contains(&t)
+        {
+            errors.push(FieldError::new("token_lifetime", "must be between 60 and 2592000 seconds"));
         }
         if self.client_policy == Some(PolicyMode::AllowAll) {
             errors.push(FieldError::new(
@@ -348,16 +348,16 @@ pub enum AudienceRef {
 /// API (likewise `/api/v2/`); anything else is looked up as a stored identifier.
 pub fn parse_audience(audience: &str, tenant_hosts: &[String]) -> AudienceRef {
     let rest = audience.strip_prefix("https://").or_else(|| audience.strip_prefix("http://"));
-    if let Some(rest) = rest {
-        if let Some(slash) = rest.find('/') {
-            let (authority, path) = rest.split_at(slash);
-            if let Ok((host, _)) = crate::origin::split_authority(&authority.to_ascii_lowercase()) {
-                if tenant_hosts.iter().any(|h| h == host) {
-                    for sys in [SystemApi::MyAccount, SystemApi::Management] {
-                        if path == sys.path() {
-                            return AudienceRef::System(sys);
-                        }
-                    }
+    if let Some(rest) = rest
+        && let Some(slash) = rest.find('/')
+    {
+        let (authority, path) = rest.split_at(slash);
+        if let Ok((host, _)) = crate::origin::split_authority(&authority.to_ascii_lowercase())
+            && tenant_hosts.iter().any(|h| h == host)
+        {
+            for sys in [SystemApi::MyAccount, SystemApi::Management] {
+                if path == sys.path() {
+                    return AudienceRef::System(sys);
                 }
             }
         }

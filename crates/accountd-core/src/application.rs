@@ -163,15 +163,15 @@ impl ApplicationFields {
     /// Checks every given field, reporting all problems at once.
     pub fn validate(&self) -> Result<()> {
         let mut errors = Vec::new();
-        if let Some(name) = &self.name {
-            if name.trim().is_empty() || name.chars().count() > 128 {
-                errors.push(FieldError::new("name", "must be 1 to 128 characters"));
-            }
+        if let Some(name) = &self.name
+            && (name.trim().is_empty() || name.chars().count() > 128)
+        {
+            errors.push(FieldError::new("name", "must be 1 to 128 characters"));
         }
-        if let Some(Some(d)) = &self.description {
-            if d.chars().count() > 140 {
-                errors.push(FieldError::new("description", "must be at most 140 characters"));
-            }
+        if let Some(Some(d)) = &self.description
+            && d.chars().count() > 140
+        {
+            errors.push(FieldError::new("description", "must be at most 140 characters"));
         }
         for (field, urls, allow_path) in [
             ("callbacks", &self.callbacks, true),
@@ -208,7 +208,7 @@ fn check_url(url: &str, allow_path: bool) -> std::result::Result<(), String> {
         None => (rest, ""),
     };
     crate::origin::split_authority(authority).map_err(|_| format!("'{url}' has an invalid host"))?;
-    if !allow_path && !(path.is_empty() || path == "/") {
+    if !(allow_path || path.is_empty() || path == "/") {
         return Err(format!("'{url}' must be an origin (scheme, host and port only)"));
     }
     Ok(())
@@ -225,7 +225,7 @@ pub fn new_application(fields: ApplicationFields, now: Millis) -> Result<(Applic
     } else {
         TokenEndpointAuthMethod::ClientSecretPost
     });
-    let secret = (auth_method != TokenEndpointAuthMethod::None).then(|| crate::secret::random_token::<48>());
+    let secret = (auth_method != TokenEndpointAuthMethod::None).then(crate::secret::random_token::<48>);
     let app = Application {
         client_id: crate::secret::random_alnum(32),
         name,

@@ -54,10 +54,10 @@ impl Ord for ApiId {
 /// Checks a role's name and description.
 pub fn validate_role(name: Option<&str>, description: Option<&str>) -> Result<()> {
     let mut errors = Vec::new();
-    if let Some(n) = name {
-        if n.trim().is_empty() || n.chars().count() > 50 {
-            errors.push(FieldError::new("name", "must be 1 to 50 characters"));
-        }
+    if let Some(n) = name
+        && (n.trim().is_empty() || n.chars().count() > 50)
+    {
+        errors.push(FieldError::new("name", "must be 1 to 50 characters"));
     }
     if description.is_some_and(|d| d.chars().count() > 140) {
         errors.push(FieldError::new("description", "must be at most 140 characters"));

@@ -136,10 +136,10 @@ impl UserFields {
                 errors.push(FieldError::new(field, "must be at most 300 characters"));
             }
         }
-        if let Some(p) = &self.picture {
-            if !(p.starts_with("https://") || p.starts_with("http://")) || p.len() > 2048 {
-                errors.push(FieldError::new("picture", "must be an http(s) URL of at most 2048 characters"));
-            }
+        if let Some(p) = &self.picture
+            && (!(p.starts_with("https://") || p.starts_with("http://")) || p.len() > 2048)
+        {
+            errors.push(FieldError::new("picture", "must be an http(s) URL of at most 2048 characters"));
         }
         for (field, value) in [("user_metadata", &self.user_metadata), ("app_metadata", &self.app_metadata)] {
             if let Some(v) = value {

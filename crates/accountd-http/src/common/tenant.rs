@@ -63,10 +63,10 @@ impl TenantCache {
 
     /// The tenant bound to `host` (lowercase, no port).
     pub async fn get(&self, core: &Core, host: &str) -> accountd_core::Result<Option<Arc<Tenant>>> {
-        if let Some((at, t)) = self.entries.read().ok().and_then(|m| m.get(host).cloned()) {
-            if at.elapsed() < self.ttl {
-                return Ok(Some(t));
-            }
+        if let Some((at, t)) = self.entries.read().ok().and_then(|m| m.get(host).cloned())
+            && at.elapsed() < self.ttl
+        {
+            return Ok(Some(t));
         }
         let found = core.tenant_for_host(host).await?.map(Arc::new);
         if let Ok(mut m) = self.entries.write() {
@@ -86,7 +86,7 @@ fn error(status: StatusCode, code: &str, message: String) -> Response {
 }
 
 /// The origin a request came in on.
-pub fn request_origin(state: &AppState, parts: &axum::http::request::Parts) -> Result<Origin, Response> {
+pub fn request_origin(state: &AppState, parts: &axum::http::request::Parts) -> Result<Origin, Box<Response>> {
     let forwarded = |name: &str| {
         state
             .config
@@ -98,10 +98,12 @@ pub fn request_origin(state: &AppState, parts: &axum::http::request::Parts) -> R
     let authority = forwarded("x-forwarded-host")
         .or_else(|| parts.headers.get(header::HOST).and_then(|v| v.to_str().ok()).map(str::to_string))
         .or_else(|| parts.uri.authority().map(|a| a.to_string()))
-        .ok_or_else(|| error(StatusCode::BAD_REQUEST, "missing_host", "The request has no Host header.".into()))?;
-    let probe = Origin::new(Scheme::Http, &authority).map_err(|_| {
-        error(StatusCode::BAD_REQUEST, "invalid_host", "The Host header is not a valid host name.".into())
-    })?;
+        .ok_or_else(|| {
+            Box::new(error(StatusCode::BAD_REQUEST, "missing_host", "The request has no Host header.".into()))
+        })?;
+    let invalid =
+        || Box::new(error(StatusCode::BAD_REQUEST, "invalid_host", "The Host header is not a valid host name.".into()));
+    let probe = Origin::new(Scheme::Http, &authority).map_err(|_| invalid())?;
     let scheme = match (forwarded("x-forwarded-proto").as_deref(), state.config.public_scheme) {
         (Some("https"), _) => Scheme::Https,
         (Some("http"), _) => Scheme::Http,
@@ -110,8 +112,7 @@ pub fn request_origin(state: &AppState, parts: &axum::http::request::Parts) -> R
         (_, PublicScheme::Auto) if is_loopback_host(probe.host()) => Scheme::Http,
         (_, PublicScheme::Auto) => Scheme::Https,
     };
-    Origin::new(scheme, probe.authority())
-        .map_err(|_| error(StatusCode::BAD_REQUEST, "invalid_host", "The Host header is not a valid host name.".into()))
+    Origin::new(scheme, probe.authority()).map_err(|_| invalid())
 }
 
 /// Middleware: attaches `RequestTenant`, or answers 404 for a host no tenant is bound to.
@@ -119,7 +120,7 @@ pub async fn resolve(State(state): State<AppState>, req: Request, next: Next) ->
     let (mut parts, body) = req.into_parts();
     let origin = match request_origin(&state, &parts) {
         Ok(o) => o,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     match state.tenants.get(&state.core, origin.host()).await {
         Ok(Some(tenant)) => {

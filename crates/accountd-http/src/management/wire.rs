@@ -248,10 +248,10 @@ impl TryFrom<ResourceServerRequest> for ApiFields {
         let sta = r.subject_type_authorization.unwrap_or_default();
         let user_policy = policy(sta.user, "user");
         let client_policy = policy(sta.client, "client");
-        if let Some(pop) = &r.proof_of_possession {
-            if pop.mechanism != "dpop" {
-                errors.push(FieldError::new("proof_of_possession.mechanism", "must be dpop"));
-            }
+        if let Some(pop) = &r.proof_of_possession
+            && pop.mechanism != "dpop"
+        {
+            errors.push(FieldError::new("proof_of_possession.mechanism", "must be dpop"));
         }
         if !errors.is_empty() {
             return Err(Error::Invalid(errors));
@@ -423,13 +423,13 @@ pub struct UserRequest {
 impl UserRequest {
     /// Splits into profile fields and password, checking the connection name.
     pub fn into_parts(self) -> Result<(UserFields, Option<accountd_core::secret::Zeroizing<String>>), Error> {
-        if let Some(c) = &self.connection {
-            if c != DATABASE_CONNECTION {
-                return Err(Error::invalid(
-                    "connection",
-                    format!("the connection does not exist (use {DATABASE_CONNECTION})"),
-                ));
-            }
+        if let Some(c) = &self.connection
+            && c != DATABASE_CONNECTION
+        {
+            return Err(Error::invalid(
+                "connection",
+                format!("the connection does not exist (use {DATABASE_CONNECTION})"),
+            ));
         }
         let fields = UserFields {
             email: self.email,
