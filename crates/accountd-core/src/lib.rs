@@ -13,6 +13,7 @@ pub mod origin;
 pub mod role;
 pub mod secret;
 pub mod service;
+pub mod session;
 pub mod signing_key;
 pub mod store;
 pub mod tenant;

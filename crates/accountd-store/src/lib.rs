@@ -128,6 +128,7 @@ macro_rules! backend {
             include!("sql/api_resource.rs");
             include!("sql/client_grant.rs");
             include!("sql/role.rs");
+            include!("sql/session.rs");
             include!("sql/signing_key.rs");
             include!("sql/audit.rs");
         }

@@ -28,7 +28,18 @@ macro_rules! contracts {
     };
 }
 
-contracts!(tenants, users, applications, apis, client_grants, roles, signing_keys, audit_events, transactions);
+contracts!(
+    tenants,
+    users,
+    applications,
+    apis,
+    client_grants,
+    roles,
+    signing_keys,
+    audit_events,
+    transactions,
+    sessions
+);
 
 /// Both migration folders must list the same files, so the backends never drift apart.
 #[test]

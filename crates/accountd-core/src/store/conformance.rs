@@ -14,6 +14,7 @@ use crate::audit::{AuditEvent, Context};
 use crate::client_grant::{ClientGrant, ClientGrantId, SubjectType};
 use crate::error::StoreError;
 use crate::role::{Permission, Role, RoleId};
+use crate::session::{AuthorizationCode, RefreshToken, Session};
 use crate::signing_key::{KeyStatus, SigningKey};
 use crate::store::{ClientGrantQuery, Page, Store, UserQuery};
 use crate::tenant::{NewTenant, TenantId};
@@ -30,6 +31,7 @@ pub const CONTRACTS: &[&str] = &[
     "signing_keys",
     "audit_events",
     "transactions",
+    "sessions",
 ];
 
 async fn tenant(store: &dyn Store, name: &str) -> TenantId {
@@ -105,6 +107,7 @@ pub async fn run(name: &str, store: &dyn Store) {
         "signing_keys" => signing_keys(store).await,
         "audit_events" => audit_events(store).await,
         "transactions" => transactions(store).await,
+        "sessions" => sessions(store).await,
         other => panic!("unknown contract {other}"),
     }
 }
@@ -480,4 +483,93 @@ async fn futures_join_all<F: std::future::Future>(futs: Vec<F>) -> Vec<F::Output
     })
     .await;
     out.into_iter().map(|o| o.unwrap()).collect()
+}
+
+/// Sessions end with their refresh tokens; codes are single-use under a race; refresh tokens
+/// rotate once and a family is revoked together.
+pub async fn sessions(s: &dyn Store) {
+    let a = tenant(s, "a").await;
+    let b = tenant(s, "b").await;
+    s.insert_user(&a, &NewUser { user: user("auth0|1", "ada@example.com", 1), password_hash: None }).await.unwrap();
+    let session = Session {
+        id: "sid1".into(),
+        user_id: "auth0|1".into(),
+        auth_time: 100,
+        amr: vec!["pwd".into()],
+        acr: None,
+        user_agent: Some("test".into()),
+        ip: Some("127.0.0.1".into()),
+        created_at: 1_000,
+        expires_at: 10_000,
+        revoked_at: None,
+    };
+    s.insert_session(&a, &session, "hash1").await.unwrap();
+    assert_eq!(s.find_session_by_secret(&a, "hash1", 5_000).await.unwrap().unwrap(), session);
+    assert!(s.find_session_by_secret(&a, "hash1", 10_000).await.unwrap().is_none(), "expired session found");
+    assert!(s.find_session_by_secret(&b, "hash1", 5_000).await.unwrap().is_none(), "session crossed tenants");
+
+    let code = AuthorizationCode {
+        code_hash: "c1".into(),
+        client_id: "client".into(),
+        user_id: "auth0|1".into(),
+        session_id: "sid1".into(),
+        redirect_uri: "https://app.test/cb".into(),
+        scope: "openid profile".into(),
+        audience: Some("https://api.test".into()),
+        nonce: Some("n".into()),
+        code_challenge: "challenge".into(),
+        auth_time: 100,
+        amr: vec!["pwd".into()],
+        acr: None,
+        created_at: 1_000,
+        expires_at: 2_000,
+    };
+    s.insert_authorization_code(&a, &code).await.unwrap();
+    assert!(s.consume_authorization_code(&b, "c1", 1_500).await.unwrap().is_none());
+    // Eight concurrent exchanges of one code: exactly one is first.
+    let mut tasks = Vec::new();
+    for _ in 0..8 {
+        tasks.push(s.consume_authorization_code(&a, "c1", 1_500));
+    }
+    let results: Vec<_> = futures_join_all(tasks).await.into_iter().map(|r| r.unwrap().unwrap()).collect();
+    assert_eq!(results.iter().filter(|(_, first)| *first).count(), 1);
+    assert!(results.iter().all(|(c, _)| *c == code));
+    assert!(s.consume_authorization_code(&a, "missing", 1_500).await.unwrap().is_none());
+
+    let token = |id: &str, family: &str| RefreshToken {
+        id: id.into(),
+        token_hash: format!("h-{id}"),
+        family_id: family.into(),
+        client_id: "client".into(),
+        user_id: "auth0|1".into(),
+        session_id: "sid1".into(),
+        scope: "openid offline_access".into(),
+        audience: None,
+        auth_time: 100,
+        amr: vec!["pwd".into()],
+        acr: None,
+        created_at: 1_000,
+        expires_at: 100_000,
+        rotated_at: None,
+        revoked_at: None,
+    };
+    s.insert_refresh_token(&a, &token("r1", "f1")).await.unwrap();
+    s.insert_refresh_token(&a, &token("r2", "f1")).await.unwrap();
+    s.insert_refresh_token(&a, &token("r3", "f2")).await.unwrap();
+    assert_eq!(s.find_refresh_token(&a, "h-r1").await.unwrap().unwrap(), token("r1", "f1"));
+    assert!(s.find_refresh_token(&b, "h-r1").await.unwrap().is_none());
+    assert!(!s.rotate_refresh_token(&b, "r1", 2_000).await.unwrap());
+    assert!(s.rotate_refresh_token(&a, "r1", 2_000).await.unwrap());
+    assert!(!s.rotate_refresh_token(&a, "r1", 2_001).await.unwrap(), "rotated twice");
+    assert_eq!(s.find_refresh_token(&a, "h-r1").await.unwrap().unwrap().rotated_at, Some(2_000));
+    assert_eq!(s.revoke_refresh_family(&b, "f1", 3_000).await.unwrap(), 0);
+    assert_eq!(s.revoke_refresh_family(&a, "f1", 3_000).await.unwrap(), 2);
+    assert!(!s.rotate_refresh_token(&a, "r2", 3_001).await.unwrap(), "revoked token rotated");
+    assert!(s.find_refresh_token(&a, "h-r3").await.unwrap().unwrap().revoked_at.is_none(), "other family touched");
+
+    // Ending the session revokes the rest of its refresh tokens.
+    assert!(!s.revoke_session(&b, "sid1", 4_000).await.unwrap());
+    assert!(s.revoke_session(&a, "sid1", 4_000).await.unwrap());
+    assert!(s.find_session_by_secret(&a, "hash1", 5_000).await.unwrap().is_none());
+    assert_eq!(s.find_refresh_token(&a, "h-r3").await.unwrap().unwrap().revoked_at, Some(4_000));
 }

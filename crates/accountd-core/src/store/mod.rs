@@ -11,6 +11,7 @@ mod application;
 mod audit;
 mod client_grant;
 mod role;
+mod session;
 mod signing_key;
 mod tenant;
 mod user;
@@ -23,6 +24,7 @@ pub use application::ApplicationStore;
 pub use audit::AuditStore;
 pub use client_grant::{ClientGrantQuery, ClientGrantStore};
 pub use role::RoleStore;
+pub use session::SessionStore;
 pub use signing_key::SigningKeyStore;
 pub use tenant::TenantStore;
 pub use user::{UserQuery, UserStore};
@@ -56,6 +58,7 @@ pub trait Queries:
     + ApiStore
     + ClientGrantStore
     + RoleStore
+    + SessionStore
     + SigningKeyStore
     + AuditStore
     + Send
@@ -70,6 +73,7 @@ impl<T> Queries for T where
         + ApiStore
         + ClientGrantStore
         + RoleStore
+        + SessionStore
         + SigningKeyStore
         + AuditStore
         + Send
