@@ -7,5 +7,6 @@ mod cli;
 mod health;
 mod management;
 mod oauth;
+mod oidc;
 mod tenants;
 mod util;

@@ -80,3 +80,95 @@ mod tests {
         assert_eq!(client_credentials_scopes(&me, Some(&g), None), Err(Denied::PolicyDenies));
     }
 }
+
+/// Scopes a client obtains for an API on behalf of a user (spec auth0 §4.3):
+/// requested ∩ user-flow policy (`allow_all` → every scope of the API; `require_client_grant` →
+/// the user-subject grant's scopes; `deny_all` → nothing) ∩ the user's RBAC permissions when the
+/// API enforces policies. Third-party applications never reach built-in APIs, and reach other APIs
+/// only with the user's consent, which the consent page records (not built yet: refused).
+pub fn user_scopes(
+    api: &ApiResource,
+    is_first_party: bool,
+    grant: Option<&ClientGrant>,
+    rbac_permissions: Option<&[String]>,
+    requested: &[String],
+) -> Result<Vec<String>, Denied> {
+    if !is_first_party {
+        return Err(Denied::PolicyDenies);
+    }
+    let allowed: Vec<&String> = match api.policy.user {
+        PolicyMode::DenyAll => return Err(Denied::PolicyDenies),
+        PolicyMode::AllowAll => api.scopes.iter().map(|s| &s.value).collect(),
+        PolicyMode::RequireClientGrant => {
+            grant.ok_or(Denied::NoClientGrant)?.scopes.iter().filter(|s| api.has_scope(s)).collect()
+        }
+    };
+    Ok(allowed
+        .into_iter()
+        .filter(|s| requested.contains(s))
+        .filter(|s| !api.enforce_policies || rbac_permissions.is_some_and(|p| p.contains(s)))
+        .cloned()
+        .collect())
+}
+
+#[cfg(test)]
+mod user_flow_tests {
+    use super::*;
+    use crate::api_resource::{AccessPolicy, ApiId, ApiScope, SystemApi};
+    use crate::client_grant::{ClientGrantId, SubjectType};
+
+    fn s(v: &[&str]) -> Vec<String> {
+        v.iter().map(|x| x.to_string()).collect()
+    }
+
+    /// Every user-flow policy × grant present/absent × RBAC on/off × role present/absent ×
+    /// first/third party → exactly the expected scopes.
+    #[test]
+    fn effective_user_scopes_table() {
+        let mut api = ApiResource::system(SystemApi::MyAccount, 0);
+        api.system = None;
+        api.scopes =
+            ["a", "b", "c"].iter().map(|v| ApiScope { value: (*v).into(), description: String::new() }).collect();
+        let grant = ClientGrant {
+            id: ClientGrantId("cgr".into()),
+            client_id: "c".into(),
+            api_id: ApiId("x".into()),
+            subject_type: SubjectType::User,
+            scopes: s(&["a", "b"]),
+            created_at: 0,
+        };
+        let requested = s(&["a", "b", "c", "unknown"]);
+        let role = s(&["b", "c"]);
+        use PolicyMode::*;
+        #[rustfmt::skip]
+        type Row = (PolicyMode, bool, bool, bool, bool, Result<&'static [&'static str], Denied>);
+        let table: &[Row] = &[
+            // policy, grant, rbac, role, first party → result
+            (AllowAll, false, false, false, true, Ok(&["a", "b", "c"])),
+            (AllowAll, true, false, false, true, Ok(&["a", "b", "c"])),
+            (AllowAll, false, true, false, true, Ok(&[])),
+            (AllowAll, false, true, true, true, Ok(&["b", "c"])),
+            (RequireClientGrant, false, false, false, true, Err(Denied::NoClientGrant)),
+            (RequireClientGrant, true, false, false, true, Ok(&["a", "b"])),
+            (RequireClientGrant, true, true, false, true, Ok(&[])),
+            (RequireClientGrant, true, true, true, true, Ok(&["b"])),
+            (RequireClientGrant, false, true, true, true, Err(Denied::NoClientGrant)),
+            (DenyAll, true, false, false, true, Err(Denied::PolicyDenies)),
+            (DenyAll, true, true, true, true, Err(Denied::PolicyDenies)),
+            (AllowAll, true, false, false, false, Err(Denied::PolicyDenies)),
+            (RequireClientGrant, true, true, true, false, Err(Denied::PolicyDenies)),
+        ];
+        for (policy, has_grant, rbac, has_role, first_party, expected) in table {
+            api.policy = AccessPolicy { user: *policy, client: PolicyMode::DenyAll };
+            api.enforce_policies = *rbac;
+            let perms = if *has_role { role.clone() } else { vec![] };
+            let got = user_scopes(&api, *first_party, has_grant.then_some(&grant), Some(&perms), &requested);
+            let expected = expected.clone().map(s);
+            assert_eq!(got, expected, "{policy:?} grant={has_grant} rbac={rbac} role={has_role} first={first_party}");
+        }
+        // Only requested scopes come back.
+        api.policy = AccessPolicy { user: AllowAll, client: PolicyMode::DenyAll };
+        api.enforce_policies = false;
+        assert_eq!(user_scopes(&api, true, None, None, &s(&["b"])), Ok(s(&["b"])));
+    }
+}

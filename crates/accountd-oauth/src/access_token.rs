@@ -13,8 +13,8 @@ pub struct AccessTokenClaims {
     pub iss: String,
     /// Subject: a user id, or `{client_id}@clients` for client credentials.
     pub sub: String,
-    /// Audience: the API's identifier.
-    pub aud: String,
+    /// Audience: the API's identifier, or several (an API and `/userinfo`).
+    pub aud: Audience,
     /// The client the token was issued to.
     pub azp: String,
     /// Same as `azp` (RFC 9068 name).
@@ -31,6 +31,38 @@ pub struct AccessTokenClaims {
     /// Grant type that produced it (Auth0's `gty`), e.g. `client-credentials`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gty: Option<String>,
+    /// The session (user tokens).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sid: Option<String>,
+    /// When the user authenticated (user tokens).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auth_time: Option<i64>,
+    /// How the user authenticated (user tokens).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub amr: Vec<String>,
+    /// Authentication context class (user tokens).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub acr: Option<String>,
+}
+
+/// One audience or several.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Audience {
+    /// A single audience.
+    One(String),
+    /// Several audiences.
+    Many(Vec<String>),
+}
+
+impl Audience {
+    /// Whether `aud` is among them.
+    pub fn contains(&self, aud: &str) -> bool {
+        match self {
+            Audience::One(a) => a == aud,
+            Audience::Many(v) => v.iter().any(|a| a == aud),
+        }
+    }
 }
 
 impl AccessTokenClaims {

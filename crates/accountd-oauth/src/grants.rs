@@ -27,6 +27,12 @@ pub struct TokenResponse {
     pub expires_in: i64,
     /// Granted scopes, space-separated.
     pub scope: String,
+    /// The ID token, when `openid` was granted.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id_token: Option<String>,
+    /// A new refresh token, when `offline_access` was granted.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<String>,
 }
 
 /// Issues a token to a client acting as itself, for the API named by `audience`, within the
@@ -73,7 +79,7 @@ pub async fn client_credentials(
     let claims = AccessTokenClaims {
         iss: origin.issuer(),
         sub: format!("{}@clients", app.client_id),
-        aud: audience.to_string(),
+        aud: crate::access_token::Audience::One(audience.to_string()),
         azp: app.client_id.clone(),
         client_id: app.client_id.clone(),
         scope: scopes.join(" "),
@@ -81,10 +87,93 @@ pub async fn client_credentials(
         exp: now + api.token_lifetime_secs,
         jti: accountd_core::secret::random_token::<16>(),
         gty: Some("client-credentials".into()),
+        sid: None,
+        auth_time: None,
+        amr: vec![],
+        acr: None,
     };
     let access_token = mint(&ring, &api.signing_alg, &claims).map_err(|e| {
         tracing::error!(error = %e, "minting failed");
         OAuthError::server_error()
     })?;
-    Ok(TokenResponse { access_token, token_type: "Bearer", expires_in: api.token_lifetime_secs, scope: claims.scope })
+    Ok(TokenResponse {
+        access_token,
+        token_type: "Bearer",
+        expires_in: api.token_lifetime_secs,
+        scope: claims.scope,
+        id_token: None,
+        refresh_token: None,
+    })
+}
+
+/// Lifetime of ID tokens and of access tokens for `/userinfo` only.
+pub const ID_TOKEN_LIFETIME_SECS: i64 = 36_000;
+/// Lifetime of an access token with no API audience (it only serves `/userinfo`).
+pub const USERINFO_TOKEN_LIFETIME_SECS: i64 = 86_400;
+
+/// Mints the access token (and ID token when `openid` was granted) for a user grant.
+pub async fn user_tokens(
+    core: &Arc<Core>,
+    keys: &KeyCache,
+    tenant: &TenantId,
+    origin: &Origin,
+    grant: accountd_core::authorization::UserGrant,
+    gty: &str,
+) -> Result<TokenResponse, OAuthError> {
+    let now = accountd_core::clock::now_millis() / 1000;
+    let userinfo = format!("{}userinfo", origin.issuer());
+    let openid = grant.scope.iter().any(|s| s == "openid");
+    let (aud, lifetime, alg) = match (&grant.api, &grant.audience) {
+        (Some(api), Some(a)) if openid => (
+            crate::access_token::Audience::Many(vec![a.clone(), userinfo]),
+            api.token_lifetime_secs,
+            api.signing_alg.clone(),
+        ),
+        (Some(api), Some(a)) => {
+            (crate::access_token::Audience::One(a.clone()), api.token_lifetime_secs, api.signing_alg.clone())
+        }
+        _ => (crate::access_token::Audience::One(userinfo), USERINFO_TOKEN_LIFETIME_SECS, "RS256".to_string()),
+    };
+    let mut ring = keys.get(tenant).await?;
+    if ring.signer(&alg).is_none() {
+        core.rotate_signing_key(&Context::system(), tenant, &alg).await?;
+        keys.invalidate(tenant);
+        ring = keys.get(tenant).await?;
+    }
+    let claims = AccessTokenClaims {
+        iss: origin.issuer(),
+        sub: grant.user.id.0.clone(),
+        aud,
+        azp: grant.client_id.clone(),
+        client_id: grant.client_id.clone(),
+        scope: grant.scope.join(" "),
+        iat: now,
+        exp: now + lifetime,
+        jti: accountd_core::secret::random_token::<16>(),
+        gty: Some(gty.to_string()),
+        sid: Some(grant.session_id.clone()),
+        auth_time: Some(grant.auth_time),
+        amr: grant.amr.clone(),
+        acr: grant.acr.clone(),
+    };
+    let access_token = mint(&ring, &alg, &claims).map_err(|e| {
+        tracing::error!(error = %e, "minting failed");
+        OAuthError::server_error()
+    })?;
+    let id_token = if openid {
+        Some(crate::id_token::mint(&ring, origin, &grant, &access_token, now).map_err(|e| {
+            tracing::error!(error = %e, "ID token minting failed");
+            OAuthError::server_error()
+        })?)
+    } else {
+        None
+    };
+    Ok(TokenResponse {
+        access_token,
+        token_type: "Bearer",
+        expires_in: lifetime,
+        scope: claims.scope,
+        id_token,
+        refresh_token: grant.refresh_token,
+    })
 }

@@ -4,6 +4,7 @@
 pub mod access_token;
 pub mod error;
 pub mod grants;
+pub mod id_token;
 pub mod keyring;
 pub mod keys;
 

@@ -12,6 +12,8 @@ use accountd_store::testdb::{Backend, TestDb};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
+pub mod browser;
+
 /// A running accountd for one test.
 pub struct TestApp {
     running: Option<accountd::Running>,

@@ -6,6 +6,7 @@ mod applications;
 mod grants;
 mod keys;
 mod roles;
+mod signin;
 mod tenants;
 mod users;
 
@@ -15,6 +16,7 @@ use zeroize::Zeroizing;
 
 pub use grants::ClientGrantView;
 pub use roles::PermissionView;
+pub use signin::{ExchangeError, GrantError, SESSION_TTL_MILLIS};
 pub use tenants::Bootstrap;
 
 use crate::error::Result;

@@ -1,6 +1,7 @@
 //! Web plumbing shared by every dialect.
 
 pub mod client_info;
+pub mod cookies;
 pub mod tenant;
 
 use axum::http::StatusCode;

@@ -1,7 +1,13 @@
-//! The authorization server's endpoints: `/oauth/token` and `/.well-known/jwks.json`.
+//! The authorization server's endpoints: discovery, `/authorize` and the sign-in page,
+//! `/oauth/token`, `/userinfo`, `/oauth/revoke`, logout, JWKS.
 
+pub mod authorize;
+pub mod discovery;
 pub mod error;
+pub mod logout;
+pub mod pages;
 pub mod token;
+pub mod userinfo;
 
 use axum::Router;
 use axum::extract::State;
@@ -14,7 +20,17 @@ use crate::common::tenant::RequestTenant;
 
 /// The authorization server's routes.
 pub fn routes() -> Router<AppState> {
-    Router::new().route("/oauth/token", post(token::token)).route("/.well-known/jwks.json", get(jwks))
+    Router::new()
+        .route("/.well-known/openid-configuration", get(discovery::openid_configuration))
+        .route("/oidc/.well-known/openid-configuration", get(discovery::openid_configuration))
+        .route("/.well-known/jwks.json", get(jwks))
+        .route("/authorize", get(authorize::authorize))
+        .route("/u/login", post(authorize::login))
+        .route("/oauth/token", post(token::token))
+        .route("/oauth/revoke", post(token::revoke))
+        .route("/userinfo", get(userinfo::userinfo).post(userinfo::userinfo))
+        .route("/v2/logout", get(logout::logout))
+        .route("/oidc/logout", get(logout::logout))
 }
 
 /// The tenant's public signing keys, current and recently retired.

@@ -1,6 +1,7 @@
 //! `POST /oauth/token`: form-encoded or JSON bodies (Auth0's SDKs send JSON), client
 //! authentication by `client_secret_post`, `client_secret_basic` or none (public clients).
 
+use accountd_core::service::{ExchangeError, GrantError};
 use accountd_oauth::OAuthError;
 use accountd_oauth::grants;
 use axum::extract::State;
@@ -23,6 +24,12 @@ pub struct TokenRequest {
     /// RFC 8707 name for the audience (Logto's SDKs).
     resource: Option<String>,
     scope: Option<String>,
+    code: Option<String>,
+    redirect_uri: Option<String>,
+    code_verifier: Option<String>,
+    refresh_token: Option<String>,
+    /// `/oauth/revoke`: the token to revoke.
+    token: Option<String>,
 }
 
 fn parse(headers: &HeaderMap, body: &[u8]) -> Result<TokenRequest, OAuthError> {
@@ -109,7 +116,32 @@ async fn issue(
         .as_deref()
         .ok_or_else(|| OAuthError::invalid_request("Missing required parameter: grant_type"))?;
     let app = state.core.authenticate_client(&rt.tenant.id, &client_id, secret.as_deref()).await?;
+    if !app.allows_grant(grant_type) && ["authorization_code", "refresh_token"].contains(&grant_type) {
+        return Err(OAuthError::unauthorized_client(format!("Grant type '{grant_type}' not allowed for the client.")));
+    }
+    let (core, keys, tenant, origin) = (&state.core, &state.keys, &rt.tenant.id, &rt.origin);
     match grant_type {
+        "authorization_code" => {
+            let code =
+                req.code.as_deref().ok_or_else(|| OAuthError::invalid_request("Missing required parameter: code"))?;
+            let grant = core
+                .exchange_code(tenant, origin, &app, code, req.redirect_uri.as_deref(), req.code_verifier.as_deref())
+                .await
+                .map_err(exchange_error)?;
+            grants::user_tokens(core, keys, tenant, origin, grant, "authorization_code").await
+        }
+        "refresh_token" => {
+            let token = req
+                .refresh_token
+                .as_deref()
+                .ok_or_else(|| OAuthError::invalid_request("Missing required parameter: refresh_token"))?;
+            let audience = req.audience.as_deref().or(req.resource.as_deref());
+            let grant = core
+                .refresh(tenant, origin, &app, token, audience, req.scope.as_deref())
+                .await
+                .map_err(exchange_error)?;
+            grants::user_tokens(core, keys, tenant, origin, grant, "refresh_token").await
+        }
         "client_credentials" => {
             let audience = req.audience.as_deref().or(req.resource.as_deref());
             grants::client_credentials(
@@ -124,5 +156,48 @@ async fn issue(
             .await
         }
         other => Err(OAuthError::unsupported_grant_type(format!("Unsupported grant type: {other}"))),
+    }
+}
+
+fn exchange_error(e: ExchangeError) -> OAuthError {
+    match e {
+        ExchangeError::Grant(GrantError::InvalidGrant(d)) => {
+            OAuthError { status: 400, error: "invalid_grant", description: d.to_string() }
+        }
+        ExchangeError::Grant(GrantError::AccessDenied(d)) => OAuthError::access_denied(d),
+        ExchangeError::Grant(GrantError::InvalidRequest(d)) => OAuthError::invalid_request(d),
+        ExchangeError::Core(e) => e.into(),
+    }
+}
+
+/// `POST /oauth/revoke` (RFC 7009): revokes a refresh token and every token rotated from the same
+/// grant. Unknown tokens get 200 too. Access tokens are JWTs and stay valid until they expire.
+pub async fn revoke(
+    State(state): State<AppState>,
+    rt: RequestTenant,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
+    let result = async {
+        let req = parse(&headers, &body)?;
+        let (client_id, secret) = match basic_credentials(&headers)? {
+            Some((id, secret)) => (id, Some(secret)),
+            None => (
+                req.client_id
+                    .clone()
+                    .ok_or_else(|| OAuthError::invalid_request("Missing required parameter: client_id"))?,
+                req.client_secret.clone(),
+            ),
+        };
+        let token =
+            req.token.as_deref().ok_or_else(|| OAuthError::invalid_request("Missing required parameter: token"))?;
+        let app = state.core.authenticate_client(&rt.tenant.id, &client_id, secret.as_deref()).await?;
+        state.core.revoke_refresh_token(&rt.tenant.id, &app, token).await?;
+        Ok::<_, OAuthError>(())
+    }
+    .await;
+    match result {
+        Ok(()) => axum::http::StatusCode::OK.into_response(),
+        Err(e) => render(e),
     }
 }

@@ -1,0 +1,268 @@
+//! `GET /authorize` and the hosted sign-in form (`POST /u/login`).
+//!
+//! While the user signs in, the validated authorization request travels in the form itself,
+//! sealed under the master key (so any node can continue it) together with the hash of a random
+//! value held in an HttpOnly cookie: a form posted from another site, or for another browser, is
+//! refused (CSRF and login-CSRF protection).
+
+use accountd_core::authorization::{
+    AuthorizationRequest, AuthorizeError, AuthorizeParams, Prompt, ResponseMode, validate,
+};
+use accountd_core::origin::Scheme;
+use accountd_core::secret::{Zeroizing, constant_time_eq, hash_high_entropy_secret, random_token};
+use accountd_core::service::{ExchangeError, GrantError};
+use axum::extract::{Form, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+
+use super::pages;
+use crate::AppState;
+use crate::common::client_info::ClientInfo;
+use crate::common::cookies;
+use crate::common::tenant::RequestTenant;
+
+/// The session cookie (single sign-on across the tenant's applications).
+pub const SESSION_COOKIE: &str = "accountd_session";
+/// The cookie binding a sign-in form to this browser.
+const LOGIN_COOKIE: &str = "accountd_login";
+/// How long a sign-in form stays valid.
+const FLOW_TTL_SECS: i64 = 15 * 60;
+
+/// What the sealed `flow` field carries.
+#[derive(Serialize, Deserialize)]
+struct LoginFlow {
+    req: AuthorizationRequest,
+    binding_hash: String,
+    exp: i64,
+}
+
+fn flow_context(rt: &RequestTenant) -> String {
+    format!("login_flow:{}", rt.tenant.id)
+}
+
+fn now_secs() -> i64 {
+    accountd_core::clock::now_millis() / 1000
+}
+
+/// `scheme://host[:port]` of a URL.
+fn origin_of(url: &str) -> String {
+    let (scheme, rest) = url.split_once("://").unwrap_or(("https", url));
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or(rest);
+    format!("{scheme}://{authority}")
+}
+
+/// Sends an authorization response (success or error) the way the request asked.
+fn respond(redirect_uri: &str, mode: ResponseMode, params: Vec<(&str, String)>) -> Response {
+    match mode {
+        ResponseMode::Query | ResponseMode::Fragment => {
+            let sep = match mode {
+                ResponseMode::Fragment => '#',
+                _ if redirect_uri.contains('?') => '&',
+                _ => '?',
+            };
+            let query = serde_urlencoded::to_string(&params).unwrap_or_default();
+            let location = format!("{redirect_uri}{sep}{query}");
+            let mut r = StatusCode::FOUND.into_response();
+            if let Ok(v) = HeaderValue::from_str(&location) {
+                r.headers_mut().insert(header::LOCATION, v);
+            }
+            r.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            r
+        }
+        ResponseMode::FormPost => pages::form_post(redirect_uri, &params),
+        ResponseMode::WebMessage => {
+            let obj: serde_json::Map<String, serde_json::Value> =
+                params.into_iter().map(|(k, v)| (k.to_string(), serde_json::Value::String(v))).collect();
+            pages::web_message(&origin_of(redirect_uri), &serde_json::Value::Object(obj))
+        }
+    }
+}
+
+fn error_response(redirect_uri: &str, mode: ResponseMode, state: &Option<String>, error: &str, d: &str) -> Response {
+    let mut params = vec![("error", error.to_string()), ("error_description", d.to_string())];
+    if let Some(s) = state {
+        params.push(("state", s.clone()));
+    }
+    respond(redirect_uri, mode, params)
+}
+
+fn authorize_error(e: AuthorizeError) -> Response {
+    match e {
+        AuthorizeError::Page { error, description } => pages::error(StatusCode::BAD_REQUEST, error, &description),
+        AuthorizeError::Redirect { redirect_uri, response_mode, state, error, description } => {
+            error_response(&redirect_uri, response_mode, &state, error, &description)
+        }
+    }
+}
+
+/// Issues a code for the session and sends it to the client.
+async fn complete(
+    state: &AppState,
+    rt: &RequestTenant,
+    req: &AuthorizationRequest,
+    session: &accountd_core::session::Session,
+) -> Response {
+    match state.core.issue_code(&rt.tenant.id, &rt.origin, req, session).await {
+        Ok(code) => {
+            let mut params = vec![("code", code)];
+            if let Some(s) = &req.state {
+                params.push(("state", s.clone()));
+            }
+            respond(&req.redirect_uri, req.response_mode, params)
+        }
+        Err(ExchangeError::Grant(GrantError::AccessDenied(d))) => {
+            error_response(&req.redirect_uri, req.response_mode, &req.state, "access_denied", &d)
+        }
+        Err(ExchangeError::Grant(_)) => {
+            error_response(&req.redirect_uri, req.response_mode, &req.state, "invalid_request", "Invalid request.")
+        }
+        Err(ExchangeError::Core(e)) => {
+            tracing::error!(error = %e, "issuing an authorization code failed");
+            error_response(&req.redirect_uri, req.response_mode, &req.state, "server_error", "Try again later.")
+        }
+    }
+}
+
+/// The sign-in page for `req`, with a fresh browser binding.
+fn sign_in_page(state: &AppState, rt: &RequestTenant, req: AuthorizationRequest, app_name: &str) -> Response {
+    let binding = random_token::<24>();
+    let identifier = req.login_hint.clone().unwrap_or_default();
+    let flow = LoginFlow { req, binding_hash: hash_high_entropy_secret(&binding), exp: now_secs() + FLOW_TTL_SECS };
+    let sealed = serde_json::to_vec(&flow)
+        .map_err(|e| accountd_core::Error::Internal(e.into()))
+        .and_then(|json| state.core.master_key().seal(&flow_context(rt), &json));
+    let Ok(sealed) = sealed else {
+        return pages::error(StatusCode::INTERNAL_SERVER_ERROR, "server_error", "Try again later.");
+    };
+    let mut r = pages::sign_in(app_name, &sealed, &identifier, None);
+    let secure = rt.origin.scheme() == Scheme::Https;
+    r.headers_mut().append(header::SET_COOKIE, cookies::set(LOGIN_COOKIE, &binding, "/u/", FLOW_TTL_SECS, secure));
+    r
+}
+
+/// `GET /authorize`: the authorization code flow (with PKCE), single sign-on from the session.
+pub async fn authorize(
+    State(state): State<AppState>,
+    rt: RequestTenant,
+    headers: HeaderMap,
+    Query(params): Query<AuthorizeParams>,
+) -> Response {
+    let client = match params.client_id.as_deref() {
+        Some(id) if !id.is_empty() => state.core.get_application(&rt.tenant.id, id).await.ok(),
+        _ => None,
+    };
+    let req = match validate(&params, client.as_ref()) {
+        Ok(r) => r,
+        Err(e) => return authorize_error(e),
+    };
+    if let Some(aud) = &req.audience {
+        match state.core.api_for_audience(&rt.tenant.id, &rt.origin, aud).await {
+            Ok(Some(_)) => {}
+            Ok(None) => {
+                return error_response(
+                    &req.redirect_uri,
+                    req.response_mode,
+                    &req.state,
+                    "access_denied",
+                    &format!("Service not found: {aud}"),
+                );
+            }
+            Err(_) => {
+                return pages::error(StatusCode::SERVICE_UNAVAILABLE, "temporarily_unavailable", "Try again later.");
+            }
+        }
+    }
+    let session = match cookies::get(&headers, SESSION_COOKIE) {
+        Some(secret) => state.core.session_from_cookie(&rt.tenant.id, &secret).await.ok().flatten(),
+        None => None,
+    };
+    let fresh_enough = |s: &accountd_core::session::Session| req.max_age.is_none_or(|m| now_secs() - s.auth_time <= m);
+    match session {
+        Some(s) if req.prompt != Some(Prompt::Login) && fresh_enough(&s) => complete(&state, &rt, &req, &s).await,
+        _ if req.prompt == Some(Prompt::None) => {
+            error_response(&req.redirect_uri, req.response_mode, &req.state, "login_required", "Login required")
+        }
+        _ => {
+            let name = client.map(|c| c.name).unwrap_or_default();
+            sign_in_page(&state, &rt, req, &name)
+        }
+    }
+}
+
+/// The sign-in form's fields.
+#[derive(Deserialize)]
+pub struct LoginForm {
+    flow: String,
+    identifier: String,
+    password: String,
+}
+
+/// `POST /u/login`: checks the browser binding, then the credentials; on success starts a session
+/// and completes the authorization request.
+pub async fn login(
+    State(state): State<AppState>,
+    rt: RequestTenant,
+    info: ClientInfo,
+    headers: HeaderMap,
+    Form(form): Form<LoginForm>,
+) -> Response {
+    let expired = || {
+        pages::error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "This sign-in form has expired or is not valid. Go back to the application and sign in again.",
+        )
+    };
+    let Ok(json) = state.core.master_key().open(&flow_context(&rt), &form.flow) else { return expired() };
+    let Ok(flow) = serde_json::from_slice::<LoginFlow>(&json) else { return expired() };
+    let bound = cookies::get(&headers, LOGIN_COOKIE)
+        .is_some_and(|b| constant_time_eq(hash_high_entropy_secret(&b).as_bytes(), flow.binding_hash.as_bytes()));
+    if !bound {
+        return pages::error(
+            StatusCode::FORBIDDEN,
+            "invalid_request",
+            "The sign-in form was not sent from this browser's sign-in page.",
+        );
+    }
+    if flow.exp <= now_secs() {
+        return expired();
+    }
+    let ctx = accountd_core::audit::Context {
+        actor: accountd_core::audit::Actor::System,
+        ip: info.ip.clone(),
+        user_agent: info.user_agent.clone(),
+    };
+    let password = Zeroizing::new(form.password);
+    let user = match state.core.sign_in_with_password(&ctx, &rt.tenant.id, &form.identifier, password).await {
+        Ok(u) => u,
+        Err(accountd_core::Error::Unauthenticated(msg)) => {
+            let name = state
+                .core
+                .get_application(&rt.tenant.id, &flow.req.client_id)
+                .await
+                .map(|c| c.name)
+                .unwrap_or_default();
+            // Same page, same form: the binding cookie stays valid.
+            return pages::sign_in(&name, &form.flow, &form.identifier, Some(&msg));
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "sign-in failed");
+            return pages::error(StatusCode::SERVICE_UNAVAILABLE, "temporarily_unavailable", "Try again later.");
+        }
+    };
+    let ctx = accountd_core::audit::Context { actor: accountd_core::audit::Actor::User(user.id.0.clone()), ..ctx };
+    let (session, secret) = match state.core.start_session(&ctx, &rt.tenant.id, &user, vec!["pwd".into()]).await {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::error!(error = %e, "starting a session failed");
+            return pages::error(StatusCode::SERVICE_UNAVAILABLE, "temporarily_unavailable", "Try again later.");
+        }
+    };
+    let mut r = complete(&state, &rt, &flow.req, &session).await;
+    let secure = rt.origin.scheme() == Scheme::Https;
+    let ttl = accountd_core::service::SESSION_TTL_MILLIS / 1000;
+    r.headers_mut().append(header::SET_COOKIE, cookies::set(SESSION_COOKIE, &secret, "/", ttl, secure));
+    r.headers_mut().append(header::SET_COOKIE, cookies::set(LOGIN_COOKIE, "", "/u/", 0, secure));
+    r
+}

@@ -1,0 +1,445 @@
+//! The authorization code flow as a browser and an SPA drive it: discovery, `/authorize` with
+//! PKCE, the hosted sign-in form, code exchange, ID token, `/userinfo`, refresh rotation,
+//! revocation and logout — and the ways each must refuse.
+
+use base64::Engine;
+use serde_json::{Value, json};
+
+use crate::util::TestApp;
+use crate::util::browser::{Browser, Page};
+
+const CALLBACK: &str = "http://localhost:3000/callback";
+// RFC 7636 appendix B.
+const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
+const PASSWORD: &str = "correct horse battery";
+
+/// An SPA granted My Account scopes, and a user with a password.
+struct Setup {
+    app: TestApp,
+    client_id: String,
+    user_id: String,
+}
+
+async fn setup() -> Setup {
+    let app = TestApp::start().await;
+    let t = app.mgmt_token().await;
+    let spa = app
+        .post(
+            "/api/v2/clients",
+            &t,
+            json!({"name": "Demo SPA", "app_type": "spa", "callbacks": [CALLBACK],
+                   "allowed_logout_urls": ["http://localhost:3000/"], "web_origins": ["http://localhost:3000"]}),
+        )
+        .await;
+    let client_id = spa.body["client_id"].as_str().unwrap().to_string();
+    let g = app
+        .post(
+            "/api/v2/client-grants",
+            &t,
+            json!({"client_id": client_id, "audience": format!("{}/me/", app.base), "subject_type": "user",
+                   "scope": ["read:me:authentication_methods", "read:me:factors"]}),
+        )
+        .await;
+    assert_eq!(g.status, 201);
+    let u =
+        app.post("/api/v2/users", &t, json!({"email": "ada@example.com", "password": PASSWORD, "name": "Ada"})).await;
+    Setup { user_id: u.body["user_id"].as_str().unwrap().to_string(), app, client_id }
+}
+
+impl Setup {
+    fn authorize_url(&self, extra: &[(&str, &str)]) -> String {
+        let me = format!("{}/me/", self.app.base);
+        let mut params = vec![
+            ("response_type", "code"),
+            ("client_id", self.client_id.as_str()),
+            ("redirect_uri", CALLBACK),
+            ("scope", "openid profile email offline_access read:me:authentication_methods"),
+            ("state", "st4te"),
+            ("nonce", "n0nce"),
+            ("code_challenge", CHALLENGE),
+            ("code_challenge_method", "S256"),
+            ("audience", me.as_str()),
+            ("auth0Client", "eyJuYW1lIjoiYXV0aDAtc3BhLWpzIn0="),
+        ];
+        for (k, v) in extra {
+            params.retain(|(pk, _)| pk != k);
+            if !v.is_empty() {
+                params.push((k, v));
+            }
+        }
+        format!("{}/authorize?{}", self.app.base, serde_urlencoded::to_string(&params).unwrap())
+    }
+
+    /// Signs in through the form; returns the redirect page.
+    async fn sign_in(&self, browser: &mut Browser, extra: &[(&str, &str)], password: &str) -> Page {
+        let page = browser.get(&self.authorize_url(extra)).await;
+        assert_eq!(page.status, 200, "{}", page.html);
+        assert!(page.html.contains("Demo SPA"));
+        let flow = page.hidden("flow").expect("sealed flow field");
+        browser
+            .post_form(
+                &format!("{}/u/login", self.app.base),
+                &[("flow", &flow), ("identifier", "ada@example.com"), ("password", password)],
+            )
+            .await
+    }
+
+    async fn token(&self, body: Value) -> crate::util::Resp {
+        self.app.request(reqwest::Method::POST, "/oauth/token", None, Some(body)).await
+    }
+
+    async fn exchange(&self, code: &str) -> crate::util::Resp {
+        self.token(json!({"grant_type": "authorization_code", "client_id": self.client_id, "code": code,
+                          "redirect_uri": CALLBACK, "code_verifier": VERIFIER}))
+            .await
+    }
+
+    async fn refresh(&self, rt: &str, extra: Value) -> crate::util::Resp {
+        let mut body = json!({"grant_type": "refresh_token", "client_id": self.client_id, "refresh_token": rt});
+        for (k, v) in extra.as_object().unwrap() {
+            body[k] = v.clone();
+        }
+        self.token(body).await
+    }
+}
+
+fn jwt_part(token: &str, i: usize) -> Value {
+    let part = token.split('.').nth(i).unwrap();
+    serde_json::from_slice(&base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(part).unwrap()).unwrap()
+}
+
+#[tokio::test]
+async fn discovery_documents_name_this_host() {
+    let s = setup().await;
+    for path in ["/.well-known/openid-configuration", "/oidc/.well-known/openid-configuration"] {
+        let d = s.app.request(reqwest::Method::GET, path, None, None).await;
+        assert_eq!(d.status, 200);
+        assert_eq!(d.body["issuer"], format!("{}/", s.app.base));
+        assert_eq!(d.body["authorization_endpoint"], format!("{}/authorize", s.app.base));
+        assert_eq!(d.body["jwks_uri"], format!("{}/.well-known/jwks.json", s.app.base));
+        assert_eq!(d.body["code_challenge_methods_supported"], json!(["S256"]));
+        assert_eq!(d.body["id_token_signing_alg_values_supported"], json!(["RS256"]));
+    }
+    s.app.stop().await;
+}
+
+#[tokio::test]
+async fn sign_in_exchange_userinfo_and_refresh() {
+    let s = setup().await;
+    let mut browser = Browser::new(s.app.port);
+    let done = s.sign_in(&mut browser, &[], PASSWORD).await;
+    assert_eq!(done.status, 302, "{}", done.html);
+    assert!(done.location.as_deref().unwrap().starts_with(&format!("{CALLBACK}?")));
+    assert_eq!(done.param("state").as_deref(), Some("st4te"), "state echoed");
+    assert!(browser.cookie("accountd_session").is_some(), "session cookie set");
+    let code = done.param("code").unwrap();
+
+    let t = s.exchange(&code).await;
+    assert_eq!(t.status, 200, "{}", t.text);
+    assert_eq!(t.body["token_type"], "Bearer");
+    assert_eq!(t.header("cache-control"), Some("no-store"));
+    let scope = t.body["scope"].as_str().unwrap();
+    assert_eq!(scope, "openid profile email offline_access read:me:authentication_methods");
+
+    let id = jwt_part(t.body["id_token"].as_str().unwrap(), 1);
+    assert_eq!(jwt_part(t.body["id_token"].as_str().unwrap(), 0)["alg"], "RS256");
+    assert_eq!(id["iss"], format!("{}/", s.app.base));
+    assert_eq!(id["aud"], s.client_id.as_str());
+    assert_eq!(id["sub"], s.user_id.as_str());
+    assert_eq!(id["nonce"], "n0nce");
+    assert_eq!(id["email"], "ada@example.com");
+    assert_eq!(id["name"], "Ada");
+    assert_eq!(id["amr"], json!(["pwd"]));
+    let access = t.body["access_token"].as_str().unwrap();
+    assert_eq!(id["at_hash"], accountd_oauth::id_token::at_hash(access).as_str());
+
+    let at = jwt_part(access, 1);
+    assert_eq!(at["aud"], json!([format!("{}/me/", s.app.base), format!("{}/userinfo", s.app.base)]));
+    assert_eq!(at["sid"], id["sid"]);
+    assert!(at["auth_time"].is_i64());
+
+    let ui = s.app.get("/userinfo", access).await;
+    assert_eq!(ui.status, 200, "{}", ui.text);
+    assert_eq!(ui.body["sub"], s.user_id.as_str());
+    assert_eq!(ui.body["email"], "ada@example.com");
+    assert_eq!(s.app.post("/userinfo", access, json!({})).await.body["sub"], s.user_id.as_str());
+    // A management token is not a userinfo token.
+    assert_eq!(s.app.get("/userinfo", &s.app.mgmt_token().await).await.status, 401);
+
+    // Refresh rotates; the new pair works, and the My Account token can be narrowed.
+    let rt1 = t.body["refresh_token"].as_str().unwrap().to_string();
+    let r = s
+        .refresh(&rt1, json!({"scope": "read:me:authentication_methods", "audience": format!("{}/me/", s.app.base)}))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.body["scope"], "read:me:authentication_methods");
+    assert!(r.body.get("id_token").is_none());
+    let rt2 = r.body["refresh_token"].as_str().unwrap().to_string();
+    assert_ne!(rt1, rt2);
+    assert_eq!(s.refresh(&rt2, json!({})).await.status, 200);
+
+    // Single sign-on: the next /authorize answers at once from the session.
+    let again = browser.get(&s.authorize_url(&[])).await;
+    assert_eq!(again.status, 302);
+    assert!(again.param("code").is_some());
+    s.app.stop().await;
+}
+
+#[tokio::test]
+async fn reusing_a_rotated_refresh_token_revokes_the_family() {
+    let s = setup().await;
+    let mut browser = Browser::new(s.app.port);
+    let code = s.sign_in(&mut browser, &[], PASSWORD).await.param("code").unwrap();
+    let t = s.exchange(&code).await;
+    let rt1 = t.body["refresh_token"].as_str().unwrap().to_string();
+    let rt2 = s.refresh(&rt1, json!({})).await.body["refresh_token"].as_str().unwrap().to_string();
+    // An attacker replays the old token: refused, and the legitimate new one dies with it.
+    let replay = s.refresh(&rt1, json!({})).await;
+    assert_eq!((replay.status.as_u16(), replay.body["error"].as_str().unwrap()), (400, "invalid_grant"));
+    assert_eq!(s.refresh(&rt2, json!({})).await.body["error"], "invalid_grant");
+    s.app.stop().await;
+}
+
+#[tokio::test]
+async fn a_reused_code_is_refused_and_revokes_what_it_issued() {
+    let s = setup().await;
+    let mut browser = Browser::new(s.app.port);
+    let code = s.sign_in(&mut browser, &[], PASSWORD).await.param("code").unwrap();
+    let first = s.exchange(&code).await;
+    assert_eq!(first.status, 200);
+    let second = s.exchange(&code).await;
+    assert_eq!((second.status.as_u16(), second.body["error"].as_str().unwrap()), (400, "invalid_grant"));
+    let rt = first.body["refresh_token"].as_str().unwrap();
+    assert_eq!(s.refresh(rt, json!({})).await.body["error"], "invalid_grant", "tokens of a replayed code live on");
+    s.app.stop().await;
+}
+
+#[tokio::test]
+async fn pkce_is_required_and_checked() {
+    let s = setup().await;
+    let mut browser = Browser::new(s.app.port);
+    // A public client without PKCE: error sent back to the registered redirect URI.
+    let p = browser.get(&s.authorize_url(&[("code_challenge", ""), ("code_challenge_method", "")])).await;
+    assert_eq!(p.status, 302);
+    assert_eq!(p.param("error").as_deref(), Some("invalid_request"));
+    assert_eq!(p.param("state").as_deref(), Some("st4te"));
+    let p = browser.get(&s.authorize_url(&[("code_challenge_method", "plain")])).await;
+    assert_eq!(p.param("error").as_deref(), Some("invalid_request"));
+
+    let code = s.sign_in(&mut browser, &[], PASSWORD).await.param("code").unwrap();
+    let wrong = s
+        .token(json!({"grant_type": "authorization_code", "client_id": s.client_id, "code": code,
+                      "redirect_uri": CALLBACK, "code_verifier": "x".repeat(43)}))
+        .await;
+    assert_eq!(wrong.body["error"], "invalid_grant");
+    let code = browser.get(&s.authorize_url(&[])).await.param("code").unwrap();
+    let missing = s.token(json!({"grant_type": "authorization_code", "client_id": s.client_id, "code": code, "redirect_uri": CALLBACK})).await;
+    assert_eq!(missing.body["error"], "invalid_request");
+    let code = browser.get(&s.authorize_url(&[])).await.param("code").unwrap();
+    let other_uri = s
+        .token(json!({"grant_type": "authorization_code", "client_id": s.client_id, "code": code,
+                      "redirect_uri": "http://localhost:3000/other", "code_verifier": VERIFIER}))
+        .await;
+    assert_eq!(other_uri.body["error"], "invalid_grant");
+    s.app.stop().await;
+}
+
+#[tokio::test]
+async fn unregistered_redirect_uris_get_a_page_not_a_redirect() {
+    let s = setup().await;
+    let mut browser = Browser::new(s.app.port);
+    for uri in
+        ["https://evil.example/callback", "http://localhost:3000/callback/../evil", "http://localhost:3000/callbackx"]
+    {
+        let p = browser.get(&s.authorize_url(&[("redirect_uri", uri)])).await;
+        assert_eq!(p.status, 400, "{uri}");
+        assert!(p.location.is_none(), "redirected to {uri}");
+        assert!(p.html.contains("redirect_uri is not registered"));
+    }
+    let p = browser.get(&s.authorize_url(&[("client_id", "nope")])).await;
+    assert_eq!((p.status, p.location.is_none()), (400, true));
+    s.app.stop().await;
+}
+
+#[tokio::test]
+async fn the_sign_in_form_resists_csrf_and_enumeration() {
+    let s = setup().await;
+    let mut browser = Browser::new(s.app.port);
+    let page = browser.get(&s.authorize_url(&[])).await;
+    let flow = page.hidden("flow").unwrap();
+    let login = format!("{}/u/login", s.app.base);
+
+    // The same form posted from another browser (no binding cookie) is refused.
+    let mut attacker = Browser::new(s.app.port);
+    let p =
+        attacker.post_form(&login, &[("flow", &flow), ("identifier", "ada@example.com"), ("password", PASSWORD)]).await;
+    assert_eq!(p.status, 403);
+    assert!(attacker.cookie("accountd_session").is_none());
+    // A tampered or missing flow is refused.
+    let mut bad = flow.clone();
+    bad.replace_range(10..11, if &bad[10..11] == "A" { "B" } else { "A" });
+    let p =
+        browser.post_form(&login, &[("flow", &bad), ("identifier", "ada@example.com"), ("password", PASSWORD)]).await;
+    assert_eq!(p.status, 400);
+
+    // Wrong password and unknown user: the same answer.
+    let wrong = browser
+        .post_form(&login, &[("flow", &flow), ("identifier", "ada@example.com"), ("password", "nope nope")])
+        .await;
+    let unknown = browser
+        .post_form(&login, &[("flow", &flow), ("identifier", "bob@example.com"), ("password", "nope nope")])
+        .await;
+    assert_eq!(wrong.status, 401);
+    assert_eq!(unknown.status, wrong.status);
+    let strip = |h: &str| h.replace("bob@example.com", "ada@example.com");
+    assert_eq!(strip(&unknown.html), wrong.html);
+    assert!(wrong.html.contains("Wrong email or password."));
+    assert!(browser.cookie("accountd_session").is_none());
+    // The form still works after a mistake.
+    let ok =
+        browser.post_form(&login, &[("flow", &flow), ("identifier", "ada@example.com"), ("password", PASSWORD)]).await;
+    assert_eq!(ok.status, 302);
+    s.app.stop().await;
+}
+
+#[tokio::test]
+async fn prompt_none_and_prompt_login() {
+    let s = setup().await;
+    let mut browser = Browser::new(s.app.port);
+    let p = browser.get(&s.authorize_url(&[("prompt", "none")])).await;
+    assert_eq!(p.param("error").as_deref(), Some("login_required"));
+    s.sign_in(&mut browser, &[], PASSWORD).await;
+    let p = browser.get(&s.authorize_url(&[("prompt", "none")])).await;
+    assert!(p.param("code").is_some(), "silent sign-in with a session");
+    let p = browser.get(&s.authorize_url(&[("prompt", "login")])).await;
+    assert_eq!(p.status, 200, "prompt=login shows the form");
+    // A sign-in older than max_age is not good enough for a silent answer.
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let p = browser.get(&s.authorize_url(&[("prompt", "none"), ("max_age", "0")])).await;
+    assert_eq!(p.param("error").as_deref(), Some("login_required"));
+    let p = browser.get(&s.authorize_url(&[("prompt", "none"), ("max_age", "3600")])).await;
+    assert!(p.param("code").is_some());
+    // web_message answers with a page posting to the redirect URI's origin.
+    let p = browser.get(&s.authorize_url(&[("prompt", "none"), ("response_mode", "web_message")])).await;
+    assert_eq!(p.status, 200);
+    assert!(p.html.contains("\"type\":\"authorization_response\""));
+    assert!(p.html.contains("\"http://localhost:3000\""));
+    s.app.stop().await;
+}
+
+#[tokio::test]
+async fn logout_and_revocation_end_access() {
+    let s = setup().await;
+    let mut browser = Browser::new(s.app.port);
+    let code = s.sign_in(&mut browser, &[], PASSWORD).await.param("code").unwrap();
+    let t = s.exchange(&code).await;
+    let rt = t.body["refresh_token"].as_str().unwrap().to_string();
+    // Revocation (RFC 7009): 200, and the refresh token is dead.
+    let r = s
+        .app
+        .post_raw(
+            "/oauth/revoke",
+            None,
+            "application/x-www-form-urlencoded",
+            &format!("client_id={}&token={rt}", s.client_id),
+        )
+        .await;
+    assert_eq!(r.status, 200);
+    assert_eq!(s.refresh(&rt, json!({})).await.body["error"], "invalid_grant");
+    let r = s
+        .app
+        .post_raw(
+            "/oauth/revoke",
+            None,
+            "application/x-www-form-urlencoded",
+            &format!("client_id={}&token=unknown", s.client_id),
+        )
+        .await;
+    assert_eq!(r.status, 200, "unknown tokens are not an error");
+
+    // Logout ends the session and its refresh tokens, and redirects only to an allowed URL.
+    let code = browser.get(&s.authorize_url(&[])).await.param("code").unwrap();
+    let rt = s.exchange(&code).await.body["refresh_token"].as_str().unwrap().to_string();
+    let out = browser
+        .get(&format!("{}/v2/logout?client_id={}&returnTo=http%3A%2F%2Flocalhost%3A3000%2F", s.app.base, s.client_id))
+        .await;
+    assert_eq!((out.status, out.location.as_deref()), (302, Some("http://localhost:3000/")));
+    assert!(browser.cookie("accountd_session").is_none());
+    assert_eq!(s.refresh(&rt, json!({})).await.body["error"], "invalid_grant");
+    let p = browser.get(&s.authorize_url(&[("prompt", "none")])).await;
+    assert_eq!(p.param("error").as_deref(), Some("login_required"));
+    let evil = browser
+        .get(&format!("{}/v2/logout?client_id={}&returnTo=https%3A%2F%2Fevil.example%2F", s.app.base, s.client_id))
+        .await;
+    assert_eq!((evil.status, evil.location.is_none()), (200, true), "open redirect on logout");
+    s.app.stop().await;
+}
+
+#[tokio::test]
+async fn my_account_scopes_follow_the_grant_and_rbac() {
+    let s = setup().await;
+    let t = s.app.mgmt_token().await;
+    let mut browser = Browser::new(s.app.port);
+    // Not in the grant: not in the token.
+    let scope = "openid read:me:authentication_methods delete:me:authentication_methods";
+    let code = s.sign_in(&mut browser, &[("scope", scope)], PASSWORD).await.param("code").unwrap();
+    assert_eq!(s.exchange(&code).await.body["scope"], "openid read:me:authentication_methods");
+    // With RBAC on and no role, the API scopes go; with a role holding one, it comes back.
+    let me_id = s
+        .app
+        .get(
+            &format!(
+                "/api/v2/resource-servers/{}",
+                format!("{}/me/", s.app.base).replace(':', "%3A").replace('/', "%2F")
+            ),
+            &t,
+        )
+        .await
+        .body["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    s.app.patch(&format!("/api/v2/resource-servers/{me_id}"), &t, json!({"enforce_policies": true})).await;
+    let code = browser.get(&s.authorize_url(&[("scope", scope)])).await.param("code").unwrap();
+    assert_eq!(s.exchange(&code).await.body["scope"], "openid");
+    let role =
+        s.app.post("/api/v2/roles", &t, json!({"name": "self-service"})).await.body["id"].as_str().unwrap().to_string();
+    s.app
+        .post(&format!("/api/v2/roles/{role}/permissions"), &t,
+              json!({"permissions": [{"resource_server_identifier": format!("{}/me/", s.app.base), "permission_name": "read:me:authentication_methods"}]}))
+        .await;
+    s.app.post(&format!("/api/v2/users/{}/roles", s.user_id), &t, json!({"roles": [role]})).await;
+    let code = browser.get(&s.authorize_url(&[("scope", scope)])).await.param("code").unwrap();
+    assert_eq!(s.exchange(&code).await.body["scope"], "openid read:me:authentication_methods");
+    // Without a client grant the My Account API (require_client_grant) is refused.
+    let grants = s.app.get(&format!("/api/v2/client-grants?client_id={}", s.client_id), &t).await;
+    s.app.delete(&format!("/api/v2/client-grants/{}", grants.body[0]["id"].as_str().unwrap()), &t).await;
+    let p = browser.get(&s.authorize_url(&[("scope", scope)])).await;
+    assert_eq!(p.param("error").as_deref(), Some("access_denied"));
+    s.app.stop().await;
+}
+
+#[tokio::test]
+async fn a_code_from_one_tenant_is_useless_on_another() {
+    let s = setup().await;
+    let second =
+        s.app.core().create_tenant(&accountd_core::audit::Context::cli(), "Second", "tenant2.test").await.unwrap();
+    let _ = second;
+    let mut browser = Browser::new(s.app.port);
+    let code = s.sign_in(&mut browser, &[], PASSWORD).await.param("code").unwrap();
+    let r = s
+        .app
+        .request(
+            reqwest::Method::POST,
+            &format!("{}/oauth/token", s.app.base_for("tenant2.test")),
+            None,
+            Some(json!({"grant_type": "authorization_code", "client_id": s.client_id, "code": code,
+                        "redirect_uri": CALLBACK, "code_verifier": VERIFIER})),
+        )
+        .await;
+    assert_eq!(r.status, 401, "the client does not exist there: {}", r.text);
+    // And the code still works where it was issued (nothing was consumed by the attempt).
+    assert_eq!(s.exchange(&code).await.status, 200);
+    s.app.stop().await;
+}

@@ -1,0 +1,99 @@
+//! A minimal browser for the hosted pages: keeps cookies, does not follow redirects, and reads
+//! the sign-in form's hidden fields.
+
+use std::collections::HashMap;
+
+use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
+use reqwest::redirect::Policy;
+
+/// One browser (one cookie jar).
+pub struct Browser {
+    client: reqwest::Client,
+    cookies: HashMap<String, String>,
+}
+
+/// A page or redirect.
+pub struct Page {
+    pub status: u16,
+    pub location: Option<String>,
+    pub html: String,
+}
+
+impl Page {
+    /// The value of the hidden input `name`.
+    pub fn hidden(&self, name: &str) -> Option<String> {
+        let needle = format!("name=\"{name}\" value=\"");
+        let start = self.html.find(&needle)? + needle.len();
+        let end = self.html[start..].find('"')? + start;
+        Some(self.html[start..end].replace("&amp;", "&").replace("&quot;", "\""))
+    }
+
+    /// A query (or fragment) parameter of the redirect location.
+    pub fn param(&self, name: &str) -> Option<String> {
+        let loc = self.location.as_ref()?;
+        let query = loc.split_once(['?', '#'])?.1;
+        serde_urlencoded::from_str::<Vec<(String, String)>>(query)
+            .ok()?
+            .into_iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v)
+    }
+}
+
+impl Browser {
+    pub fn new(port: u16) -> Self {
+        let client = reqwest::Client::builder()
+            .redirect(Policy::none())
+            .resolve("tenant2.test", std::net::SocketAddr::from(([127, 0, 0, 1], port)))
+            .build()
+            .unwrap();
+        Self { client, cookies: HashMap::new() }
+    }
+
+    pub fn cookie(&self, name: &str) -> Option<&String> {
+        self.cookies.get(name)
+    }
+
+    pub fn forget(&mut self, name: &str) {
+        self.cookies.remove(name);
+    }
+
+    fn cookie_header(&self) -> String {
+        self.cookies.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; ")
+    }
+
+    async fn finish(&mut self, resp: reqwest::Response) -> Page {
+        for v in resp.headers().get_all(SET_COOKIE) {
+            let v = v.to_str().unwrap();
+            let (pair, attrs) = v.split_once(';').unwrap_or((v, ""));
+            let (k, val) = pair.split_once('=').unwrap();
+            if val.is_empty() || attrs.contains("Max-Age=0") {
+                self.cookies.remove(k);
+            } else {
+                self.cookies.insert(k.to_string(), val.to_string());
+            }
+        }
+        let status = resp.status().as_u16();
+        let location = resp.headers().get(LOCATION).map(|v| v.to_str().unwrap().to_string());
+        Page { status, location, html: resp.text().await.unwrap() }
+    }
+
+    pub async fn get(&mut self, url: &str) -> Page {
+        let resp = self.client.get(url).header(COOKIE, self.cookie_header()).send().await.unwrap();
+        self.finish(resp).await
+    }
+
+    pub async fn post_form(&mut self, url: &str, form: &[(&str, &str)]) -> Page {
+        let body = serde_urlencoded::to_string(form).unwrap();
+        let resp = self
+            .client
+            .post(url)
+            .header(COOKIE, self.cookie_header())
+            .header(reqwest::header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        self.finish(resp).await
+    }
+}
