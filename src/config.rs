@@ -19,6 +19,8 @@ pub struct Config {
     pub security: SecurityConfig,
     /// Password rules and hashing cost.
     pub passwords: PasswordConfig,
+    /// Sign-in throttling.
+    pub sign_in: SignInConfig,
     /// Logging.
     pub log: LogConfig,
 }
@@ -118,6 +120,26 @@ impl Default for PasswordConfig {
     }
 }
 
+/// `[sign_in]`
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SignInConfig {
+    /// Failed sign-ins for one identifier, within the window, that lock it out.
+    pub max_failures: i64,
+    /// Failed sign-ins from one IP, within the window, that lock it out.
+    pub max_failures_per_ip: i64,
+    /// Counting window in seconds.
+    pub window_secs: i64,
+    /// Lockout length in seconds.
+    pub lockout_secs: i64,
+}
+
+impl Default for SignInConfig {
+    fn default() -> Self {
+        Self { max_failures: 5, max_failures_per_ip: 50, window_secs: 900, lockout_secs: 900 }
+    }
+}
+
 /// `[log]`
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
@@ -135,7 +157,7 @@ impl Default for LogConfig {
 }
 
 /// The sections environment variables may set; other `ACCOUNTD_*` variables are not configuration.
-const SECTIONS: &[&str] = &["server", "storage", "security", "passwords", "log"];
+const SECTIONS: &[&str] = &["server", "storage", "security", "passwords", "sign_in", "log"];
 
 impl Config {
     /// Defaults, then `file`, then the environment.
@@ -174,6 +196,10 @@ impl Config {
         );
         anyhow::ensure!(matches!(self.log.format.as_str(), "text" | "json"), "log.format must be text or json");
         anyhow::ensure!(self.passwords.min_length >= 1, "passwords.min_length must be at least 1");
+        anyhow::ensure!(
+            self.sign_in.max_failures >= 1 && self.sign_in.max_failures_per_ip >= 1,
+            "sign_in.max_failures and sign_in.max_failures_per_ip must be at least 1"
+        );
         Ok(())
     }
 

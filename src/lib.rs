@@ -103,6 +103,16 @@ pub async fn build_core(cfg: &Config, migrate: bool) -> anyhow::Result<(Arc<Core
             parallelism: cfg.passwords.argon2_parallelism,
         },
         password_min_length: cfg.passwords.min_length,
+        sign_in_per_account: accountd_core::store::ThrottleRule {
+            max_failures: cfg.sign_in.max_failures,
+            window_millis: cfg.sign_in.window_secs * 1000,
+            lockout_millis: cfg.sign_in.lockout_secs * 1000,
+        },
+        sign_in_per_ip: accountd_core::store::ThrottleRule {
+            max_failures: cfg.sign_in.max_failures_per_ip,
+            window_millis: cfg.sign_in.window_secs * 1000,
+            lockout_millis: cfg.sign_in.lockout_secs * 1000,
+        },
     };
     let core = Arc::new(Core::new(store, master_key, Arc::new(accountd_oauth::JoseKeyMaker), settings));
     let bootstrap = core.ensure_default_tenant().await.context("creating the default tenant")?;

@@ -22,7 +22,11 @@ struct Setup {
 }
 
 async fn setup() -> Setup {
-    let app = TestApp::start().await;
+    setup_with(|_| {}).await
+}
+
+async fn setup_with(tweak: impl FnOnce(&mut accountd::Config)) -> Setup {
+    let app = TestApp::start_with(tweak).await;
     let t = app.mgmt_token().await;
     let spa = app
         .post(
@@ -441,5 +445,45 @@ async fn a_code_from_one_tenant_is_useless_on_another() {
     assert_eq!(r.status, 401, "the client does not exist there: {}", r.text);
     // And the code still works where it was issued (nothing was consumed by the attempt).
     assert_eq!(s.exchange(&code).await.status, 200);
+    s.app.stop().await;
+}
+
+#[tokio::test]
+async fn repeated_failures_lock_the_account_out_and_say_until_when() {
+    let s = setup_with(|c| {
+        c.sign_in.max_failures = 3;
+        c.sign_in.max_failures_per_ip = 5;
+    })
+    .await;
+    let mut browser = Browser::new(s.app.port);
+    let page = browser.get(&s.authorize_url(&[])).await;
+    let flow = page.hidden("flow").unwrap();
+    let login = format!("{}/u/login", s.app.base);
+    let attempt = |who: &'static str, pw: &'static str| (who, pw);
+    let mut last = None;
+    for (who, pw) in
+        [attempt("ada@example.com", "bad1"), attempt("ada@example.com", "bad2"), attempt("ada@example.com", "bad3")]
+    {
+        last = Some(browser.post_form(&login, &[("flow", &flow), ("identifier", who), ("password", pw)]).await);
+    }
+    let locked = last.unwrap();
+    assert_eq!(locked.status, 429, "{}", locked.html);
+    assert!(locked.html.contains("Too many failed attempts. Try again after"));
+    // Even the right password is refused while locked.
+    let p =
+        browser.post_form(&login, &[("flow", &flow), ("identifier", "ada@example.com"), ("password", PASSWORD)]).await;
+    assert_eq!(p.status, 429);
+    assert!(browser.cookie("accountd_session").is_none());
+    // Unknown identifiers lock the same way (no enumeration through lockouts).
+    let p1 =
+        browser.post_form(&login, &[("flow", &flow), ("identifier", "ghost@example.com"), ("password", "x1")]).await;
+    assert_eq!(p1.status, 401);
+    // The IP limit (5 failures) is reached now: every identifier from this IP is locked.
+    let p2 =
+        browser.post_form(&login, &[("flow", &flow), ("identifier", "other@example.com"), ("password", "x2")]).await;
+    assert_eq!(p2.status, 429);
+    // The audit log records the failures.
+    let logs = s.app.get("/api/v2/logs", &s.app.mgmt_token().await).await;
+    assert!(logs.body.as_array().unwrap().iter().any(|e| e["description"] == "user.sign_in" && e["type"] == "fapi"));
     s.app.stop().await;
 }

@@ -135,6 +135,12 @@ pub enum Error {
     /// The credentials lack a scope the operation needs.
     #[error("insufficient scope, expected: {0}")]
     MissingScope(String),
+    /// Too many failed attempts: refused until `until` (ms since the epoch).
+    #[error("locked out until {until}")]
+    LockedOut {
+        /// End of the lockout.
+        until: i64,
+    },
     /// The store cannot be reached right now.
     #[error("store unavailable")]
     Unavailable,
@@ -158,6 +164,7 @@ impl Error {
             Error::Forbidden(_) => "forbidden",
             Error::Unauthenticated(_) => "unauthenticated",
             Error::MissingScope(_) => "insufficient_scope",
+            Error::LockedOut { .. } => "locked_out",
             Error::Unavailable => "store_unavailable",
             Error::Internal(_) => "internal",
         }
@@ -223,6 +230,7 @@ mod tests {
             (Error::Forbidden(Forbidden::SystemApiImmutable), "forbidden"),
             (Error::Unauthenticated("x".into()), "unauthenticated"),
             (Error::MissingScope("read:users".into()), "insufficient_scope"),
+            (Error::LockedOut { until: 0 }, "locked_out"),
             (Error::Unavailable, "store_unavailable"),
             (Error::Internal(anyhow::anyhow!("x")), "internal"),
         ];

@@ -58,6 +58,7 @@ impl From<accountd_core::Error> for OAuthError {
             E::Forbidden(f) => OAuthError::access_denied(f.to_string()),
             E::Unauthenticated(_) => OAuthError::invalid_client("Client authentication failed."),
             E::MissingScope(s) => OAuthError::invalid_scope(format!("missing scope {s}")),
+            E::LockedOut { .. } => OAuthError::access_denied("Too many failed attempts."),
             E::Unavailable => OAuthError::unavailable(),
             E::Internal(err) => {
                 tracing::error!(error = format!("{err:#}"), "token endpoint failure");

@@ -129,6 +129,7 @@ macro_rules! backend {
             include!("sql/client_grant.rs");
             include!("sql/role.rs");
             include!("sql/session.rs");
+            include!("sql/throttle.rs");
             include!("sql/signing_key.rs");
             include!("sql/audit.rs");
         }

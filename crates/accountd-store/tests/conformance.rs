@@ -38,7 +38,8 @@ contracts!(
     signing_keys,
     audit_events,
     transactions,
-    sessions
+    sessions,
+    throttle
 );
 
 /// Both migration folders must list the same files, so the backends never drift apart.

@@ -30,11 +30,29 @@ pub struct Settings {
     pub password_hashing: PasswordHashing,
     /// Shortest password accepted.
     pub password_min_length: usize,
+    /// Failed sign-ins per account identifier before a lockout.
+    pub sign_in_per_account: crate::store::ThrottleRule,
+    /// Failed sign-ins per client IP before a lockout.
+    pub sign_in_per_ip: crate::store::ThrottleRule,
 }
 
 impl Default for Settings {
     fn default() -> Self {
-        Self { password_hashing: PasswordHashing::default(), password_min_length: 8 }
+        let minutes = |m: i64| m * 60 * 1000;
+        Self {
+            password_hashing: PasswordHashing::default(),
+            password_min_length: 8,
+            sign_in_per_account: crate::store::ThrottleRule {
+                max_failures: 5,
+                window_millis: minutes(15),
+                lockout_millis: minutes(15),
+            },
+            sign_in_per_ip: crate::store::ThrottleRule {
+                max_failures: 50,
+                window_millis: minutes(15),
+                lockout_millis: minutes(15),
+            },
+        }
     }
 }
 

@@ -72,7 +72,9 @@ impl Core {
     }
 
     /// Checks an identifier and password. Unknown users, wrong passwords and blocked users get the
-    /// same error, and an unknown user costs the same Argon2 work as a known one.
+    /// same error, and an unknown user costs the same Argon2 work as a known one. Failures count
+    /// per identifier (known or not, so lockouts reveal nothing) and per IP; at the configured
+    /// limit the key is locked out until a stated time.
     pub async fn sign_in_with_password(
         &self,
         ctx: &Context,
@@ -80,7 +82,16 @@ impl Core {
         identifier: &str,
         password: Zeroizing<String>,
     ) -> Result<User> {
-        let invalid = || Error::Unauthenticated("Wrong email or password.".into());
+        let now = now_millis();
+        let account_key = format!("acct:{}", identifier.trim().to_lowercase());
+        let ip_key = ctx.ip.as_ref().map(|ip| format!("ip:{ip}"));
+        let mut locked = self.store.find_lockout(tenant, &account_key, now).await?;
+        if let Some(k) = &ip_key {
+            locked = locked.max(self.store.find_lockout(tenant, k, now).await?);
+        }
+        if let Some(until) = locked {
+            return Err(Error::LockedOut { until });
+        }
         let user = self.find_by_identifier(tenant, identifier).await?;
         let phc = match &user {
             Some(u) => self.store.load_password_hash(tenant, &u.id).await?,
@@ -94,17 +105,30 @@ impl Core {
                 false
             }
         };
-        let user = match user {
-            Some(u) if ok && !u.blocked => u,
-            _ => {
+        match user {
+            Some(u) if ok && !u.blocked => {
+                self.store.clear_failures(tenant, &account_key).await?;
+                Ok(u)
+            }
+            user => {
                 let target = user.as_ref().map(|u| u.id.0.clone()).unwrap_or_default();
                 let mut e = AuditEvent::success(ctx, "user.sign_in", "user", &target, json!({"method": "pwd"}));
                 e.result = "failure".into();
                 self.store.insert_audit_event(tenant, &e).await?;
-                return Err(invalid());
+                let acct =
+                    self.store.record_failure(tenant, &account_key, now, &self.settings.sign_in_per_account).await?;
+                let mut until = acct.locked_until;
+                if let Some(k) = &ip_key {
+                    until = until.max(
+                        self.store.record_failure(tenant, k, now, &self.settings.sign_in_per_ip).await?.locked_until,
+                    );
+                }
+                match until {
+                    Some(until) => Err(Error::LockedOut { until }),
+                    None => Err(Error::Unauthenticated("Wrong email or password.".into())),
+                }
             }
-        };
-        Ok(user)
+        }
     }
 
     /// Starts a session for `user`; returns it with the cookie secret (stored only hashed).

@@ -32,6 +32,7 @@ pub const CONTRACTS: &[&str] = &[
     "audit_events",
     "transactions",
     "sessions",
+    "throttle",
 ];
 
 async fn tenant(store: &dyn Store, name: &str) -> TenantId {
@@ -108,6 +109,7 @@ pub async fn run(name: &str, store: &dyn Store) {
         "audit_events" => audit_events(store).await,
         "transactions" => transactions(store).await,
         "sessions" => sessions(store).await,
+        "throttle" => throttle(store).await,
         other => panic!("unknown contract {other}"),
     }
 }
@@ -572,4 +574,32 @@ pub async fn sessions(s: &dyn Store) {
     assert!(s.revoke_session(&a, "sid1", 4_000).await.unwrap());
     assert!(s.find_session_by_secret(&a, "hash1", 5_000).await.unwrap().is_none());
     assert_eq!(s.find_refresh_token(&a, "h-r3").await.unwrap().unwrap().revoked_at, Some(4_000));
+}
+
+/// Failures count within a window, lock at the limit, expire, reset, and stay in their tenant;
+/// concurrent failures are all counted.
+pub async fn throttle(s: &dyn Store) {
+    use crate::store::ThrottleRule;
+    let a = tenant(s, "a").await;
+    let b = tenant(s, "b").await;
+    let rule = ThrottleRule { max_failures: 3, window_millis: 1_000, lockout_millis: 5_000 };
+    assert_eq!(s.record_failure(&a, "acct:ada", 100, &rule).await.unwrap().failures, 1);
+    assert_eq!(s.record_failure(&a, "acct:ada", 200, &rule).await.unwrap().locked_until, None);
+    assert!(s.find_lockout(&a, "acct:ada", 250).await.unwrap().is_none());
+    let third = s.record_failure(&a, "acct:ada", 300, &rule).await.unwrap();
+    assert_eq!((third.failures, third.locked_until), (3, Some(5_300)));
+    assert_eq!(s.find_lockout(&a, "acct:ada", 400).await.unwrap(), Some(5_300));
+    assert!(s.find_lockout(&b, "acct:ada", 400).await.unwrap().is_none(), "lockout crossed tenants");
+    assert!(s.find_lockout(&a, "acct:ada", 5_300).await.unwrap().is_none(), "lockout outlived its end");
+    // Failures outside the window start a new count.
+    let later = s.record_failure(&a, "acct:bob", 100, &rule).await.unwrap();
+    assert_eq!(later.failures, 1);
+    assert_eq!(s.record_failure(&a, "acct:bob", 2_000, &rule).await.unwrap().failures, 1);
+    s.clear_failures(&a, "acct:ada").await.unwrap();
+    assert!(s.find_lockout(&a, "acct:ada", 400).await.unwrap().is_none());
+    // Concurrent failures are each counted once.
+    let tasks: Vec<_> = (0..6).map(|_| s.record_failure(&a, "ip:1.2.3.4", 10_000, &rule)).collect();
+    let mut counts: Vec<i64> = futures_join_all(tasks).await.into_iter().map(|r| r.unwrap().failures).collect();
+    counts.sort();
+    assert_eq!(counts, [1, 2, 3, 4, 5, 6]);
 }

@@ -14,6 +14,7 @@ mod role;
 mod session;
 mod signing_key;
 mod tenant;
+mod throttle;
 mod user;
 
 #[cfg(feature = "conformance")]
@@ -27,6 +28,7 @@ pub use role::RoleStore;
 pub use session::SessionStore;
 pub use signing_key::SigningKeyStore;
 pub use tenant::TenantStore;
+pub use throttle::{Lockout, ThrottleRule, ThrottleStore};
 pub use user::{UserQuery, UserStore};
 
 pub use crate::error::{StoreError, StoreResult};
@@ -59,6 +61,7 @@ pub trait Queries:
     + ClientGrantStore
     + RoleStore
     + SessionStore
+    + ThrottleStore
     + SigningKeyStore
     + AuditStore
     + Send
@@ -74,6 +77,7 @@ impl<T> Queries for T where
         + ClientGrantStore
         + RoleStore
         + SessionStore
+        + ThrottleStore
         + SigningKeyStore
         + AuditStore
         + Send

@@ -95,6 +95,11 @@ impl From<Error> for MgmtError {
                 format!("Insufficient scope, expected any of: {scope}"),
                 Some("insufficient_scope"),
             ),
+            Error::LockedOut { until } => MgmtError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                format!("Too many failed attempts; try again after {}.", accountd_core::clock::to_rfc3339(until)),
+                Some("too_many_attempts"),
+            ),
             Error::Unavailable => {
                 MgmtError::new(StatusCode::SERVICE_UNAVAILABLE, "The service is temporarily unavailable.", None)
             }

@@ -246,6 +246,25 @@ pub async fn login(
             // Same page, same form: the binding cookie stays valid.
             return pages::sign_in(&name, &form.flow, &form.identifier, Some(&msg));
         }
+        Err(accountd_core::Error::LockedOut { until }) => {
+            let name = state
+                .core
+                .get_application(&rt.tenant.id, &flow.req.client_id)
+                .await
+                .map(|c| c.name)
+                .unwrap_or_default();
+            let msg = format!(
+                "Too many failed attempts. Try again after {} UTC.",
+                accountd_core::clock::to_rfc3339(until).get(..16).unwrap_or_default().replace('T', " ")
+            );
+            let mut r = pages::sign_in(&name, &form.flow, &form.identifier, Some(&msg));
+            *r.status_mut() = StatusCode::TOO_MANY_REQUESTS;
+            let retry = ((until - accountd_core::clock::now_millis()) / 1000).max(1);
+            if let Ok(v) = HeaderValue::from_str(&retry.to_string()) {
+                r.headers_mut().insert(header::RETRY_AFTER, v);
+            }
+            return r;
+        }
         Err(e) => {
             tracing::error!(error = %e, "sign-in failed");
             return pages::error(StatusCode::SERVICE_UNAVAILABLE, "temporarily_unavailable", "Try again later.");

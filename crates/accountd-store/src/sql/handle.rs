@@ -9,10 +9,11 @@ use accountd_core::audit::{Actor, AuditEvent};
 use accountd_core::client_grant::{ClientGrant, ClientGrantId, SubjectType};
 use accountd_core::role::{Permission, Role, RoleId};
 use accountd_core::session::{AuthorizationCode, RefreshToken, Session};
+use accountd_core::store::{Lockout, ThrottleRule};
 use accountd_core::signing_key::{KeyStatus, SigningKey};
 use accountd_core::store::{
     ApiStore, ApplicationStore, AuditStore, ClientGrantQuery, ClientGrantStore, Page, RoleStore, SessionStore, SigningKeyStore,
-    Store as CoreStore, StoreResult, TenantStore, Tx as CoreTx, UserQuery, UserStore,
+    Store as CoreStore, StoreResult, TenantStore, ThrottleStore, Tx as CoreTx, UserQuery, UserStore,
 };
 use accountd_core::tenant::{Domain, NewTenant, Tenant, TenantId};
 use accountd_core::user::{NewUser, User, UserId};
