@@ -4,6 +4,7 @@
 #![expect(clippy::unwrap_used, reason = "tests fail loudly at the unwrap")]
 
 mod cli;
+mod cors;
 mod health;
 mod management;
 mod oauth;

@@ -55,6 +55,8 @@ pub struct App {
     pub keys: KeyCache,
     /// Host → tenant.
     pub tenants: TenantCache,
+    /// (tenant, origin) → CORS allowed.
+    pub origins: common::cors::OriginCache,
     /// HTTP settings.
     pub config: HttpConfig,
 }
@@ -68,6 +70,7 @@ impl App {
         Arc::new(App {
             keys: KeyCache::new(core.clone(), config.key_cache_ttl),
             tenants: TenantCache::new(config.tenant_cache_ttl),
+            origins: Default::default(),
             core,
             config,
         })
@@ -101,6 +104,8 @@ pub fn router(state: AppState) -> Router {
         )
         .merge(oidc::routes())
         .fallback(common::not_found)
+        // Layers run bottom-up: the tenant is resolved before CORS looks at the origin.
+        .layer(axum::middleware::from_fn_with_state(state.clone(), common::cors::cors))
         .layer(axum::middleware::from_fn_with_state(state.clone(), common::tenant::resolve));
     Router::new()
         .merge(health::routes())

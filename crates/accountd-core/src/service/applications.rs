@@ -99,6 +99,17 @@ impl Core {
         Ok(())
     }
 
+    /// Whether a browser origin may call the token and account endpoints: some application lists
+    /// it in `web_origins` or `allowed_origins` and has `cross_origin_authentication` on.
+    pub async fn is_cors_origin(&self, tenant: &TenantId, origin: &str) -> Result<bool> {
+        let origin = origin.trim_end_matches('/');
+        let (apps, _) = self.store.list_applications(tenant, Page::ALL).await?;
+        Ok(apps.iter().any(|a| {
+            a.cross_origin_authentication
+                && a.web_origins.iter().chain(&a.allowed_origins).any(|o| o.trim_end_matches('/') == origin)
+        }))
+    }
+
     /// Authenticates a client at the token endpoint. Unknown clients and wrong secrets give the
     /// same answer, and the secret is compared in constant time.
     pub async fn authenticate_client(

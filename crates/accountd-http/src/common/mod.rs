@@ -2,6 +2,7 @@
 
 pub mod client_info;
 pub mod cookies;
+pub mod cors;
 pub mod tenant;
 
 use axum::http::StatusCode;
