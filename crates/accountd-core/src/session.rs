@@ -94,4 +94,6 @@ pub struct RefreshToken {
     pub rotated_at: Option<Millis>,
     /// When it was revoked.
     pub revoked_at: Option<Millis>,
+    /// For public clients using DPoP: the key thumbprint every refresh must prove.
+    pub dpop_jkt: Option<String>,
 }

@@ -130,6 +130,7 @@ macro_rules! backend {
             include!("sql/role.rs");
             include!("sql/session.rs");
             include!("sql/throttle.rs");
+            include!("sql/replay.rs");
             include!("sql/signing_key.rs");
             include!("sql/audit.rs");
         }

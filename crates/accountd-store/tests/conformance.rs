@@ -39,7 +39,8 @@ contracts!(
     audit_events,
     transactions,
     sessions,
-    throttle
+    throttle,
+    replay
 );
 
 /// Both migration folders must list the same files, so the backends never drift apart.

@@ -377,6 +377,7 @@ impl Core {
             expires_at: now + REFRESH_TTL_MILLIS,
             rotated_at: None,
             revoked_at: None,
+            dpop_jkt: None,
         };
         self.store.insert_refresh_token(tenant, &row).await?;
         Ok(Some(token))

@@ -33,6 +33,7 @@ pub const CONTRACTS: &[&str] = &[
     "transactions",
     "sessions",
     "throttle",
+    "replay",
 ];
 
 async fn tenant(store: &dyn Store, name: &str) -> TenantId {
@@ -110,6 +111,7 @@ pub async fn run(name: &str, store: &dyn Store) {
         "transactions" => transactions(store).await,
         "sessions" => sessions(store).await,
         "throttle" => throttle(store).await,
+        "replay" => replay(store).await,
         other => panic!("unknown contract {other}"),
     }
 }
@@ -554,6 +556,7 @@ pub async fn sessions(s: &dyn Store) {
         expires_at: 100_000,
         rotated_at: None,
         revoked_at: None,
+        dpop_jkt: Some("jkt".into()),
     };
     s.insert_refresh_token(&a, &token("r1", "f1")).await.unwrap();
     s.insert_refresh_token(&a, &token("r2", "f1")).await.unwrap();
@@ -602,4 +605,17 @@ pub async fn throttle(s: &dyn Store) {
     let mut counts: Vec<i64> = futures_join_all(tasks).await.into_iter().map(|r| r.unwrap().failures).collect();
     counts.sort();
     assert_eq!(counts, [1, 2, 3, 4, 5, 6]);
+}
+
+/// A one-time value is accepted once until it expires, once among concurrent callers, per tenant.
+pub async fn replay(s: &dyn Store) {
+    let a = tenant(s, "a").await;
+    let b = tenant(s, "b").await;
+    assert!(s.remember_once(&a, "jkt:jti1", 100, 1_000).await.unwrap());
+    assert!(!s.remember_once(&a, "jkt:jti1", 200, 1_000).await.unwrap(), "replay accepted");
+    assert!(s.remember_once(&b, "jkt:jti1", 200, 1_000).await.unwrap(), "tenants share replay state");
+    assert!(s.remember_once(&a, "jkt:jti1", 1_000, 2_000).await.unwrap(), "expired entry still blocks");
+    let tasks: Vec<_> = (0..8).map(|_| s.remember_once(&a, "jkt:race", 100, 1_000)).collect();
+    let wins = futures_join_all(tasks).await.into_iter().filter(|r| *r.as_ref().unwrap()).count();
+    assert_eq!(wins, 1);
 }

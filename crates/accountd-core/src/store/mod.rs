@@ -10,6 +10,7 @@ mod api_resource;
 mod application;
 mod audit;
 mod client_grant;
+mod replay;
 mod role;
 mod session;
 mod signing_key;
@@ -24,6 +25,7 @@ pub use api_resource::ApiStore;
 pub use application::ApplicationStore;
 pub use audit::AuditStore;
 pub use client_grant::{ClientGrantQuery, ClientGrantStore};
+pub use replay::ReplayStore;
 pub use role::RoleStore;
 pub use session::SessionStore;
 pub use signing_key::SigningKeyStore;
@@ -62,6 +64,7 @@ pub trait Queries:
     + RoleStore
     + SessionStore
     + ThrottleStore
+    + ReplayStore
     + SigningKeyStore
     + AuditStore
     + Send
@@ -78,6 +81,7 @@ impl<T> Queries for T where
         + RoleStore
         + SessionStore
         + ThrottleStore
+        + ReplayStore
         + SigningKeyStore
         + AuditStore
         + Send

@@ -13,7 +13,7 @@ use accountd_core::store::{Lockout, ThrottleRule};
 use accountd_core::signing_key::{KeyStatus, SigningKey};
 use accountd_core::store::{
     ApiStore, ApplicationStore, AuditStore, ClientGrantQuery, ClientGrantStore, Page, RoleStore, SessionStore, SigningKeyStore,
-    Store as CoreStore, StoreResult, TenantStore, ThrottleStore, Tx as CoreTx, UserQuery, UserStore,
+    ReplayStore, Store as CoreStore, StoreResult, TenantStore, ThrottleStore, Tx as CoreTx, UserQuery, UserStore,
 };
 use accountd_core::tenant::{Domain, NewTenant, Tenant, TenantId};
 use accountd_core::user::{NewUser, User, UserId};

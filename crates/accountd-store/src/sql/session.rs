@@ -51,6 +51,7 @@ fn refresh_from(r: &Row) -> Result<RefreshToken, sqlx::Error> {
         expires_at: r.try_get("expires_at")?,
         rotated_at: r.try_get("rotated_at")?,
         revoked_at: r.try_get("revoked_at")?,
+        dpop_jkt: r.try_get("dpop_jkt")?,
     })
 }
 
@@ -59,7 +60,7 @@ const SESSION_COLUMNS: &str =
 const CODE_COLUMNS: &str = "code_hash, client_id, user_id, session_id, redirect_uri, scope, audience, nonce, \
      code_challenge, auth_time, amr, acr, created_at, expires_at, consumed_at";
 const REFRESH_COLUMNS: &str = "id, token_hash, family_id, client_id, user_id, session_id, scope, audience, \
-     auth_time, amr, acr, created_at, expires_at, rotated_at, revoked_at";
+     auth_time, amr, acr, created_at, expires_at, rotated_at, revoked_at, dpop_jkt";
 
 #[async_trait::async_trait]
 impl SessionStore for Handle {
@@ -188,8 +189,8 @@ impl SessionStore for Handle {
         let mut c = self.conn().await?;
         sqlx::query(
             "INSERT INTO refresh_tokens (tenant_id, id, token_hash, family_id, client_id, user_id, session_id, scope, \
-             audience, auth_time, amr, acr, created_at, expires_at, rotated_at, revoked_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
+             audience, auth_time, amr, acr, created_at, expires_at, rotated_at, revoked_at, dpop_jkt) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
         )
         .bind(tenant.as_str())
         .bind(&t.id)
@@ -207,6 +208,7 @@ impl SessionStore for Handle {
         .bind(t.expires_at)
         .bind(t.rotated_at)
         .bind(t.revoked_at)
+        .bind(&t.dpop_jkt)
         .execute(&mut *c)
         .await
         .map_err(map_err)?;

@@ -1,0 +1,34 @@
+// One-time values (DPoP `jti`). Compiled once per backend (see `backend!` in lib.rs).
+
+#[async_trait::async_trait]
+impl ReplayStore for Handle {
+    async fn remember_once(&self, tenant: &TenantId, key: &str, now: i64, expires_at: i64) -> StoreResult<bool> {
+        let mut c = self.conn().await?;
+        // An expired entry may be reused; the unique key makes concurrent inserts race safely.
+        sqlx::query("DELETE FROM dpop_proofs WHERE tenant_id = $1 AND proof_key = $2 AND expires_at <= $3")
+            .bind(tenant.as_str())
+            .bind(key)
+            .bind(now)
+            .execute(&mut *c)
+            .await
+            .map_err(map_err)?;
+        let r = sqlx::query(
+            "INSERT INTO dpop_proofs (tenant_id, proof_key, expires_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+        )
+        .bind(tenant.as_str())
+        .bind(key)
+        .bind(expires_at)
+        .execute(&mut *c)
+        .await
+        .map_err(map_err)?;
+        // Sweep a few expired rows now and then, so the table stays small without a job.
+        if r.rows_affected() == 1 && key.as_bytes().first().is_some_and(|b| b % 16 == 0) {
+            sqlx::query("DELETE FROM dpop_proofs WHERE expires_at <= $1")
+                .bind(now)
+                .execute(&mut *c)
+                .await
+                .map_err(map_err)?;
+        }
+        Ok(r.rows_affected() == 1)
+    }
+}
