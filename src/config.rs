@@ -39,6 +39,8 @@ pub struct ServerConfig {
     pub shutdown_timeout_secs: u64,
     /// Largest request body in bytes.
     pub max_body_bytes: usize,
+    /// Require a server nonce (`DPoP-Nonce`) in every DPoP proof.
+    pub dpop_require_nonce: bool,
 }
 
 impl Default for ServerConfig {
@@ -49,6 +51,7 @@ impl Default for ServerConfig {
             trust_forwarded_headers: false,
             shutdown_timeout_secs: 30,
             max_body_bytes: 1024 * 1024,
+            dpop_require_nonce: false,
         }
     }
 }

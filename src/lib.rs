@@ -129,6 +129,7 @@ pub fn http_config(cfg: &Config) -> HttpConfig {
         },
         trust_forwarded_headers: cfg.server.trust_forwarded_headers,
         max_body_bytes: cfg.server.max_body_bytes,
+        dpop_require_nonce: cfg.server.dpop_require_nonce,
         ..Default::default()
     }
 }

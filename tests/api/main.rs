@@ -5,6 +5,7 @@
 
 mod cli;
 mod cors;
+mod dpop;
 mod health;
 mod management;
 mod oauth;

@@ -487,3 +487,59 @@ async fn repeated_failures_lock_the_account_out_and_say_until_when() {
     assert!(logs.body.as_array().unwrap().iter().any(|e| e["description"] == "user.sign_in" && e["type"] == "fapi"));
     s.app.stop().await;
 }
+
+#[tokio::test]
+async fn dpop_binds_the_user_tokens_and_the_public_clients_refresh_token() {
+    use crate::util::dpop::DpopKey;
+    let s = setup().await;
+    let mut browser = Browser::new(s.app.port);
+    let code = s.sign_in(&mut browser, &[], PASSWORD).await.param("code").unwrap();
+    let key = DpopKey::new();
+    let token_url = format!("{}/oauth/token", s.app.base);
+    let send = |body: Value, proof: Option<String>| {
+        let mut req = reqwest::Client::new().post(token_url.clone()).json(&body);
+        if let Some(p) = proof {
+            req = req.header("dpop", p);
+        }
+        async move {
+            let r = req.send().await.unwrap();
+            (r.status().as_u16(), r.json::<Value>().await.unwrap())
+        }
+    };
+    let (status, t) = send(
+        json!({"grant_type": "authorization_code", "client_id": s.client_id, "code": code,
+               "redirect_uri": CALLBACK, "code_verifier": VERIFIER}),
+        Some(key.proof("POST", &token_url, None, None)),
+    )
+    .await;
+    assert_eq!(status, 200, "{t}");
+    assert_eq!(t["token_type"], "DPoP");
+    let access = t["access_token"].as_str().unwrap().to_string();
+    assert_eq!(jwt_part(&access, 1)["cnf"]["jkt"], key.jkt.as_str());
+
+    // /userinfo with the DPoP scheme and a proof for it.
+    let ui = reqwest::Client::new()
+        .get(format!("{}/userinfo", s.app.base))
+        .header("authorization", format!("DPoP {access}"))
+        .header("dpop", key.proof("GET", &format!("{}/userinfo", s.app.base), Some(&access), None))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ui.status(), 200);
+    let as_bearer = s.app.get("/userinfo", &access).await;
+    assert_eq!(as_bearer.status, 401);
+    assert!(as_bearer.header("www-authenticate").unwrap().starts_with("DPoP error=\"invalid_token\""));
+
+    // The public client's refresh token only works with the same key.
+    let rt = t["refresh_token"].as_str().unwrap().to_string();
+    let refresh = json!({"grant_type": "refresh_token", "client_id": s.client_id, "refresh_token": rt});
+    let (status, e) = send(refresh.clone(), None).await;
+    assert_eq!((status, e["error"].as_str()), (400, Some("invalid_grant")));
+    let thief = DpopKey::new();
+    let (status, _) = send(refresh.clone(), Some(thief.proof("POST", &token_url, None, None))).await;
+    assert_eq!(status, 400);
+    let (status, r) = send(refresh, Some(key.proof("POST", &token_url, None, None))).await;
+    assert_eq!(status, 200, "{r}");
+    assert_eq!(r["token_type"], "DPoP");
+    s.app.stop().await;
+}

@@ -33,6 +33,8 @@ pub struct HttpConfig {
     pub key_cache_ttl: Duration,
     /// Largest request body accepted.
     pub max_body_bytes: usize,
+    /// Require a server nonce in every DPoP proof (`use_dpop_nonce` until one is sent).
+    pub dpop_require_nonce: bool,
 }
 
 impl Default for HttpConfig {
@@ -43,6 +45,7 @@ impl Default for HttpConfig {
             tenant_cache_ttl: Duration::from_secs(30),
             key_cache_ttl: Duration::from_secs(300),
             max_body_bytes: 1024 * 1024,
+            dpop_require_nonce: false,
         }
     }
 }

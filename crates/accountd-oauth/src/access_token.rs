@@ -43,6 +43,16 @@ pub struct AccessTokenClaims {
     /// Authentication context class (user tokens).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub acr: Option<String>,
+    /// Confirmation: the DPoP key the token is bound to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cnf: Option<Confirmation>,
+}
+
+/// RFC 7800 confirmation claim with a JWK thumbprint (RFC 9449 §6).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Confirmation {
+    /// SHA-256 thumbprint of the DPoP key.
+    pub jkt: String,
 }
 
 /// One audience or several.

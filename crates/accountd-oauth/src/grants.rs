@@ -45,6 +45,7 @@ pub async fn client_credentials(
     app: &Application,
     audience: Option<&str>,
     scope: Option<&str>,
+    dpop_jkt: Option<&str>,
 ) -> Result<TokenResponse, OAuthError> {
     if !app.allows_grant("client_credentials") {
         return Err(OAuthError::unauthorized_client("Grant type 'client_credentials' not allowed for the client."));
@@ -58,6 +59,9 @@ pub async fn client_credentials(
         // Built-in APIs are only reachable under this host's own identifier.
         .filter(|api| api.identifier_on(origin) == audience)
         .ok_or_else(|| OAuthError::access_denied(format!("Service not found: {audience}")))?;
+    if api.require_dpop && dpop_jkt.is_none() {
+        return Err(OAuthError::invalid_request("This API requires DPoP-bound tokens: send a DPoP proof."));
+    }
     let grant = core.client_grant_for(tenant, &app.client_id, &api.id, SubjectType::Client).await?;
     let requested: Option<Vec<String>> = scope.map(|s| s.split_whitespace().map(str::to_string).collect());
     let scopes = client_credentials_scopes(&api, grant.as_ref(), requested.as_deref()).map_err(|d| match d {
@@ -91,6 +95,7 @@ pub async fn client_credentials(
         auth_time: None,
         amr: vec![],
         acr: None,
+        cnf: dpop_jkt.map(|j| crate::access_token::Confirmation { jkt: j.to_string() }),
     };
     let access_token = mint(&ring, &api.signing_alg, &claims).map_err(|e| {
         tracing::error!(error = %e, "minting failed");
@@ -98,7 +103,7 @@ pub async fn client_credentials(
     })?;
     Ok(TokenResponse {
         access_token,
-        token_type: "Bearer",
+        token_type: if dpop_jkt.is_some() { "DPoP" } else { "Bearer" },
         expires_in: api.token_lifetime_secs,
         scope: claims.scope,
         id_token: None,
@@ -119,7 +124,11 @@ pub async fn user_tokens(
     origin: &Origin,
     grant: accountd_core::authorization::UserGrant,
     gty: &str,
+    dpop_jkt: Option<&str>,
 ) -> Result<TokenResponse, OAuthError> {
+    if grant.api.as_ref().is_some_and(|a| a.require_dpop) && dpop_jkt.is_none() {
+        return Err(OAuthError::invalid_request("This API requires DPoP-bound tokens: send a DPoP proof."));
+    }
     let now = accountd_core::clock::now_millis() / 1000;
     let userinfo = format!("{}userinfo", origin.issuer());
     let openid = grant.scope.iter().any(|s| s == "openid");
@@ -155,6 +164,7 @@ pub async fn user_tokens(
         auth_time: Some(grant.auth_time),
         amr: grant.amr.clone(),
         acr: grant.acr.clone(),
+        cnf: dpop_jkt.map(|j| crate::access_token::Confirmation { jkt: j.to_string() }),
     };
     let access_token = mint(&ring, &alg, &claims).map_err(|e| {
         tracing::error!(error = %e, "minting failed");
@@ -170,7 +180,7 @@ pub async fn user_tokens(
     };
     Ok(TokenResponse {
         access_token,
-        token_type: "Bearer",
+        token_type: if dpop_jkt.is_some() { "DPoP" } else { "Bearer" },
         expires_in: lifetime,
         scope: claims.scope,
         id_token,

@@ -13,6 +13,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
 pub mod browser;
+pub mod dpop;
 
 /// A running accountd for one test.
 pub struct TestApp {

@@ -273,6 +273,7 @@ impl Core {
         code: &str,
         redirect_uri: Option<&str>,
         code_verifier: Option<&str>,
+        dpop_jkt: Option<&str>,
     ) -> std::result::Result<UserGrant, ExchangeError> {
         let invalid = |why| ExchangeError::Grant(GrantError::InvalidGrant(why));
         let now = now_millis();
@@ -310,6 +311,8 @@ impl Core {
             None => None,
         };
         let scope: Vec<String> = row.scope.split_whitespace().map(str::to_string).collect();
+        // A public client's refresh tokens are bound to its DPoP key (RFC 9449 §5).
+        let binding = dpop_jkt.filter(|_| client.app_type.is_public()).map(str::to_string);
         let refresh_token = self
             .maybe_refresh_token(
                 tenant,
@@ -323,6 +326,7 @@ impl Core {
                 row.auth_time,
                 &row.amr,
                 &row.acr,
+                binding,
             )
             .await?;
         Ok(UserGrant {
@@ -354,6 +358,7 @@ impl Core {
         auth_time: i64,
         amr: &[String],
         acr: &Option<String>,
+        dpop_jkt: Option<String>,
     ) -> Result<Option<String>> {
         let wanted = scope.iter().any(|s| s == "offline_access") && client.allows_grant("refresh_token");
         if !wanted || api.is_some_and(|a| !a.allow_offline_access) {
@@ -377,7 +382,7 @@ impl Core {
             expires_at: now + REFRESH_TTL_MILLIS,
             rotated_at: None,
             revoked_at: None,
-            dpop_jkt: None,
+            dpop_jkt,
         };
         self.store.insert_refresh_token(tenant, &row).await?;
         Ok(Some(token))
@@ -394,6 +399,7 @@ impl Core {
         token: &str,
         audience: Option<&str>,
         scope: Option<&str>,
+        dpop_jkt: Option<&str>,
     ) -> std::result::Result<UserGrant, ExchangeError> {
         let invalid = |why| ExchangeError::Grant(GrantError::InvalidGrant(why));
         let now = now_millis();
@@ -405,6 +411,10 @@ impl Core {
             .ok_or_else(|| invalid("Unknown or invalid refresh token."))?;
         if row.revoked_at.is_some() || row.expires_at <= now {
             return Err(invalid("Unknown or invalid refresh token."));
+        }
+        // Checked before rotating: a stolen bound token without its key cannot burn the family.
+        if row.dpop_jkt.is_some() && row.dpop_jkt.as_deref() != dpop_jkt {
+            return Err(invalid("The refresh token is bound to another DPoP key."));
         }
         if !self.store.rotate_refresh_token(tenant, &row.id, now).await? {
             // Reuse of a rotated token: someone else holds a copy. Revoke the whole family.
@@ -458,6 +468,7 @@ impl Core {
                 row.auth_time,
                 &row.amr,
                 &row.acr,
+                row.dpop_jkt.clone(),
             )
             .await?;
         Ok(UserGrant {

@@ -48,10 +48,10 @@ impl Default for OriginCache {
 impl OriginCache {
     async fn allowed(&self, state: &AppState, rt: &RequestTenant, origin: &str) -> bool {
         let key = (rt.tenant.id.as_str().to_string(), origin.to_string());
-        if let Some((at, ok)) = self.entries.read().ok().and_then(|m| m.get(&key).copied()) {
-            if at.elapsed() < ORIGIN_TTL {
-                return ok;
-            }
+        if let Some((at, ok)) = self.entries.read().ok().and_then(|m| m.get(&key).copied())
+            && at.elapsed() < ORIGIN_TTL
+        {
+            return ok;
         }
         let ok = state.core.is_cors_origin(&rt.tenant.id, origin).await.unwrap_or(false);
         if let Ok(mut m) = self.entries.write() {

@@ -3,6 +3,7 @@
 pub mod client_info;
 pub mod cookies;
 pub mod cors;
+pub mod principal;
 pub mod tenant;
 
 use axum::http::StatusCode;

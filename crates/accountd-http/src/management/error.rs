@@ -13,12 +13,19 @@ pub struct MgmtError {
     status: StatusCode,
     message: String,
     code: Option<&'static str>,
+    headers: Vec<(header::HeaderName, header::HeaderValue)>,
 }
 
 impl MgmtError {
     /// An error with a status, message and Auth0 `errorCode`.
     pub fn new(status: StatusCode, message: impl Into<String>, code: Option<&'static str>) -> Self {
-        Self { status, message: message.into(), code }
+        Self { status, message: message.into(), code, headers: vec![] }
+    }
+
+    /// A 401 from the shared token check, with its challenge headers.
+    pub fn from_auth(e: crate::common::principal::AuthError) -> Self {
+        let headers = e.headers();
+        Self { status: StatusCode::UNAUTHORIZED, message: e.description, code: e.error, headers }
     }
 
     /// 400 for a body that fails validation.
@@ -123,8 +130,11 @@ impl IntoResponse for MgmtError {
             body["errorCode"] = json!(code);
         }
         let mut resp = (self.status, axum::Json(body)).into_response();
-        if self.status == StatusCode::UNAUTHORIZED {
+        if self.status == StatusCode::UNAUTHORIZED && self.headers.is_empty() {
             resp.headers_mut().insert(header::WWW_AUTHENTICATE, header::HeaderValue::from_static("Bearer"));
+        }
+        for (k, v) in self.headers {
+            resp.headers_mut().insert(k, v);
         }
         resp
     }

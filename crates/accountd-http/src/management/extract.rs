@@ -2,7 +2,7 @@
 //! rejecting bad input in Auth0's error shape.
 
 use accountd_core::audit::{Actor, Context};
-use accountd_oauth::access_token::{self, AccessTokenClaims, TokenError};
+use accountd_oauth::access_token::AccessTokenClaims;
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::header;
 use axum::http::request::Parts;
@@ -40,23 +40,19 @@ impl FromRequestParts<AppState> for ManagementAuth {
         let rt = RequestTenant::from_request_parts(parts, state)
             .await
             .map_err(|_| MgmtError::unauthorized("Missing authentication"))?;
-        let header = parts.headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
-        let token = match header.and_then(|h| h.split_once(' ')) {
-            Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() => token.trim(),
-            _ => return Err(MgmtError::unauthorized("Missing authentication")),
-        };
-        let claims = access_token::verify(
-            &state.keys,
-            &rt.tenant.id,
-            token,
-            &rt.origin.issuer(),
+        let claims = crate::common::principal::authenticate(
+            state,
+            &rt,
+            &parts.headers,
+            parts.method.as_str(),
+            parts.uri.path(),
             &rt.origin.management_audience(),
         )
         .await
-        .map_err(|e| match e {
-            TokenError::Expired => MgmtError::unauthorized("Expired token received for JSON Web Token validation"),
-            TokenError::Invalid("wrong audience") => MgmtError::unauthorized("Bad audience"),
-            _ => MgmtError::unauthorized("Invalid token"),
+        .map_err(|e| match e.error {
+            // Auth0's Management API says this when there is no token at all.
+            None => MgmtError::unauthorized("Missing authentication"),
+            Some(_) => MgmtError::from_auth(e),
         })?;
         let info = ClientInfo::from_request_parts(parts, state).await.unwrap_or_default();
         Ok(ManagementAuth { claims, info })

@@ -3,6 +3,7 @@
 
 use accountd_core::service::{ExchangeError, GrantError};
 use accountd_oauth::OAuthError;
+use accountd_oauth::dpop::DpopError;
 use accountd_oauth::grants;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, header};
@@ -12,6 +13,7 @@ use serde::Deserialize;
 
 use super::error::render;
 use crate::AppState;
+use crate::common::principal;
 use crate::common::tenant::RequestTenant;
 
 /// The parameters the token endpoint reads; others (SDK telemetry) are ignored.
@@ -79,7 +81,7 @@ pub async fn token(
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Response {
-    match issue(&state, &rt, &headers, &body).await {
+    let mut r = match issue(&state, &rt, &headers, &body).await {
         Ok(resp) => {
             let mut r = axum::Json(resp).into_response();
             r.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
@@ -87,7 +89,14 @@ pub async fn token(
             r
         }
         Err(e) => render(e),
+    };
+    // Clients using DPoP (or asked for a nonce) get a fresh nonce with every answer.
+    if (headers.contains_key("dpop") || state.config.dpop_require_nonce)
+        && let Ok(v) = HeaderValue::from_str(&principal::fresh_nonce(&state, &rt))
+    {
+        r.headers_mut().insert("dpop-nonce", v);
     }
+    r
 }
 
 async fn issue(
@@ -120,15 +129,39 @@ async fn issue(
         return Err(OAuthError::unauthorized_client(format!("Grant type '{grant_type}' not allowed for the client.")));
     }
     let (core, keys, tenant, origin) = (&state.core, &state.keys, &rt.tenant.id, &rt.origin);
+    // A DPoP proof binds what is issued to the proof's key (RFC 9449 §5).
+    let url = format!("{}/oauth/token", origin.base_url());
+    let proof = match principal::check_dpop(state, rt, headers, "POST", &url, None).await {
+        Ok(p) => p,
+        Err(DpopError::UseNonce) => {
+            return Err(OAuthError {
+                status: 400,
+                error: "use_dpop_nonce",
+                description: "Authorization server requires nonce in DPoP proof".into(),
+            });
+        }
+        Err(DpopError::Invalid(d)) => {
+            return Err(OAuthError { status: 400, error: "invalid_dpop_proof", description: d.into() });
+        }
+    };
+    let jkt = proof.as_ref().map(|p| p.jkt.as_str());
     match grant_type {
         "authorization_code" => {
             let code =
                 req.code.as_deref().ok_or_else(|| OAuthError::invalid_request("Missing required parameter: code"))?;
             let grant = core
-                .exchange_code(tenant, origin, &app, code, req.redirect_uri.as_deref(), req.code_verifier.as_deref())
+                .exchange_code(
+                    tenant,
+                    origin,
+                    &app,
+                    code,
+                    req.redirect_uri.as_deref(),
+                    req.code_verifier.as_deref(),
+                    jkt,
+                )
                 .await
                 .map_err(exchange_error)?;
-            grants::user_tokens(core, keys, tenant, origin, grant, "authorization_code").await
+            grants::user_tokens(core, keys, tenant, origin, grant, "authorization_code", jkt).await
         }
         "refresh_token" => {
             let token = req
@@ -137,23 +170,14 @@ async fn issue(
                 .ok_or_else(|| OAuthError::invalid_request("Missing required parameter: refresh_token"))?;
             let audience = req.audience.as_deref().or(req.resource.as_deref());
             let grant = core
-                .refresh(tenant, origin, &app, token, audience, req.scope.as_deref())
+                .refresh(tenant, origin, &app, token, audience, req.scope.as_deref(), jkt)
                 .await
                 .map_err(exchange_error)?;
-            grants::user_tokens(core, keys, tenant, origin, grant, "refresh_token").await
+            grants::user_tokens(core, keys, tenant, origin, grant, "refresh_token", jkt).await
         }
         "client_credentials" => {
             let audience = req.audience.as_deref().or(req.resource.as_deref());
-            grants::client_credentials(
-                &state.core,
-                &state.keys,
-                &rt.tenant.id,
-                &rt.origin,
-                &app,
-                audience,
-                req.scope.as_deref(),
-            )
-            .await
+            grants::client_credentials(core, keys, tenant, origin, &app, audience, req.scope.as_deref(), jkt).await
         }
         other => Err(OAuthError::unsupported_grant_type(format!("Unsupported grant type: {other}"))),
     }

@@ -1,6 +1,5 @@
 //! `GET`/`POST /userinfo`: the signed-in user's claims, by the scopes of the access token.
 
-use accountd_oauth::access_token::{self, TokenError};
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -8,36 +7,33 @@ use axum::response::{IntoResponse, Response};
 use crate::AppState;
 use crate::common::tenant::RequestTenant;
 
-fn unauthorized(error: &str, description: &str) -> Response {
-    let mut r =
-        (StatusCode::UNAUTHORIZED, axum::Json(serde_json::json!({"error": error, "error_description": description})))
-            .into_response();
-    let challenge = format!("Bearer error=\"{error}\", error_description=\"{description}\"");
-    if let Ok(v) = HeaderValue::from_str(&challenge) {
-        r.headers_mut().insert(header::WWW_AUTHENTICATE, v);
+fn unauthorized(e: crate::common::principal::AuthError) -> Response {
+    let body = match e.error {
+        Some(err) => serde_json::json!({"error": err, "error_description": e.description}),
+        None => serde_json::json!({"error": "invalid_request", "error_description": e.description}),
+    };
+    let mut r = (StatusCode::UNAUTHORIZED, axum::Json(body)).into_response();
+    for (k, v) in e.headers() {
+        r.headers_mut().insert(k, v);
     }
     r
 }
 
 /// The user's claims.
-pub async fn userinfo(State(state): State<AppState>, rt: RequestTenant, headers: HeaderMap) -> Response {
-    let token = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|h| h.split_once(' '))
-        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-        .map(|(_, t)| t.trim().to_string());
-    let Some(token) = token else {
-        let mut r = StatusCode::UNAUTHORIZED.into_response();
-        r.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
-        return r;
-    };
+pub async fn userinfo(
+    State(state): State<AppState>,
+    rt: RequestTenant,
+    method: axum::http::Method,
+    headers: HeaderMap,
+) -> Response {
     let audience = format!("{}userinfo", rt.origin.issuer());
-    let claims = match access_token::verify(&state.keys, &rt.tenant.id, &token, &rt.origin.issuer(), &audience).await {
-        Ok(c) => c,
-        Err(TokenError::Expired) => return unauthorized("invalid_token", "The access token expired"),
-        Err(_) => return unauthorized("invalid_token", "The access token is not valid"),
-    };
+    let claims =
+        match crate::common::principal::authenticate(&state, &rt, &headers, method.as_str(), "/userinfo", &audience)
+            .await
+        {
+            Ok(c) => c,
+            Err(e) => return unauthorized(e),
+        };
     if !claims.has_scope("openid") {
         return (StatusCode::FORBIDDEN, axum::Json(serde_json::json!({"error": "insufficient_scope"}))).into_response();
     }
@@ -48,7 +44,12 @@ pub async fn userinfo(State(state): State<AppState>, rt: RequestTenant, headers:
             r.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
             r
         }
-        Ok(None) => unauthorized("invalid_token", "The user no longer exists"),
+        Ok(None) => unauthorized(crate::common::principal::AuthError {
+            scheme: "Bearer",
+            error: Some("invalid_token"),
+            description: "The user no longer exists".into(),
+            nonce: None,
+        }),
         Err(e) => super::error::render(e.into()),
     }
 }

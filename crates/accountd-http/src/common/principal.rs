@@ -1,0 +1,148 @@
+//! The one access-token check every protected route uses: `Authorization: Bearer|DPoP <token>` →
+//! signing key by `kid` → signature → `iss` is this host's issuer → `aud` → `exp`/`nbf` (small
+//! leeway) → DPoP proof when the token is bound (`cnf.jkt`) → the caller checks scopes. A valid
+//! token costs no database read; a DPoP proof costs one replay-store insert.
+
+use accountd_oauth::access_token::{self, AccessTokenClaims, TokenError};
+use accountd_oauth::dpop::{self, DpopError, Proof};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, header};
+
+use crate::AppState;
+use crate::common::tenant::RequestTenant;
+
+/// Why a request is not authenticated, with what the client must be told.
+#[derive(Debug, Clone)]
+pub struct AuthError {
+    /// `Bearer` or `DPoP`: the scheme of the challenge.
+    pub scheme: &'static str,
+    /// RFC 6750 / 9449 error code; `None` when no credentials were sent.
+    pub error: Option<&'static str>,
+    /// What is wrong.
+    pub description: String,
+    /// A fresh DPoP nonce to retry with.
+    pub nonce: Option<String>,
+}
+
+impl AuthError {
+    fn new(scheme: &'static str, error: &'static str, description: impl Into<String>) -> Self {
+        Self { scheme, error: Some(error), description: description.into(), nonce: None }
+    }
+
+    /// The `WWW-Authenticate` and `DPoP-Nonce` headers of the 401.
+    pub fn headers(&self) -> Vec<(HeaderName, HeaderValue)> {
+        let mut challenge = self.scheme.to_string();
+        if let Some(e) = self.error {
+            challenge
+                .push_str(&format!(" error=\"{e}\", error_description=\"{}\"", self.description.replace('"', "'")));
+        }
+        if self.scheme == "DPoP" {
+            challenge.push_str(&format!(", algs=\"{}\"", dpop::ALGS.join(" ")));
+        }
+        let mut out = Vec::new();
+        if let Ok(v) = HeaderValue::from_str(challenge.trim_start_matches(", ")) {
+            out.push((header::WWW_AUTHENTICATE, v));
+        }
+        if let Some(n) = self.nonce.as_deref().and_then(|n| HeaderValue::from_str(n).ok()) {
+            out.push((HeaderName::from_static("dpop-nonce"), n));
+        }
+        out
+    }
+}
+
+fn now_secs() -> i64 {
+    accountd_core::clock::now_millis() / 1000
+}
+
+/// A fresh nonce for the tenant.
+pub fn fresh_nonce(state: &AppState, rt: &RequestTenant) -> String {
+    dpop::issue_nonce(state.core.master_key(), &rt.tenant.id, now_secs())
+}
+
+/// Checks the request's `DPoP` header, if any, for `method url` (and `access_token` when one is
+/// presented), including the nonce when required and replay through the shared store.
+pub async fn check_dpop(
+    state: &AppState,
+    rt: &RequestTenant,
+    headers: &HeaderMap,
+    method: &str,
+    url: &str,
+    access_token: Option<&str>,
+) -> Result<Option<Proof>, DpopError> {
+    let mut values = headers.get_all("dpop").iter();
+    let Some(first) = values.next() else { return Ok(None) };
+    if values.next().is_some() {
+        return Err(DpopError::Invalid("more than one DPoP header"));
+    }
+    let proof = first.to_str().map_err(|_| DpopError::Invalid("malformed DPoP proof"))?;
+    let now = now_secs();
+    let master = state.core.master_key();
+    let tenant = &rt.tenant.id;
+    let nonce_ok = |n: &str| dpop::nonce_is_fresh(master, tenant, n, now);
+    let nonce_check: Option<&dyn Fn(&str) -> bool> =
+        if state.config.dpop_require_nonce { Some(&nonce_ok) } else { None };
+    let proof = dpop::verify(proof, method, url, access_token, nonce_check, now)?;
+    let now_ms = accountd_core::clock::now_millis();
+    let until = now_ms + (dpop::MAX_AGE_SECS + dpop::MAX_SKEW_SECS) * 1000;
+    match state.core.store().remember_once(tenant, &proof.replay_key(), now_ms, until).await {
+        Ok(true) => Ok(Some(proof)),
+        Ok(false) => Err(DpopError::Invalid("DPoP proof replayed")),
+        Err(e) => {
+            tracing::error!(error = %e, "replay store unavailable");
+            Err(DpopError::Invalid("DPoP proof could not be checked"))
+        }
+    }
+}
+
+/// Authenticates the request's access token for `audience` on this host.
+pub async fn authenticate(
+    state: &AppState,
+    rt: &RequestTenant,
+    headers: &HeaderMap,
+    method: &str,
+    path: &str,
+    audience: &str,
+) -> Result<AccessTokenClaims, AuthError> {
+    let auth = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
+    let (scheme, token) = match auth.and_then(|h| h.split_once(' ')) {
+        Some((s, t)) if s.eq_ignore_ascii_case("bearer") && !t.trim().is_empty() => ("Bearer", t.trim()),
+        Some((s, t)) if s.eq_ignore_ascii_case("dpop") && !t.trim().is_empty() => ("DPoP", t.trim()),
+        _ => {
+            return Err(AuthError {
+                scheme: "Bearer",
+                error: None,
+                description: "Missing authentication".into(),
+                nonce: None,
+            });
+        }
+    };
+    let claims =
+        access_token::verify(&state.keys, &rt.tenant.id, token, &rt.origin.issuer(), audience).await.map_err(|e| {
+            match e {
+                TokenError::Expired => AuthError::new(scheme, "invalid_token", "The access token expired"),
+                TokenError::Invalid("wrong audience") => AuthError::new(scheme, "invalid_token", "Bad audience"),
+                _ => AuthError::new(scheme, "invalid_token", "Invalid token"),
+            }
+        })?;
+    match (scheme, &claims.cnf) {
+        ("Bearer", None) => Ok(claims),
+        ("Bearer", Some(_)) => {
+            Err(AuthError::new("DPoP", "invalid_token", "DPoP-bound token presented as a Bearer token"))
+        }
+        (_, None) => Err(AuthError::new("DPoP", "invalid_token", "The token is not DPoP-bound")),
+        (_, Some(cnf)) => {
+            let url = format!("{}{path}", rt.origin.base_url());
+            match check_dpop(state, rt, headers, method, &url, Some(token)).await {
+                Ok(Some(proof)) if proof.jkt == cnf.jkt => Ok(claims),
+                Ok(Some(_)) => {
+                    Err(AuthError::new("DPoP", "invalid_dpop_proof", "The proof key does not match the token"))
+                }
+                Ok(None) => Err(AuthError::new("DPoP", "invalid_dpop_proof", "Missing DPoP proof")),
+                Err(DpopError::UseNonce) => Err(AuthError {
+                    nonce: Some(fresh_nonce(state, rt)),
+                    ..AuthError::new("DPoP", "use_dpop_nonce", "Resource server requires nonce in DPoP proof")
+                }),
+                Err(DpopError::Invalid(d)) => Err(AuthError::new("DPoP", "invalid_dpop_proof", d)),
+            }
+        }
+    }
+}

@@ -1,0 +1,175 @@
+//! DPoP proofs (RFC 9449): checking a proof JWT against the request it came with, server nonces,
+//! and the key thumbprint (`jkt`) tokens are bound to. Replay is checked by the caller through the
+//! shared replay store, keyed by `jkt:jti`.
+
+use accountd_core::secret::MasterKey;
+use accountd_core::tenant::TenantId;
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use jsonwebtoken::jwk::{Jwk, ThumbprintHash};
+use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+use serde::Deserialize;
+
+/// Signature algorithms accepted in proofs (advertised in `WWW-Authenticate` as `algs`).
+pub const ALGS: &[&str] = &["ES256", "EdDSA", "RS256", "PS256"];
+/// Oldest proof accepted, in seconds.
+pub const MAX_AGE_SECS: i64 = 300;
+/// How far in the future a proof's `iat` may be (clock skew), in seconds.
+pub const MAX_SKEW_SECS: i64 = 30;
+/// How long a server nonce stays valid, in seconds.
+pub const NONCE_TTL_SECS: i64 = 300;
+
+/// A checked proof.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Proof {
+    /// RFC 7638 thumbprint of the proof key (what `cnf.jkt` carries).
+    pub jkt: String,
+    /// The proof's unique id.
+    pub jti: String,
+    /// The nonce it carried.
+    pub nonce: Option<String>,
+}
+
+impl Proof {
+    /// The replay-store key of this proof.
+    pub fn replay_key(&self) -> String {
+        format!("dpop:{}:{}", self.jkt, self.jti)
+    }
+}
+
+/// Why a proof is refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DpopError {
+    /// The proof is malformed or does not match the request (`invalid_dpop_proof`).
+    #[error("{0}")]
+    Invalid(&'static str),
+    /// A (fresh) server nonce is required (`use_dpop_nonce`).
+    #[error("Authorization server requires nonce in DPoP proof")]
+    UseNonce,
+}
+
+#[derive(Deserialize)]
+struct Claims {
+    jti: String,
+    htm: String,
+    htu: String,
+    iat: i64,
+    #[serde(default)]
+    ath: Option<String>,
+    #[serde(default)]
+    nonce: Option<String>,
+}
+
+/// `scheme://host/path` of a URL: the part `htu` is compared on (no query, no fragment).
+pub fn htu_of(url: &str) -> &str {
+    url.split(['?', '#']).next().unwrap_or(url)
+}
+
+/// base64url(SHA-256(access token)): the `ath` claim.
+pub fn ath(access_token: &str) -> String {
+    URL_SAFE_NO_PAD.encode(aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, access_token.as_bytes()).as_ref())
+}
+
+/// Checks `proof` for a request `method url`, and for `access_token` when presenting one.
+/// `nonce_ok` says whether a nonce value is acceptable; `None` means nonces are not required.
+pub fn verify(
+    proof: &str,
+    method: &str,
+    url: &str,
+    access_token: Option<&str>,
+    nonce_ok: Option<&dyn Fn(&str) -> bool>,
+    now: i64,
+) -> Result<Proof, DpopError> {
+    let bad = DpopError::Invalid;
+    let header_b64 = proof.split('.').next().ok_or(bad("malformed DPoP proof"))?;
+    if proof.split('.').count() != 3 {
+        return Err(bad("malformed DPoP proof"));
+    }
+    let header: serde_json::Value = URL_SAFE_NO_PAD
+        .decode(header_b64)
+        .ok()
+        .and_then(|b| serde_json::from_slice(&b).ok())
+        .ok_or(bad("malformed DPoP proof header"))?;
+    if header["typ"] != "dpop+jwt" {
+        return Err(bad("DPoP proof typ must be dpop+jwt"));
+    }
+    let alg_name = header["alg"].as_str().unwrap_or("");
+    if !ALGS.contains(&alg_name) {
+        return Err(bad("unsupported DPoP proof alg"));
+    }
+    let jwk_value = header.get("jwk").filter(|j| j.is_object()).ok_or(bad("DPoP proof has no jwk"))?;
+    const PRIVATE: &[&str] = &["d", "p", "q", "dp", "dq", "qi", "oth", "k"];
+    if PRIVATE.iter().any(|m| jwk_value.get(m).is_some()) {
+        return Err(bad("DPoP proof jwk contains private key material"));
+    }
+    let jwk: Jwk = serde_json::from_value(jwk_value.clone()).map_err(|_| bad("invalid DPoP proof jwk"))?;
+    let alg: Algorithm = alg_name.parse().map_err(|_| bad("unsupported DPoP proof alg"))?;
+    let key = DecodingKey::from_jwk(&jwk).map_err(|_| bad("invalid DPoP proof jwk"))?;
+    let mut v = Validation::new(alg);
+    v.validate_exp = false;
+    v.validate_aud = false;
+    v.required_spec_claims.clear();
+    let claims =
+        jsonwebtoken::decode::<Claims>(proof, &key, &v).map_err(|_| bad("invalid DPoP proof signature"))?.claims;
+    if claims.htm != method {
+        return Err(bad("DPoP proof htm mismatch"));
+    }
+    if htu_of(&claims.htu) != htu_of(url) {
+        return Err(bad("DPoP proof htu mismatch"));
+    }
+    if claims.iat < now - MAX_AGE_SECS || claims.iat > now + MAX_SKEW_SECS {
+        return Err(bad("DPoP proof iat is outside the acceptable window"));
+    }
+    if claims.jti.is_empty() || claims.jti.len() > 256 {
+        return Err(bad("DPoP proof jti is missing or too long"));
+    }
+    if let Some(token) = access_token
+        && claims.ath.as_deref() != Some(ath(token).as_str())
+    {
+        return Err(bad("DPoP proof ath mismatch"));
+    }
+    if let Some(nonce_ok) = nonce_ok {
+        match &claims.nonce {
+            Some(n) if nonce_ok(n) => {}
+            _ => return Err(DpopError::UseNonce),
+        }
+    }
+    let jkt = jwk.thumbprint(ThumbprintHash::SHA256).map_err(|_| bad("invalid DPoP proof jwk"))?;
+    Ok(Proof { jkt, jti: claims.jti, nonce: claims.nonce })
+}
+
+/// A fresh server nonce for `tenant`: the current time sealed under the master key, so any node
+/// can check it without shared state.
+pub fn issue_nonce(master: &MasterKey, tenant: &TenantId, now: i64) -> String {
+    master.seal(&format!("dpop_nonce:{tenant}"), &now.to_be_bytes()).unwrap_or_default()
+}
+
+/// Whether `nonce` was issued for `tenant` within the last `NONCE_TTL_SECS`.
+pub fn nonce_is_fresh(master: &MasterKey, tenant: &TenantId, nonce: &str, now: i64) -> bool {
+    let Ok(bytes) = master.open(&format!("dpop_nonce:{tenant}"), nonce) else { return false };
+    let Ok(arr) = <[u8; 8]>::try_from(bytes.as_slice()) else { return false };
+    let issued = i64::from_be_bytes(arr);
+    issued <= now + MAX_SKEW_SECS && now - issued <= NONCE_TTL_SECS
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nonces_expire_and_belong_to_their_tenant() {
+        let key = MasterKey::from_base64(&MasterKey::generate_base64()).unwrap();
+        let t1 = TenantId::from_stored("a".into());
+        let t2 = TenantId::from_stored("b".into());
+        let n = issue_nonce(&key, &t1, 1_000);
+        assert!(nonce_is_fresh(&key, &t1, &n, 1_100));
+        assert!(!nonce_is_fresh(&key, &t1, &n, 1_000 + NONCE_TTL_SECS + 1));
+        assert!(!nonce_is_fresh(&key, &t2, &n, 1_100));
+        assert!(!nonce_is_fresh(&key, &t1, "v1.garbage", 1_100));
+    }
+
+    #[test]
+    fn htu_ignores_query_and_fragment() {
+        assert_eq!(htu_of("https://a.example/oauth/token?x=1#f"), "https://a.example/oauth/token");
+    }
+}

@@ -1,0 +1,200 @@
+//! DPoP (RFC 9449) at the token endpoint and on protected endpoints.
+
+use base64::Engine;
+use serde_json::{Value, json};
+
+use crate::util::TestApp;
+use crate::util::dpop::{DpopKey, now};
+
+/// POSTs a JSON token request with an optional DPoP proof.
+async fn token_request(app: &TestApp, body: Value, proof: Option<&str>) -> (u16, reqwest::header::HeaderMap, Value) {
+    let mut req = reqwest::Client::new().post(format!("{}/oauth/token", app.base)).json(&body);
+    if let Some(p) = proof {
+        req = req.header("dpop", p);
+    }
+    let r = req.send().await.unwrap();
+    let (status, headers) = (r.status().as_u16(), r.headers().clone());
+    (status, headers, r.json().await.unwrap_or(Value::Null))
+}
+
+/// GETs a management URL with `Authorization: {scheme} token` and an optional proof.
+async fn call(
+    app: &TestApp,
+    path: &str,
+    scheme: &str,
+    token: &str,
+    proof: Option<&str>,
+) -> (u16, reqwest::header::HeaderMap, Value) {
+    let mut req =
+        reqwest::Client::new().get(format!("{}{path}", app.base)).header("authorization", format!("{scheme} {token}"));
+    if let Some(p) = proof {
+        req = req.header("dpop", p);
+    }
+    let r = req.send().await.unwrap();
+    let (status, headers) = (r.status().as_u16(), r.headers().clone());
+    (status, headers, r.json().await.unwrap_or(Value::Null))
+}
+
+fn mgmt_body(app: &TestApp) -> Value {
+    json!({"grant_type": "client_credentials", "client_id": app.bootstrap.client_id,
+           "client_secret": app.bootstrap.client_secret, "audience": format!("{}/api/v2/", app.base)})
+}
+
+fn payload(token: &str) -> Value {
+    let part = token.split('.').nth(1).unwrap();
+    serde_json::from_slice(&base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(part).unwrap()).unwrap()
+}
+
+#[tokio::test]
+async fn a_dpop_bound_token_works_only_with_its_key() {
+    let app = TestApp::start().await;
+    let key = DpopKey::new();
+    let token_url = format!("{}/oauth/token", app.base);
+    let (status, headers, body) =
+        token_request(&app, mgmt_body(&app), Some(&key.proof("POST", &token_url, None, None))).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["token_type"], "DPoP");
+    assert!(headers.contains_key("dpop-nonce"), "a nonce comes with DPoP answers");
+    let token = body["access_token"].as_str().unwrap();
+    assert_eq!(payload(token)["cnf"]["jkt"], key.jkt.as_str());
+
+    let url = format!("{}/api/v2/clients", app.base);
+    let (status, _, _) =
+        call(&app, "/api/v2/clients", "DPoP", token, Some(&key.proof("GET", &url, Some(token), None))).await;
+    assert_eq!(status, 200);
+    // A query string does not change htu.
+    let (status, _, _) =
+        call(&app, "/api/v2/clients?per_page=5", "DPoP", token, Some(&key.proof("GET", &url, Some(token), None))).await;
+    assert_eq!(status, 200);
+
+    // The same token as a Bearer token: refused.
+    let (status, headers, body) = call(&app, "/api/v2/clients", "Bearer", token, None).await;
+    assert_eq!(status, 401);
+    assert_eq!(body["errorCode"], "invalid_token");
+    assert!(headers["www-authenticate"].to_str().unwrap().starts_with("DPoP error=\"invalid_token\""));
+    // An unbound token presented as DPoP: refused.
+    let bearer = app.mgmt_token().await;
+    let (status, _, _) =
+        call(&app, "/api/v2/clients", "DPoP", &bearer, Some(&key.proof("GET", &url, Some(&bearer), None))).await;
+    assert_eq!(status, 401);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn bad_proofs_are_refused_with_the_right_error() {
+    let app = TestApp::start().await;
+    let key = DpopKey::new();
+    let token_url = format!("{}/oauth/token", app.base);
+    let (_, _, body) = token_request(&app, mgmt_body(&app), Some(&key.proof("POST", &token_url, None, None))).await;
+    let token = body["access_token"].as_str().unwrap().to_string();
+    let url = format!("{}/api/v2/clients", app.base);
+    let good = key.claims("GET", &url, Some(&token), None);
+    let with = |k: &str, v: Value| {
+        let mut c = good.clone();
+        c[k] = v;
+        c
+    };
+    let other = DpopKey::new();
+    let mut private_jwk = key.header();
+    private_jwk["jwk"]["d"] = json!("AAAA");
+    let mut alg_none = key.header();
+    alg_none["alg"] = json!("none");
+    let mut wrong_typ = key.header();
+    wrong_typ["typ"] = json!("JWT");
+    let replayed = key.sign(&key.header(), &good);
+    let cases: Vec<(&str, String)> = vec![
+        ("wrong htm", key.sign(&key.header(), &with("htm", json!("POST")))),
+        ("wrong htu", key.sign(&key.header(), &with("htu", json!(format!("{}/api/v2/users", app.base))))),
+        ("other host in htu", key.sign(&key.header(), &with("htu", json!("https://evil.example/api/v2/clients")))),
+        ("stale iat", key.sign(&key.header(), &with("iat", json!(now() - 3600)))),
+        ("future iat", key.sign(&key.header(), &with("iat", json!(now() + 3600)))),
+        ("wrong ath", key.sign(&key.header(), &with("ath", json!("x".repeat(43))))),
+        (
+            "missing ath",
+            key.sign(&key.header(), &{
+                let mut c = good.clone();
+                c.as_object_mut().unwrap().remove("ath");
+                c
+            }),
+        ),
+        ("key differs from cnf.jkt", other.proof("GET", &url, Some(&token), None)),
+        ("private key in jwk", key.sign(&private_jwk, &key.claims("GET", &url, Some(&token), None))),
+        ("alg none", key.sign(&alg_none, &key.claims("GET", &url, Some(&token), None))),
+        ("typ not dpop+jwt", key.sign(&wrong_typ, &key.claims("GET", &url, Some(&token), None))),
+        ("not a JWT", "garbage".into()),
+    ];
+    let (status, _, _) = call(&app, "/api/v2/clients", "DPoP", &token, Some(&replayed)).await;
+    assert_eq!(status, 200, "the first use of a proof is fine");
+    let (status, headers, body) = call(&app, "/api/v2/clients", "DPoP", &token, Some(&replayed)).await;
+    assert_eq!((status, body["errorCode"].as_str()), (401, Some("invalid_dpop_proof")), "replayed jti");
+    assert!(headers["www-authenticate"].to_str().unwrap().contains("error=\"invalid_dpop_proof\""));
+    for (what, proof) in cases {
+        let (status, headers, body) = call(&app, "/api/v2/clients", "DPoP", &token, Some(&proof)).await;
+        assert_eq!(status, 401, "{what}");
+        assert_eq!(body["errorCode"], "invalid_dpop_proof", "{what}: {body}");
+        let challenge = headers["www-authenticate"].to_str().unwrap();
+        assert!(challenge.starts_with("DPoP error=\"invalid_dpop_proof\""), "{what}: {challenge}");
+        assert!(challenge.contains("algs=\"ES256 EdDSA RS256 PS256\""));
+    }
+    let (status, _, _) = call(&app, "/api/v2/clients", "DPoP", &token, None).await;
+    assert_eq!(status, 401, "no proof at all");
+    // The token endpoint refuses bad proofs too.
+    let (status, _, body) = token_request(&app, mgmt_body(&app), Some(&key.proof("GET", &token_url, None, None))).await;
+    assert_eq!((status, body["error"].as_str()), (400, Some("invalid_dpop_proof")));
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn server_nonces_make_clients_retry() {
+    let app = TestApp::start_with(|c| c.server.dpop_require_nonce = true).await;
+    let key = DpopKey::new();
+    let token_url = format!("{}/oauth/token", app.base);
+    let (status, headers, body) =
+        token_request(&app, mgmt_body(&app), Some(&key.proof("POST", &token_url, None, None))).await;
+    assert_eq!((status, body["error"].as_str()), (400, Some("use_dpop_nonce")));
+    let nonce = headers["dpop-nonce"].to_str().unwrap().to_string();
+    let (status, headers, body) =
+        token_request(&app, mgmt_body(&app), Some(&key.proof("POST", &token_url, None, Some(&nonce)))).await;
+    assert_eq!(status, 200, "{body}");
+    let token = body["access_token"].as_str().unwrap().to_string();
+    let nonce = headers["dpop-nonce"].to_str().unwrap().to_string();
+
+    let url = format!("{}/api/v2/clients", app.base);
+    let (status, headers, _) =
+        call(&app, "/api/v2/clients", "DPoP", &token, Some(&key.proof("GET", &url, Some(&token), None))).await;
+    assert_eq!(status, 401);
+    assert!(headers["www-authenticate"].to_str().unwrap().contains("error=\"use_dpop_nonce\""));
+    let fresh = headers["dpop-nonce"].to_str().unwrap().to_string();
+    let (status, _, _) =
+        call(&app, "/api/v2/clients", "DPoP", &token, Some(&key.proof("GET", &url, Some(&token), Some(&fresh)))).await;
+    assert_eq!(status, 200);
+    let (status, _, _) =
+        call(&app, "/api/v2/clients", "DPoP", &token, Some(&key.proof("GET", &url, Some(&token), Some("v1.forged"))))
+            .await;
+    assert_eq!(status, 401, "a forged nonce");
+    let _ = nonce;
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn an_api_can_require_dpop() {
+    let app = TestApp::start().await;
+    let t = app.mgmt_token().await;
+    app.post(
+        "/api/v2/resource-servers",
+        &t,
+        json!({"identifier": "urn:strict", "scopes": [{"value": "x"}], "proof_of_possession": {"mechanism": "dpop", "required": true}}),
+    )
+    .await;
+    let m2m = app.post("/api/v2/clients", &t, json!({"name": "svc", "app_type": "non_interactive"})).await;
+    let cid = m2m.body["client_id"].as_str().unwrap();
+    app.post("/api/v2/client-grants", &t, json!({"client_id": cid, "audience": "urn:strict", "scope": ["x"]})).await;
+    let body = json!({"grant_type": "client_credentials", "client_id": cid, "client_secret": m2m.body["client_secret"], "audience": "urn:strict"});
+    let (status, _, resp) = token_request(&app, body.clone(), None).await;
+    assert_eq!((status, resp["error"].as_str()), (400, Some("invalid_request")));
+    let key = DpopKey::new();
+    let (status, _, resp) =
+        token_request(&app, body, Some(&key.proof("POST", &format!("{}/oauth/token", app.base), None, None))).await;
+    assert_eq!((status, resp["token_type"].as_str()), (200, Some("DPoP")));
+    app.stop().await;
+}
