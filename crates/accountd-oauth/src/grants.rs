@@ -35,18 +35,29 @@ pub struct TokenResponse {
     pub refresh_token: Option<String>,
 }
 
+/// Where tokens are issued: the core, the tenant's keys, and the origin the request came in on.
+#[derive(Clone, Copy)]
+pub struct Issuer<'a> {
+    /// The domain core.
+    pub core: &'a Arc<Core>,
+    /// Signing keys.
+    pub keys: &'a KeyCache,
+    /// The tenant.
+    pub tenant: &'a TenantId,
+    /// Scheme and host of the request (the issuer and built-in audiences follow it).
+    pub origin: &'a Origin,
+}
+
 /// Issues a token to a client acting as itself, for the API named by `audience`, within the
 /// API's client-flow policy and the client's grant (spec auth0 §4.1, §4.3: never for My Account).
 pub async fn client_credentials(
-    core: &Arc<Core>,
-    keys: &KeyCache,
-    tenant: &TenantId,
-    origin: &Origin,
+    issuer: Issuer<'_>,
     app: &Application,
     audience: Option<&str>,
     scope: Option<&str>,
     dpop_jkt: Option<&str>,
 ) -> Result<TokenResponse, OAuthError> {
+    let Issuer { core, keys, tenant, origin } = issuer;
     if !app.allows_grant("client_credentials") {
         return Err(OAuthError::unauthorized_client("Grant type 'client_credentials' not allowed for the client."));
     }
@@ -118,14 +129,12 @@ pub const USERINFO_TOKEN_LIFETIME_SECS: i64 = 86_400;
 
 /// Mints the access token (and ID token when `openid` was granted) for a user grant.
 pub async fn user_tokens(
-    core: &Arc<Core>,
-    keys: &KeyCache,
-    tenant: &TenantId,
-    origin: &Origin,
+    issuer: Issuer<'_>,
     grant: accountd_core::authorization::UserGrant,
     gty: &str,
     dpop_jkt: Option<&str>,
 ) -> Result<TokenResponse, OAuthError> {
+    let Issuer { core, keys, tenant, origin } = issuer;
     if grant.api.as_ref().is_some_and(|a| a.require_dpop) && dpop_jkt.is_none() {
         return Err(OAuthError::invalid_request("This API requires DPoP-bound tokens: send a DPoP proof."));
     }

@@ -16,7 +16,7 @@ use zeroize::Zeroizing;
 
 pub use grants::ClientGrantView;
 pub use roles::PermissionView;
-pub use signin::{ExchangeError, GrantError, SESSION_TTL_MILLIS};
+pub use signin::{CodeExchange, ExchangeError, GrantError, RefreshExchange, SESSION_TTL_MILLIS};
 pub use tenants::Bootstrap;
 
 use crate::error::Result;

@@ -35,6 +35,32 @@ pub enum GrantError {
     InvalidRequest(&'static str),
 }
 
+/// The parameters of an authorization code exchange.
+#[derive(Debug, Clone, Copy)]
+pub struct CodeExchange<'a> {
+    /// The code.
+    pub code: &'a str,
+    /// Must repeat the authorization request's.
+    pub redirect_uri: Option<&'a str>,
+    /// PKCE verifier.
+    pub code_verifier: Option<&'a str>,
+    /// Thumbprint of the DPoP key that proved this request, if any.
+    pub dpop_jkt: Option<&'a str>,
+}
+
+/// The parameters of a refresh token exchange.
+#[derive(Debug, Clone, Copy)]
+pub struct RefreshExchange<'a> {
+    /// The refresh token.
+    pub token: &'a str,
+    /// Another API the client is granted (multi-resource refresh tokens).
+    pub audience: Option<&'a str>,
+    /// Narrower scopes.
+    pub scope: Option<&'a str>,
+    /// Thumbprint of the DPoP key that proved this request, if any.
+    pub dpop_jkt: Option<&'a str>,
+}
+
 /// A grant refusal or a core failure.
 #[derive(Debug)]
 pub enum ExchangeError {
@@ -270,11 +296,9 @@ impl Core {
         tenant: &TenantId,
         origin: &Origin,
         client: &Application,
-        code: &str,
-        redirect_uri: Option<&str>,
-        code_verifier: Option<&str>,
-        dpop_jkt: Option<&str>,
+        req: CodeExchange<'_>,
     ) -> std::result::Result<UserGrant, ExchangeError> {
+        let CodeExchange { code, redirect_uri, code_verifier, dpop_jkt } = req;
         let invalid = |why| ExchangeError::Grant(GrantError::InvalidGrant(why));
         let now = now_millis();
         let hash = hash_high_entropy_secret(code);
@@ -396,11 +420,9 @@ impl Core {
         tenant: &TenantId,
         origin: &Origin,
         client: &Application,
-        token: &str,
-        audience: Option<&str>,
-        scope: Option<&str>,
-        dpop_jkt: Option<&str>,
+        req: RefreshExchange<'_>,
     ) -> std::result::Result<UserGrant, ExchangeError> {
+        let RefreshExchange { token, audience, scope, dpop_jkt } = req;
         let invalid = |why| ExchangeError::Grant(GrantError::InvalidGrant(why));
         let now = now_millis();
         let row = self

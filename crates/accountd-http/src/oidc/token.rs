@@ -1,7 +1,7 @@
 //! `POST /oauth/token`: form-encoded or JSON bodies (Auth0's SDKs send JSON), client
 //! authentication by `client_secret_post`, `client_secret_basic` or none (public clients).
 
-use accountd_core::service::{ExchangeError, GrantError};
+use accountd_core::service::{CodeExchange, ExchangeError, GrantError, RefreshExchange};
 use accountd_oauth::OAuthError;
 use accountd_oauth::dpop::DpopError;
 use accountd_oauth::grants;
@@ -145,6 +145,7 @@ async fn issue(
         }
     };
     let jkt = proof.as_ref().map(|p| p.jkt.as_str());
+    let issuer = grants::Issuer { core, keys, tenant, origin };
     match grant_type {
         "authorization_code" => {
             let code =
@@ -154,14 +155,16 @@ async fn issue(
                     tenant,
                     origin,
                     &app,
-                    code,
-                    req.redirect_uri.as_deref(),
-                    req.code_verifier.as_deref(),
-                    jkt,
+                    CodeExchange {
+                        code,
+                        redirect_uri: req.redirect_uri.as_deref(),
+                        code_verifier: req.code_verifier.as_deref(),
+                        dpop_jkt: jkt,
+                    },
                 )
                 .await
                 .map_err(exchange_error)?;
-            grants::user_tokens(core, keys, tenant, origin, grant, "authorization_code", jkt).await
+            grants::user_tokens(issuer, grant, "authorization_code", jkt).await
         }
         "refresh_token" => {
             let token = req
@@ -170,14 +173,19 @@ async fn issue(
                 .ok_or_else(|| OAuthError::invalid_request("Missing required parameter: refresh_token"))?;
             let audience = req.audience.as_deref().or(req.resource.as_deref());
             let grant = core
-                .refresh(tenant, origin, &app, token, audience, req.scope.as_deref(), jkt)
+                .refresh(
+                    tenant,
+                    origin,
+                    &app,
+                    RefreshExchange { token, audience, scope: req.scope.as_deref(), dpop_jkt: jkt },
+                )
                 .await
                 .map_err(exchange_error)?;
-            grants::user_tokens(core, keys, tenant, origin, grant, "refresh_token", jkt).await
+            grants::user_tokens(issuer, grant, "refresh_token", jkt).await
         }
         "client_credentials" => {
             let audience = req.audience.as_deref().or(req.resource.as_deref());
-            grants::client_credentials(core, keys, tenant, origin, &app, audience, req.scope.as_deref(), jkt).await
+            grants::client_credentials(issuer, &app, audience, req.scope.as_deref(), jkt).await
         }
         other => Err(OAuthError::unsupported_grant_type(format!("Unsupported grant type: {other}"))),
     }
