@@ -543,3 +543,46 @@ async fn dpop_binds_the_user_tokens_and_the_public_clients_refresh_token() {
     assert_eq!(r["token_type"], "DPoP");
     s.app.stop().await;
 }
+
+#[tokio::test]
+async fn confidential_clients_introspect_tokens() {
+    let s = setup().await;
+    let t = s.app.mgmt_token().await;
+    let web = s
+        .app
+        .post("/api/v2/clients", &t, json!({"name": "Backend", "app_type": "regular_web", "callbacks": [CALLBACK]}))
+        .await;
+    let (web_id, web_secret) = (web.body["client_id"].as_str().unwrap(), web.body["client_secret"].as_str().unwrap());
+    let introspect = |token: String, id: String, secret: Option<String>| {
+        let mut form = vec![("token".to_string(), token), ("client_id".to_string(), id)];
+        if let Some(sec) = secret {
+            form.push(("client_secret".to_string(), sec));
+        }
+        let body = serde_urlencoded::to_string(&form).unwrap();
+        let app = &s.app;
+        async move { app.post_raw("/oauth/introspect", None, "application/x-www-form-urlencoded", &body).await }
+    };
+    let mut browser = Browser::new(s.app.port);
+    let code = s.sign_in(&mut browser, &[], PASSWORD).await.param("code").unwrap();
+    let tokens = s.exchange(&code).await;
+    let access = tokens.body["access_token"].as_str().unwrap().to_string();
+    let rt = tokens.body["refresh_token"].as_str().unwrap().to_string();
+
+    let r = introspect(access.clone(), web_id.into(), Some(web_secret.into())).await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.body["active"], true);
+    assert_eq!(r.body["sub"], s.user_id.as_str());
+    assert_eq!(r.body["client_id"], s.client_id.as_str());
+    assert_eq!(r.body["token_type"], "Bearer");
+    let r = introspect("eyJ.garbage.x".into(), web_id.into(), Some(web_secret.into())).await;
+    assert_eq!(r.body, json!({"active": false}));
+    // Another client's refresh token is not revealed.
+    let r = introspect(rt.clone(), web_id.into(), Some(web_secret.into())).await;
+    assert_eq!(r.body, json!({"active": false}));
+    // Public clients may not introspect.
+    let r = introspect(access, s.client_id.clone(), None).await;
+    assert_eq!((r.status.as_u16(), r.body["error"].as_str()), (401, Some("invalid_client")));
+    let r = introspect(rt, web_id.into(), Some("wrong".into())).await;
+    assert_eq!(r.status, 401);
+    s.app.stop().await;
+}

@@ -518,6 +518,20 @@ impl Core {
         Ok(())
     }
 
+    /// A live refresh token of `client` (introspection); None when unknown, rotated, revoked,
+    /// expired or another client's.
+    pub async fn live_refresh_token(
+        &self,
+        tenant: &TenantId,
+        client: &Application,
+        token: &str,
+    ) -> Result<Option<RefreshToken>> {
+        let now = now_millis();
+        Ok(self.store.find_refresh_token(tenant, &hash_high_entropy_secret(token)).await?.filter(|r| {
+            r.client_id == client.client_id && r.rotated_at.is_none() && r.revoked_at.is_none() && r.expires_at > now
+        }))
+    }
+
     /// A user by id, for `/userinfo`.
     pub async fn find_user(&self, tenant: &TenantId, id: &str) -> Result<Option<User>> {
         Ok(self.store.find_user(tenant, &UserId(id.into())).await?)

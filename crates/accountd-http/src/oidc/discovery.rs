@@ -18,6 +18,7 @@ pub async fn openid_configuration(rt: RequestTenant) -> impl IntoResponse {
         "userinfo_endpoint": format!("{base}/userinfo"),
         "jwks_uri": format!("{base}/.well-known/jwks.json"),
         "revocation_endpoint": format!("{base}/oauth/revoke"),
+        "introspection_endpoint": format!("{base}/oauth/introspect"),
         "end_session_endpoint": format!("{base}/oidc/logout"),
         "response_types_supported": ["code"],
         "response_modes_supported": ["query", "fragment", "form_post", "web_message"],

@@ -28,6 +28,7 @@ pub fn routes() -> Router<AppState> {
         .route("/u/login", post(authorize::login))
         .route("/oauth/token", post(token::token))
         .route("/oauth/revoke", post(token::revoke))
+        .route("/oauth/introspect", post(token::introspect))
         .route("/userinfo", get(userinfo::userinfo).post(userinfo::userinfo))
         .route("/v2/logout", get(logout::logout))
         .route("/oidc/logout", get(logout::logout))

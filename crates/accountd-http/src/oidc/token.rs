@@ -233,3 +233,54 @@ pub async fn revoke(
         Err(e) => render(e),
     }
 }
+
+/// `POST /oauth/introspect` (RFC 7662), for confidential clients: `{"active": false}` for anything
+/// not currently valid; for access tokens their claims, for refresh tokens (the caller's own) their
+/// scope and subject.
+pub async fn introspect(
+    State(state): State<AppState>,
+    rt: RequestTenant,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
+    let result = async {
+        let req = parse(&headers, &body)?;
+        let (client_id, secret) = match basic_credentials(&headers)? {
+            Some((id, secret)) => (id, Some(secret)),
+            None => (
+                req.client_id.clone().ok_or_else(|| OAuthError::invalid_client("Client authentication failed."))?,
+                req.client_secret.clone(),
+            ),
+        };
+        if secret.is_none() {
+            return Err(OAuthError::invalid_client("Introspection is for confidential clients."));
+        }
+        let app = state.core.authenticate_client(&rt.tenant.id, &client_id, secret.as_deref()).await?;
+        let token =
+            req.token.as_deref().ok_or_else(|| OAuthError::invalid_request("Missing required parameter: token"))?;
+        if let Ok(c) =
+            accountd_oauth::access_token::inspect(&state.keys, &rt.tenant.id, token, &rt.origin.issuer()).await
+        {
+            let mut v = serde_json::to_value(&c).unwrap_or_default();
+            v["active"] = serde_json::json!(true);
+            v["token_type"] = serde_json::json!(if c.cnf.is_some() { "DPoP" } else { "Bearer" });
+            return Ok(v);
+        }
+        match state.core.live_refresh_token(&rt.tenant.id, &app, token).await? {
+            Some(r) => Ok(serde_json::json!({
+                "active": true, "token_type": "refresh_token", "scope": r.scope, "client_id": r.client_id,
+                "sub": r.user_id, "exp": r.expires_at / 1000, "iat": r.created_at / 1000, "iss": rt.origin.issuer(),
+            })),
+            None => Ok(serde_json::json!({"active": false})),
+        }
+    }
+    .await;
+    match result {
+        Ok(v) => {
+            let mut r = axum::Json(v).into_response();
+            r.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            r
+        }
+        Err(e) => render(e),
+    }
+}
