@@ -1,0 +1,28 @@
+-- GET /userinfo with a DPoP-bound token and a fresh single-use proof per request. Threads take
+-- disjoint slices of the pre-signed proofs; running out reuses proofs, which the server refuses
+-- (counted as non-2xx, so it shows).
+local threads = {}
+local counter = 0
+function setup(thread)
+  thread:set("id", counter)
+  counter = counter + 1
+  table.insert(threads, thread)
+end
+function init(args)
+  local dir = os.getenv("BENCH_DIR")
+  local f = io.open(dir .. "/dpop_token.txt")
+  token = f:read("*l")
+  f:close()
+  proofs = {}
+  local n, i = tonumber(os.getenv("BENCH_THREADS") or "2"), 0
+  for line in io.lines(dir .. "/dpop_proofs.txt") do
+    if i % n == id then table.insert(proofs, line) end
+    i = i + 1
+  end
+  next_proof = 1
+end
+function request()
+  local p = proofs[next_proof]
+  next_proof = next_proof % #proofs + 1
+  return wrk.format("GET", nil, { ["Authorization"] = "DPoP " .. token, ["DPoP"] = p })
+end
