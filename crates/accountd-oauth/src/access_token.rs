@@ -143,6 +143,34 @@ async fn verify_with(
     issuer: &str,
     audience: Option<&str>,
 ) -> Result<AccessTokenClaims, TokenError> {
+    // A token verified before (same tenant, same bytes) skips the signature check; its claims are
+    // still checked against this request's issuer, audience and the clock.
+    let cache_key = keys.verified_key(tenant, token);
+    if let Some(claims) = keys.verified_get(&cache_key) {
+        let now = accountd_core::clock::now_millis() / 1000;
+        if claims.iss != issuer {
+            return Err(TokenError::Invalid("wrong issuer"));
+        }
+        if audience.is_some_and(|a| !claims.aud.contains(a)) {
+            return Err(TokenError::Invalid("wrong audience"));
+        }
+        if claims.exp + LEEWAY_SECS as i64 <= now {
+            return Err(TokenError::Expired);
+        }
+        return Ok(claims);
+    }
+    let claims = verify_signed(keys, tenant, token, issuer, audience).await?;
+    keys.verified_put(cache_key, &claims);
+    Ok(claims)
+}
+
+async fn verify_signed(
+    keys: &KeyCache,
+    tenant: &TenantId,
+    token: &str,
+    issuer: &str,
+    audience: Option<&str>,
+) -> Result<AccessTokenClaims, TokenError> {
     let header = jsonwebtoken::decode_header(token).map_err(|_| TokenError::Malformed)?;
     let kid = header.kid.ok_or(TokenError::UnknownKey)?;
     let ring = keys.get(tenant).await.map_err(|_| TokenError::UnknownKey)?;

@@ -115,7 +115,12 @@ pub struct KeyCache {
     core: Arc<Core>,
     ttl: Duration,
     entries: RwLock<HashMap<TenantId, Entry>>,
+    /// Claims of tokens whose signature was already checked, by SHA-256(tenant ‖ token).
+    verified: RwLock<HashMap<[u8; 32], crate::access_token::AccessTokenClaims>>,
 }
+
+/// Most verified tokens remembered; the map is emptied when full (cheap, and never wrong).
+const MAX_VERIFIED: usize = 50_000;
 
 /// Shortest interval between reloads forced by unknown `kid`s (stops a flood of bogus tokens
 /// from turning into database reads).
@@ -124,7 +129,33 @@ const MIN_FORCED_RELOAD: Duration = Duration::from_secs(5);
 impl KeyCache {
     /// An empty cache.
     pub fn new(core: Arc<Core>, ttl: Duration) -> Self {
-        Self { core, ttl, entries: RwLock::new(HashMap::new()) }
+        Self { core, ttl, entries: RwLock::new(HashMap::new()), verified: RwLock::new(HashMap::new()) }
+    }
+
+    /// The cache key of a token in a tenant.
+    pub fn verified_key(&self, tenant: &TenantId, token: &str) -> [u8; 32] {
+        let mut ctx = aws_lc_rs::digest::Context::new(&aws_lc_rs::digest::SHA256);
+        ctx.update(tenant.as_str().as_bytes());
+        ctx.update(&[0]);
+        ctx.update(token.as_bytes());
+        let mut out = [0u8; 32];
+        out.copy_from_slice(ctx.finish().as_ref());
+        out
+    }
+
+    /// Claims of a token verified earlier.
+    pub fn verified_get(&self, key: &[u8; 32]) -> Option<crate::access_token::AccessTokenClaims> {
+        self.verified.read().ok()?.get(key).cloned()
+    }
+
+    /// Remembers a verified token's claims.
+    pub fn verified_put(&self, key: [u8; 32], claims: &crate::access_token::AccessTokenClaims) {
+        if let Ok(mut m) = self.verified.write() {
+            if m.len() >= MAX_VERIFIED {
+                m.clear();
+            }
+            m.insert(key, claims.clone());
+        }
     }
 
     fn cached(&self, tenant: &TenantId, max_age: Duration) -> Option<Arc<KeyRing>> {
@@ -161,6 +192,9 @@ impl KeyCache {
     pub fn invalidate(&self, tenant: &TenantId) {
         if let Ok(mut entries) = self.entries.write() {
             entries.remove(tenant);
+        }
+        if let Ok(mut m) = self.verified.write() {
+            m.clear();
         }
     }
 }

@@ -4,20 +4,17 @@
 impl ReplayStore for Handle {
     async fn remember_once(&self, tenant: &TenantId, key: &str, now: i64, expires_at: i64) -> StoreResult<bool> {
         let mut c = self.conn().await?;
-        // An expired entry may be reused; the unique key makes concurrent inserts race safely.
-        sqlx::query("DELETE FROM dpop_proofs WHERE tenant_id = $1 AND proof_key = $2 AND expires_at <= $3")
-            .bind(tenant.as_str())
-            .bind(key)
-            .bind(now)
-            .execute(&mut *c)
-            .await
-            .map_err(map_err)?;
+        // One statement: a new key is inserted; an expired one is renewed; a live one is left
+        // alone (no row changed), which is the replay. Concurrent callers race on the primary key.
         let r = sqlx::query(
-            "INSERT INTO dpop_proofs (tenant_id, proof_key, expires_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+            "INSERT INTO dpop_proofs (tenant_id, proof_key, expires_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (tenant_id, proof_key) DO UPDATE SET expires_at = excluded.expires_at \
+             WHERE dpop_proofs.expires_at <= $4",
         )
         .bind(tenant.as_str())
         .bind(key)
         .bind(expires_at)
+        .bind(now)
         .execute(&mut *c)
         .await
         .map_err(map_err)?;
