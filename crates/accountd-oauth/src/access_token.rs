@@ -111,7 +111,7 @@ pub fn mint(ring: &KeyRing, alg: &str, claims: &AccessTokenClaims) -> Result<Str
     let mut header = Header::new(signer.alg);
     header.kid = Some(signer.kid.clone());
     header.typ = Some("at+jwt".into());
-    jsonwebtoken::encode(&header, claims, &signer.key).map_err(|_| TokenError::Invalid("signing failed"))
+    signer.sign_jws(&header, claims).ok_or(TokenError::Invalid("signing failed"))
 }
 
 /// Verifies a token's key, signature, issuer and expiry whatever its audience (introspection).

@@ -84,7 +84,7 @@ pub fn mint(
     let mut header = Header::new(signer.alg);
     header.kid = Some(signer.kid.clone());
     header.typ = Some("JWT".into());
-    jsonwebtoken::encode(&header, &claims, &signer.key).map_err(|_| TokenError::Invalid("signing failed"))
+    signer.sign_jws(&header, &claims).ok_or(TokenError::Invalid("signing failed"))
 }
 
 #[cfg(test)]

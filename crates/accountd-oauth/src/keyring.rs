@@ -8,18 +8,46 @@ use std::time::{Duration, Instant};
 use accountd_core::signing_key::KeyStatus;
 use accountd_core::tenant::TenantId;
 use accountd_core::{Core, Error};
-use base64::Engine;
 use jsonwebtoken::jwk::Jwk;
-use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey};
+use jsonwebtoken::{Algorithm, DecodingKey};
 use serde_json::{Value, json};
 
-/// A key that signs new tokens.
+/// A key that signs new tokens, parsed once (parsing an RSA key per signature costs more than
+/// the signature).
 pub struct Signer {
     /// Its `kid`.
     pub kid: String,
     /// Its algorithm.
     pub alg: Algorithm,
-    pub(crate) key: EncodingKey,
+    key: SigningKeyPair,
+}
+
+enum SigningKeyPair {
+    Rsa(aws_lc_rs::rsa::KeyPair),
+    Ec(aws_lc_rs::signature::EcdsaKeyPair),
+    Ed(aws_lc_rs::signature::Ed25519KeyPair),
+}
+
+impl Signer {
+    /// Signs a JWS in compact form: base64url(header) . base64url(claims) . base64url(signature).
+    pub fn sign_jws(&self, header: &jsonwebtoken::Header, claims: &impl serde::Serialize) -> Option<String> {
+        use base64::Engine;
+        use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
+        let header = serde_json::to_vec(header).ok()?;
+        let claims = serde_json::to_vec(claims).ok()?;
+        let input = format!("{}.{}", B64.encode(header), B64.encode(claims));
+        let rng = aws_lc_rs::rand::SystemRandom::new();
+        let sig = match &self.key {
+            SigningKeyPair::Rsa(kp) => {
+                let mut sig = vec![0u8; kp.public_modulus_len()];
+                kp.sign(&aws_lc_rs::signature::RSA_PKCS1_SHA256, &rng, input.as_bytes(), &mut sig).ok()?;
+                sig
+            }
+            SigningKeyPair::Ec(kp) => kp.sign(&rng, input.as_bytes()).ok()?.as_ref().to_vec(),
+            SigningKeyPair::Ed(kp) => kp.sign(input.as_bytes()).as_ref().to_vec(),
+        };
+        Some(format!("{input}.{}", B64.encode(sig)))
+    }
 }
 
 /// A key that verifies tokens by `kid`.
@@ -45,18 +73,6 @@ fn parse_alg(alg: &str) -> Option<(Algorithm, &'static str)> {
     }
 }
 
-/// jsonwebtoken reads RSA private keys from PEM (it extracts PKCS#1 from the PKCS#8 wrapper).
-fn pkcs8_pem(der: &[u8]) -> String {
-    let b64 = base64::engine::general_purpose::STANDARD.encode(der);
-    let mut pem = String::from("-----BEGIN PRIVATE KEY-----\n");
-    for chunk in b64.as_bytes().chunks(64) {
-        pem.push_str(std::str::from_utf8(chunk).unwrap_or_default());
-        pem.push('\n');
-    }
-    pem.push_str("-----END PRIVATE KEY-----\n");
-    pem
-}
-
 impl KeyRing {
     /// Loads the tenant's published keys and opens the active private keys.
     pub async fn load(core: &Core, tenant: &TenantId) -> accountd_core::Result<Self> {
@@ -75,12 +91,17 @@ impl KeyRing {
             published.push(public);
             if k.status == KeyStatus::Active && !signers.contains_key(alg_name) {
                 let der = core.open_signing_key(tenant, &k)?;
+                let bad = |_| Error::Internal(anyhow::anyhow!("stored signing key {} does not parse", k.kid));
                 let key = match alg {
-                    Algorithm::RS256 => {
-                        EncodingKey::from_rsa_pem(pkcs8_pem(&der).as_bytes()).map_err(|e| Error::Internal(e.into()))?
-                    }
-                    Algorithm::ES256 => EncodingKey::from_ec_der(&der),
-                    _ => EncodingKey::from_ed_der(&der),
+                    Algorithm::RS256 => SigningKeyPair::Rsa(aws_lc_rs::rsa::KeyPair::from_pkcs8(&der).map_err(bad)?),
+                    Algorithm::ES256 => SigningKeyPair::Ec(
+                        aws_lc_rs::signature::EcdsaKeyPair::from_pkcs8(
+                            &aws_lc_rs::signature::ECDSA_P256_SHA256_FIXED_SIGNING,
+                            &der,
+                        )
+                        .map_err(bad)?,
+                    ),
+                    _ => SigningKeyPair::Ed(aws_lc_rs::signature::Ed25519KeyPair::from_pkcs8(&der).map_err(bad)?),
                 };
                 signers.insert(alg_name, Signer { kid: k.kid.clone(), alg, key });
             }
