@@ -131,6 +131,7 @@ macro_rules! backend {
             include!("sql/session.rs");
             include!("sql/throttle.rs");
             include!("sql/replay.rs");
+            include!("sql/consent.rs");
             include!("sql/signing_key.rs");
             include!("sql/audit.rs");
         }

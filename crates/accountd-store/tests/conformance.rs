@@ -40,7 +40,8 @@ contracts!(
     transactions,
     sessions,
     throttle,
-    replay
+    replay,
+    consents
 );
 
 /// Both migration folders must list the same files, so the backends never drift apart.

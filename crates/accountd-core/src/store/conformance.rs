@@ -34,6 +34,7 @@ pub const CONTRACTS: &[&str] = &[
     "sessions",
     "throttle",
     "replay",
+    "consents",
 ];
 
 async fn tenant(store: &dyn Store, name: &str) -> TenantId {
@@ -112,6 +113,7 @@ pub async fn run(name: &str, store: &dyn Store) {
         "sessions" => sessions(store).await,
         "throttle" => throttle(store).await,
         "replay" => replay(store).await,
+        "consents" => consents(store).await,
         other => panic!("unknown contract {other}"),
     }
 }
@@ -618,4 +620,29 @@ pub async fn replay(s: &dyn Store) {
     let tasks: Vec<_> = (0..8).map(|_| s.remember_once(&a, "jkt:race", 100, 1_000)).collect();
     let wins = futures_join_all(tasks).await.into_iter().filter(|r| *r.as_ref().unwrap()).count();
     assert_eq!(wins, 1);
+}
+
+/// Consents are per user, client and audience, replaced on upsert, gone with the user; the
+/// sign-up switch is per tenant.
+pub async fn consents(s: &dyn Store) {
+    let a = tenant(s, "a").await;
+    let b = tenant(s, "b").await;
+    s.insert_user(&a, &NewUser { user: user("auth0|1", "ada@example.com", 1), password_hash: None }).await.unwrap();
+    let (app, _) = new_application(ApplicationFields { name: Some("3p".into()), ..Default::default() }, 1).unwrap();
+    s.insert_application(&a, &app).await.unwrap();
+    let scopes = vec!["openid".to_string(), "read:orders".to_string()];
+    assert!(s.find_consent(&a, "auth0|1", &app.client_id, "urn:orders").await.unwrap().is_none());
+    s.upsert_consent(&a, "auth0|1", &app.client_id, "urn:orders", &scopes, 5).await.unwrap();
+    assert_eq!(s.find_consent(&a, "auth0|1", &app.client_id, "urn:orders").await.unwrap(), Some(scopes));
+    assert!(s.find_consent(&b, "auth0|1", &app.client_id, "urn:orders").await.unwrap().is_none());
+    assert!(s.find_consent(&a, "auth0|1", &app.client_id, "").await.unwrap().is_none());
+    s.upsert_consent(&a, "auth0|1", &app.client_id, "urn:orders", &["openid".into()], 6).await.unwrap();
+    assert_eq!(s.find_consent(&a, "auth0|1", &app.client_id, "urn:orders").await.unwrap(), Some(vec!["openid".into()]));
+    s.delete_user(&a, &UserId("auth0|1".into())).await.unwrap();
+    assert!(s.find_consent(&a, "auth0|1", &app.client_id, "urn:orders").await.unwrap().is_none());
+
+    assert!(!s.signup_allowed(&a).await.unwrap(), "sign-up is off by default");
+    assert!(s.set_signup_allowed(&a, true).await.unwrap());
+    assert!(s.signup_allowed(&a).await.unwrap());
+    assert!(!s.signup_allowed(&b).await.unwrap());
 }

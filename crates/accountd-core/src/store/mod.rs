@@ -10,6 +10,7 @@ mod api_resource;
 mod application;
 mod audit;
 mod client_grant;
+mod consent;
 mod replay;
 mod role;
 mod session;
@@ -25,6 +26,7 @@ pub use api_resource::ApiStore;
 pub use application::ApplicationStore;
 pub use audit::AuditStore;
 pub use client_grant::{ClientGrantQuery, ClientGrantStore};
+pub use consent::ConsentStore;
 pub use replay::ReplayStore;
 pub use role::RoleStore;
 pub use session::SessionStore;
@@ -65,6 +67,7 @@ pub trait Queries:
     + SessionStore
     + ThrottleStore
     + ReplayStore
+    + ConsentStore
     + SigningKeyStore
     + AuditStore
     + Send
@@ -82,6 +85,7 @@ impl<T> Queries for T where
         + SessionStore
         + ThrottleStore
         + ReplayStore
+        + ConsentStore
         + SigningKeyStore
         + AuditStore
         + Send

@@ -12,7 +12,7 @@ use accountd_core::session::{AuthorizationCode, RefreshToken, Session};
 use accountd_core::store::{Lockout, ThrottleRule};
 use accountd_core::signing_key::{KeyStatus, SigningKey};
 use accountd_core::store::{
-    ApiStore, ApplicationStore, AuditStore, ClientGrantQuery, ClientGrantStore, Page, RoleStore, SessionStore, SigningKeyStore,
+    ApiStore, ApplicationStore, AuditStore, ConsentStore, ClientGrantQuery, ClientGrantStore, Page, RoleStore, SessionStore, SigningKeyStore,
     ReplayStore, Store as CoreStore, StoreResult, TenantStore, ThrottleStore, Tx as CoreTx, UserQuery, UserStore,
 };
 use accountd_core::tenant::{Domain, NewTenant, Tenant, TenantId};
