@@ -586,3 +586,84 @@ async fn confidential_clients_introspect_tokens() {
     assert_eq!(r.status, 401);
     s.app.stop().await;
 }
+
+#[tokio::test]
+async fn third_party_applications_need_the_users_consent() {
+    let s = setup().await;
+    let t = s.app.mgmt_token().await;
+    s.app
+        .post(
+            "/api/v2/resource-servers",
+            &t,
+            json!({"identifier": "urn:photos", "name": "Photos", "scopes": [{"value": "read:photos", "description": "See your photos"}],
+                   "subject_type_authorization": {"user": {"policy": "allow_all"}}}),
+        )
+        .await;
+    let partner = s
+        .app
+        .post(
+            "/api/v2/clients",
+            &t,
+            json!({"name": "Partner App", "app_type": "spa", "is_first_party": false, "callbacks": [CALLBACK]}),
+        )
+        .await;
+    let pid = partner.body["client_id"].as_str().unwrap().to_string();
+    let url = |extra: &[(&str, &str)]| {
+        let mut p = vec![
+            ("response_type", "code"),
+            ("client_id", pid.as_str()),
+            ("redirect_uri", CALLBACK),
+            ("scope", "openid email read:photos"),
+            ("state", "s1"),
+            ("code_challenge", CHALLENGE),
+            ("code_challenge_method", "S256"),
+            ("audience", "urn:photos"),
+        ];
+        p.retain(|(k, _)| !extra.iter().any(|(e, _)| e == k));
+        p.extend_from_slice(extra);
+        format!("{}/authorize?{}", s.app.base, serde_urlencoded::to_string(&p).unwrap())
+    };
+    let mut browser = Browser::new(s.app.port);
+    s.sign_in(&mut browser, &[], PASSWORD).await; // signed in through the first-party app
+    // Silent sign-in cannot ask: consent_required.
+    let silent = browser.get(&url(&[("prompt", "none")])).await;
+    assert_eq!(silent.param("error").as_deref(), Some("consent_required"));
+
+    let page = browser.get(&url(&[])).await;
+    assert_eq!(page.status, 200, "{}", page.html);
+    assert!(page.html.contains("Authorize Partner App"));
+    assert!(page.html.contains("See your photos") && page.html.contains("Read your email address"));
+    let flow = page.hidden("flow").unwrap();
+    let consent = format!("{}/u/consent", s.app.base);
+
+    // Posted from another browser: refused.
+    let mut other = Browser::new(s.app.port);
+    assert_eq!(other.post_form(&consent, &[("flow", &flow), ("decision", "allow")]).await.status, 403);
+    // Deny: the app hears access_denied and gets nothing.
+    let denied = browser.post_form(&consent, &[("flow", &flow), ("decision", "deny")]).await;
+    assert_eq!(denied.param("error").as_deref(), Some("access_denied"));
+    assert_eq!(denied.param("state").as_deref(), Some("s1"));
+
+    // Allow: a code, and the decision is remembered.
+    let page = browser.get(&url(&[])).await;
+    let flow = page.hidden("flow").unwrap();
+    let allowed = browser.post_form(&consent, &[("flow", &flow), ("decision", "allow")]).await;
+    let code = allowed.param("code").expect("a code after consent");
+    let tokens = s
+        .token(json!({"grant_type": "authorization_code", "client_id": pid, "code": code, "redirect_uri": CALLBACK, "code_verifier": VERIFIER}))
+        .await;
+    assert_eq!(tokens.body["scope"], "openid email read:photos");
+    let again = browser.get(&url(&[])).await;
+    assert!(again.param("code").is_some(), "consent asked twice");
+    // prompt=consent asks again.
+    assert_eq!(browser.get(&url(&[("prompt", "consent")])).await.status, 200);
+    // Asking for more than was consented asks again.
+    let more = browser.get(&url(&[("scope", "openid email profile read:photos")])).await;
+    assert_eq!(more.status, 200);
+
+    // A third-party app never reaches the My Account API, consent or not.
+    let me = format!("{}/me/", s.app.base);
+    let p = browser.get(&url(&[("audience", me.as_str()), ("scope", "openid read:me:factors")])).await;
+    assert_eq!(p.param("error").as_deref(), Some("access_denied"));
+    s.app.stop().await;
+}

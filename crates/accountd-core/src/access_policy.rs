@@ -84,8 +84,8 @@ mod tests {
 /// Scopes a client obtains for an API on behalf of a user (spec auth0 §4.3):
 /// requested ∩ user-flow policy (`allow_all` → every scope of the API; `require_client_grant` →
 /// the user-subject grant's scopes; `deny_all` → nothing) ∩ the user's RBAC permissions when the
-/// API enforces policies. Third-party applications never reach built-in APIs, and reach other APIs
-/// only with the user's consent, which the consent page records (not built yet: refused).
+/// API enforces policies. Third-party applications never reach built-in APIs; for other APIs the
+/// caller still intersects with the user's consent (the consent page).
 pub fn user_scopes(
     api: &ApiResource,
     is_first_party: bool,
@@ -93,7 +93,7 @@ pub fn user_scopes(
     rbac_permissions: Option<&[String]>,
     requested: &[String],
 ) -> Result<Vec<String>, Denied> {
-    if !is_first_party {
+    if !is_first_party && api.system.is_some() {
         return Err(Denied::PolicyDenies);
     }
     let allowed: Vec<&String> = match api.policy.user {
@@ -166,6 +166,10 @@ mod user_flow_tests {
             let expected = expected.clone().map(s);
             assert_eq!(got, expected, "{policy:?} grant={has_grant} rbac={rbac} role={has_role} first={first_party}");
         }
+        // Third-party apps never reach a built-in API, whatever the policy.
+        let mut me = ApiResource::system(SystemApi::MyAccount, 0);
+        me.policy = AccessPolicy { user: AllowAll, client: PolicyMode::DenyAll };
+        assert_eq!(user_scopes(&me, false, Some(&grant), None, &s(&["read:me:factors"])), Err(Denied::PolicyDenies));
         // Only requested scopes come back.
         api.policy = AccessPolicy { user: AllowAll, client: PolicyMode::DenyAll };
         api.enforce_policies = false;

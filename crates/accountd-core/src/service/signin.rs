@@ -33,6 +33,8 @@ pub enum GrantError {
     AccessDenied(String),
     /// `invalid_request`: a parameter is missing or malformed.
     InvalidRequest(&'static str),
+    /// A third-party application needs the user's consent for these scopes first.
+    ConsentRequired(Vec<String>),
 }
 
 /// The parameters of an authorization code exchange.
@@ -250,13 +252,16 @@ impl Core {
         Ok(scopes)
     }
 
-    /// Issues an authorization code for a signed-in session; returns the code.
+    /// Issues an authorization code for a signed-in session; returns the code. A third-party
+    /// application needs the user's consent to every scope it would get: without it (or with
+    /// `prompt=consent`) this answers `ConsentRequired`, unless `consent_given` records it now.
     pub async fn issue_code(
         &self,
         tenant: &TenantId,
         origin: &Origin,
         req: &AuthorizationRequest,
         session: &Session,
+        consent_given: bool,
     ) -> std::result::Result<String, ExchangeError> {
         let client = self.get_application(tenant, &req.client_id).await?;
         let api =
@@ -268,6 +273,19 @@ impl Core {
             };
         let user = UserId(session.user_id.clone());
         let scope = self.effective_user_scopes(tenant, &client, &user, api.as_ref(), &req.scope).await?;
+        if !client.is_first_party {
+            let audience = req.audience.as_deref().unwrap_or("");
+            if consent_given {
+                self.store.upsert_consent(tenant, &user.0, &client.client_id, audience, &scope, now_millis()).await?;
+            } else {
+                let consented =
+                    self.store.find_consent(tenant, &user.0, &client.client_id, audience).await?.unwrap_or_default();
+                let covered = scope.iter().all(|s| consented.contains(s));
+                if !covered || req.prompt == Some(crate::authorization::Prompt::Consent) {
+                    return Err(ExchangeError::Grant(GrantError::ConsentRequired(scope)));
+                }
+            }
+        }
         let code = random_token::<32>();
         let now = now_millis();
         let row = AuthorizationCode {
@@ -530,6 +548,29 @@ impl Core {
         Ok(self.store.find_refresh_token(tenant, &hash_high_entropy_secret(token)).await?.filter(|r| {
             r.client_id == client.client_id && r.rotated_at.is_none() && r.revoked_at.is_none() && r.expires_at > now
         }))
+    }
+
+    /// Whether the tenant's hosted page offers sign-up.
+    pub async fn signup_allowed(&self, tenant: &TenantId) -> Result<bool> {
+        Ok(self.store.signup_allowed(tenant).await?)
+    }
+
+    /// Turns the tenant's sign-up on or off.
+    pub async fn set_signup_allowed(&self, ctx: &Context, tenant: &TenantId, allowed: bool) -> Result<()> {
+        self.store.set_signup_allowed(tenant, allowed).await?;
+        self.store
+            .insert_audit_event(
+                tenant,
+                &AuditEvent::success(
+                    ctx,
+                    "tenant.settings",
+                    "tenant",
+                    tenant.as_str(),
+                    json!({"allow_signup": allowed}),
+                ),
+            )
+            .await?;
+        Ok(())
     }
 
     /// A user by id, for `/userinfo`.

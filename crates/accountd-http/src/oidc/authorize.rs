@@ -96,14 +96,76 @@ fn authorize_error(e: AuthorizeError) -> Response {
     }
 }
 
-/// Issues a code for the session and sends it to the client.
+/// What the sealed `flow` field of the consent form carries.
+#[derive(Serialize, Deserialize)]
+struct ConsentFlow {
+    req: AuthorizationRequest,
+    session_id: String,
+    binding_hash: String,
+    exp: i64,
+}
+
+fn scope_description(scope: &str, api: Option<&accountd_core::api_resource::ApiResource>) -> String {
+    match scope {
+        "openid" => "Sign you in".into(),
+        "profile" => "Read your name and profile picture".into(),
+        "email" => "Read your email address".into(),
+        "phone" => "Read your phone number".into(),
+        "offline_access" => "Stay signed in (refresh tokens)".into(),
+        other => api
+            .and_then(|a| a.scopes.iter().find(|s| s.value == other))
+            .map(|s| if s.description.is_empty() { s.value.clone() } else { s.description.clone() })
+            .unwrap_or_else(|| other.to_string()),
+    }
+}
+
+fn consent_context(rt: &RequestTenant) -> String {
+    format!("consent_flow:{}", rt.tenant.id)
+}
+
+/// The consent page for `scopes`, with a fresh browser binding.
+async fn consent_page(
+    state: &AppState,
+    rt: &RequestTenant,
+    req: &AuthorizationRequest,
+    session: &accountd_core::session::Session,
+    scopes: &[String],
+) -> Response {
+    let binding = random_token::<24>();
+    let flow = ConsentFlow {
+        req: req.clone(),
+        session_id: session.id.clone(),
+        binding_hash: hash_high_entropy_secret(&binding),
+        exp: now_secs() + FLOW_TTL_SECS,
+    };
+    let sealed = serde_json::to_vec(&flow)
+        .map_err(|e| accountd_core::Error::Internal(e.into()))
+        .and_then(|json| state.core.master_key().seal(&consent_context(rt), &json));
+    let Ok(sealed) = sealed else {
+        return pages::error(StatusCode::INTERNAL_SERVER_ERROR, "server_error", "Try again later.");
+    };
+    let api = match &req.audience {
+        Some(a) => state.core.api_for_audience(&rt.tenant.id, &rt.origin, a).await.ok().flatten(),
+        None => None,
+    };
+    let name = state.core.get_application(&rt.tenant.id, &req.client_id).await.map(|c| c.name).unwrap_or_default();
+    let listed: Vec<(String, String)> =
+        scopes.iter().map(|s| (s.clone(), scope_description(s, api.as_ref()))).collect();
+    let mut r = pages::consent(&name, &sealed, &listed);
+    let secure = rt.origin.scheme() == Scheme::Https;
+    r.headers_mut().append(header::SET_COOKIE, cookies::set(LOGIN_COOKIE, &binding, "/u/", FLOW_TTL_SECS, secure));
+    r
+}
+
+/// Issues a code for the session and sends it to the client (or asks for consent first).
 async fn complete(
     state: &AppState,
     rt: &RequestTenant,
     req: &AuthorizationRequest,
     session: &accountd_core::session::Session,
+    consent_given: bool,
 ) -> Response {
-    match state.core.issue_code(&rt.tenant.id, &rt.origin, req, session).await {
+    match state.core.issue_code(&rt.tenant.id, &rt.origin, req, session, consent_given).await {
         Ok(code) => {
             let mut params = vec![("code", code)];
             if let Some(s) = &req.state {
@@ -113,6 +175,18 @@ async fn complete(
         }
         Err(ExchangeError::Grant(GrantError::AccessDenied(d))) => {
             error_response(&req.redirect_uri, req.response_mode, &req.state, "access_denied", &d)
+        }
+        Err(ExchangeError::Grant(GrantError::ConsentRequired(scopes))) => {
+            if req.prompt == Some(Prompt::None) {
+                return error_response(
+                    &req.redirect_uri,
+                    req.response_mode,
+                    &req.state,
+                    "consent_required",
+                    "Consent required",
+                );
+            }
+            consent_page(state, rt, req, session, &scopes).await
         }
         Err(ExchangeError::Grant(_)) => {
             error_response(&req.redirect_uri, req.response_mode, &req.state, "invalid_request", "Invalid request.")
@@ -179,7 +253,9 @@ pub async fn authorize(
     };
     let fresh_enough = |s: &accountd_core::session::Session| req.max_age.is_none_or(|m| now_secs() - s.auth_time <= m);
     match session {
-        Some(s) if req.prompt != Some(Prompt::Login) && fresh_enough(&s) => complete(&state, &rt, &req, &s).await,
+        Some(s) if req.prompt != Some(Prompt::Login) && fresh_enough(&s) => {
+            complete(&state, &rt, &req, &s, false).await
+        }
         _ if req.prompt == Some(Prompt::None) => {
             error_response(&req.redirect_uri, req.response_mode, &req.state, "login_required", "Login required")
         }
@@ -278,10 +354,72 @@ pub async fn login(
             return pages::error(StatusCode::SERVICE_UNAVAILABLE, "temporarily_unavailable", "Try again later.");
         }
     };
-    let mut r = complete(&state, &rt, &flow.req, &session).await;
+    let mut r = complete(&state, &rt, &flow.req, &session, false).await;
     let secure = rt.origin.scheme() == Scheme::Https;
     let ttl = accountd_core::service::SESSION_TTL_MILLIS / 1000;
     r.headers_mut().append(header::SET_COOKIE, cookies::set(SESSION_COOKIE, &secret, "/", ttl, secure));
+    r.headers_mut().append(header::SET_COOKIE, cookies::set(LOGIN_COOKIE, "", "/u/", 0, secure));
+    r
+}
+
+/// The consent form's fields.
+#[derive(Deserialize)]
+pub struct ConsentForm {
+    flow: String,
+    decision: String,
+}
+
+/// `POST /u/consent`: the user allows or denies a third-party application. The form must come
+/// from this browser's consent page, and the session it was shown for must still be signed in.
+pub async fn consent(
+    State(state): State<AppState>,
+    rt: RequestTenant,
+    headers: HeaderMap,
+    Form(form): Form<ConsentForm>,
+) -> Response {
+    let expired = || {
+        pages::error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "This page has expired. Go back to the application and try again.",
+        )
+    };
+    let Ok(json) = state.core.master_key().open(&consent_context(&rt), &form.flow) else { return expired() };
+    let Ok(flow) = serde_json::from_slice::<ConsentFlow>(&json) else { return expired() };
+    let bound = cookies::get(&headers, LOGIN_COOKIE)
+        .is_some_and(|b| constant_time_eq(hash_high_entropy_secret(&b).as_bytes(), flow.binding_hash.as_bytes()));
+    if !bound {
+        return pages::error(
+            StatusCode::FORBIDDEN,
+            "invalid_request",
+            "The form was not sent from this browser's consent page.",
+        );
+    }
+    if flow.exp <= now_secs() {
+        return expired();
+    }
+    let session = match cookies::get(&headers, SESSION_COOKIE) {
+        Some(secret) => state.core.session_from_cookie(&rt.tenant.id, &secret).await.ok().flatten(),
+        None => None,
+    };
+    let Some(session) = session.filter(|s| s.id == flow.session_id) else {
+        return pages::error(
+            StatusCode::FORBIDDEN,
+            "login_required",
+            "Your session ended. Go back to the application and sign in again.",
+        );
+    };
+    let secure = rt.origin.scheme() == Scheme::Https;
+    let mut r = match form.decision.as_str() {
+        "allow" => complete(&state, &rt, &flow.req, &session, true).await,
+        _ => error_response(
+            &flow.req.redirect_uri,
+            flow.req.response_mode,
+            &flow.req.state,
+            "access_denied",
+            "The user denied access.",
+        ),
+    };
     r.headers_mut().append(header::SET_COOKIE, cookies::set(LOGIN_COOKIE, "", "/u/", 0, secure));
     r
 }

@@ -26,6 +26,7 @@ pub fn routes() -> Router<AppState> {
         .route("/.well-known/jwks.json", get(jwks))
         .route("/authorize", get(authorize::authorize))
         .route("/u/login", post(authorize::login))
+        .route("/u/consent", post(authorize::consent))
         .route("/oauth/token", post(token::token))
         .route("/oauth/revoke", post(token::revoke))
         .route("/oauth/introspect", post(token::introspect))

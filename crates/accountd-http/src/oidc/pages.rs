@@ -75,6 +75,28 @@ pub fn sign_in(app_name: &str, flow: &str, identifier: &str, error: Option<&str>
     )
 }
 
+/// The consent page for a third-party application: what it asks for, Allow or Deny.
+pub fn consent(app_name: &str, flow: &str, scopes: &[(String, String)]) -> Response {
+    let items: String = if scopes.is_empty() {
+        "<li>Confirm that you signed in</li>".into()
+    } else {
+        scopes.iter().map(|(s, d)| format!("<li><strong>{}</strong> — {}</li>", esc(s), esc(d))).collect()
+    };
+    page(
+        StatusCode::OK,
+        "Authorize application",
+        &format!(
+            "<h1>Authorize {app}</h1><p class=\"sub\">{app} is asking to:</p><ul>{items}</ul>\
+             <form method=\"post\" action=\"/u/consent\"><input type=\"hidden\" name=\"flow\" value=\"{flow}\">\
+             <button type=\"submit\" name=\"decision\" value=\"allow\">Allow</button>\
+             <button type=\"submit\" name=\"decision\" value=\"deny\" \
+             style=\"background:#fff;color:#1f2328;border:1px solid #d0d7de\">Deny</button></form>",
+            app = esc(app_name),
+            flow = esc(flow),
+        ),
+    )
+}
+
 /// An error that cannot be sent back to the client (unknown client, unregistered redirect URI).
 pub fn error(status: StatusCode, error: &str, description: &str) -> Response {
     page(

@@ -198,6 +198,7 @@ fn exchange_error(e: ExchangeError) -> OAuthError {
         }
         ExchangeError::Grant(GrantError::AccessDenied(d)) => OAuthError::access_denied(d),
         ExchangeError::Grant(GrantError::InvalidRequest(d)) => OAuthError::invalid_request(d),
+        ExchangeError::Grant(GrantError::ConsentRequired(_)) => OAuthError::access_denied("Consent required."),
         ExchangeError::Core(e) => e.into(),
     }
 }
