@@ -155,8 +155,10 @@ mod user_flow_tests {
             (RequireClientGrant, false, true, true, true, Err(Denied::NoClientGrant)),
             (DenyAll, true, false, false, true, Err(Denied::PolicyDenies)),
             (DenyAll, true, true, true, true, Err(Denied::PolicyDenies)),
-            (AllowAll, true, false, false, false, Err(Denied::PolicyDenies)),
-            (RequireClientGrant, true, true, true, false, Err(Denied::PolicyDenies)),
+            // Third-party apps: the same policy result; consent is applied on top by the caller.
+            (AllowAll, true, false, false, false, Ok(&["a", "b", "c"])),
+            (RequireClientGrant, true, true, true, false, Ok(&["b"])),
+            (DenyAll, true, false, false, false, Err(Denied::PolicyDenies)),
         ];
         for (policy, has_grant, rbac, has_role, first_party, expected) in table {
             api.policy = AccessPolicy { user: *policy, client: PolicyMode::DenyAll };
