@@ -68,6 +68,12 @@ enum TenantCommand {
         #[arg(long)]
         domain: String,
     },
+    /// Change tenant settings.
+    Settings {
+        /// Offer "Create an account" on the hosted sign-in page.
+        #[arg(long)]
+        allow_signup: Option<bool>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -256,6 +262,14 @@ async fn run_command(core: &Core, ctx: &Context, args: &AdminArgs, j: bool) -> a
             let t = tenant(core, &args.tenant).await?;
             let host = core.add_domain(ctx, &t.id, domain).await?;
             out(j, json!({"tenant": t.id.as_str(), "domain": host}), format!("{host} now serves tenant {}", t.id));
+        }
+        AdminCommand::Tenant(TenantCommand::Settings { allow_signup }) => {
+            let t = tenant(core, &args.tenant).await?;
+            if let Some(allow) = allow_signup {
+                core.set_signup_allowed(ctx, &t.id, *allow).await?;
+            }
+            let allow = core.signup_allowed(&t.id).await?;
+            out(j, json!({"tenant": t.id.as_str(), "allow_signup": allow}), format!("allow_signup = {allow}"));
         }
         AdminCommand::Client(ClientCommand::Create {
             name,

@@ -667,3 +667,52 @@ async fn third_party_applications_need_the_users_consent() {
     assert_eq!(p.param("error").as_deref(), Some("access_denied"));
     s.app.stop().await;
 }
+
+#[tokio::test]
+async fn sign_up_only_when_the_tenant_allows_it() {
+    let s = setup().await;
+    let t = s.app.mgmt_token().await;
+    let mut browser = Browser::new(s.app.port);
+    let signup_url = format!("{}/u/signup", s.app.base);
+    let page = browser.get(&s.authorize_url(&[])).await;
+    assert!(!page.html.contains("Create an account"), "sign-up offered while off");
+    let flow = page.hidden("flow").unwrap();
+    let p = browser
+        .post_form(
+            &signup_url,
+            &[("flow", &flow), ("identifier", "new@example.com"), ("password", "a new long password")],
+        )
+        .await;
+    assert_eq!(p.status, 403);
+    assert_eq!(s.app.get("/api/v2/users-by-email?email=new%40example.com", &t).await.body, json!([]));
+
+    let r = s.app.patch("/api/v2/tenants/settings", &t, json!({"allow_signup": true})).await;
+    assert_eq!(r.body, json!({"allow_signup": true}));
+    let page = browser.get(&s.authorize_url(&[])).await;
+    assert!(page.html.contains("formaction=\"/u/signup\""));
+    let flow = page.hidden("flow").unwrap();
+    // A weak password and an existing email are explained, and create nothing.
+    let weak = browser
+        .post_form(&signup_url, &[("flow", &flow), ("identifier", "new@example.com"), ("password", "short")])
+        .await;
+    assert_eq!(weak.status, 401);
+    assert!(weak.html.contains("at least 8 characters"));
+    let taken = browser
+        .post_form(&signup_url, &[("flow", &flow), ("identifier", "ada@example.com"), ("password", "whatever long")])
+        .await;
+    assert!(taken.html.contains("already exists"));
+    assert!(browser.cookie("accountd_session").is_none());
+    // A good one creates the user, signs them in and completes the authorization.
+    let done = browser
+        .post_form(
+            &signup_url,
+            &[("flow", &flow), ("identifier", "new@example.com"), ("password", "a new long password")],
+        )
+        .await;
+    assert_eq!(done.status, 302, "{}", done.html);
+    let code = done.param("code").unwrap();
+    let tokens = s.exchange(&code).await;
+    assert_eq!(jwt_part(tokens.body["id_token"].as_str().unwrap(), 1)["email"], "new@example.com");
+    assert_eq!(s.app.get("/api/v2/users-by-email?email=new%40example.com", &t).await.body.as_array().unwrap().len(), 1);
+    s.app.stop().await;
+}

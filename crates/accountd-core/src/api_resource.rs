@@ -127,6 +127,8 @@ pub const MANAGEMENT_SCOPES: &[(&str, &str)] = &[
     ("read:logs", "Read audit events"),
     ("read:signing_keys", "Read signing keys"),
     ("create:signing_keys", "Rotate signing keys"),
+    ("read:tenant_settings", "Read tenant settings"),
+    ("update:tenant_settings", "Update tenant settings"),
 ];
 
 /// Who may obtain tokens for an API in a flow (spec auth0 §4.3).

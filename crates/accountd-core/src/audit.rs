@@ -65,6 +65,9 @@ impl Context {
     }
 }
 
+/// Orders the events one process writes within the same millisecond.
+static EVENT_SEQUENCE: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
 /// An audit event as stored.
 #[derive(Debug, Clone, PartialEq)]
 pub struct AuditEvent {
@@ -94,9 +97,11 @@ impl AuditEvent {
     /// A successful change made in `ctx`.
     pub fn success(ctx: &Context, action: &str, target_type: &str, target_id: &str, detail: Value) -> Self {
         let at = crate::clock::now_millis();
+        // Millisecond prefix orders ids by time; the process-wide sequence orders events of the
+        // same millisecond; the random tail keeps ids unique across nodes.
+        let seq = EVENT_SEQUENCE.fetch_add(1, std::sync::atomic::Ordering::Relaxed) % 1_000_000_000;
         Self {
-            // Millisecond prefix keeps ids ordered by time; the random tail keeps them unique.
-            id: format!("{at:013}{}", crate::secret::random_alnum(8)),
+            id: format!("{at:013}{seq:09}{}", crate::secret::random_alnum(6)),
             at,
             actor: ctx.actor.clone(),
             action: action.into(),
@@ -107,5 +112,20 @@ impl AuditEvent {
             result: "success".into(),
             detail,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_order_events_written_in_the_same_millisecond() {
+        let ctx = Context::cli();
+        let ids: Vec<String> =
+            (0..1000).map(|i| AuditEvent::success(&ctx, "x", "y", &i.to_string(), serde_json::json!({})).id).collect();
+        let mut sorted = ids.clone();
+        sorted.sort();
+        assert_eq!(ids, sorted);
     }
 }

@@ -11,6 +11,7 @@ pub mod keys;
 pub mod logs;
 pub mod resource_servers;
 pub mod roles;
+pub mod tenant_settings;
 pub mod users;
 pub mod wire;
 
@@ -67,4 +68,5 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(logs::list_logs))
         .routes(routes!(keys::list_signing_keys))
         .routes(routes!(keys::rotate_signing_key))
+        .routes(routes!(tenant_settings::get_tenant_settings, tenant_settings::update_tenant_settings))
 }

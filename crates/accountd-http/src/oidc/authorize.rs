@@ -199,7 +199,13 @@ async fn complete(
 }
 
 /// The sign-in page for `req`, with a fresh browser binding.
-fn sign_in_page(state: &AppState, rt: &RequestTenant, req: AuthorizationRequest, app_name: &str) -> Response {
+fn sign_in_page(
+    state: &AppState,
+    rt: &RequestTenant,
+    req: AuthorizationRequest,
+    app_name: &str,
+    signup: bool,
+) -> Response {
     let binding = random_token::<24>();
     let identifier = req.login_hint.clone().unwrap_or_default();
     let flow = LoginFlow { req, binding_hash: hash_high_entropy_secret(&binding), exp: now_secs() + FLOW_TTL_SECS };
@@ -209,7 +215,7 @@ fn sign_in_page(state: &AppState, rt: &RequestTenant, req: AuthorizationRequest,
     let Ok(sealed) = sealed else {
         return pages::error(StatusCode::INTERNAL_SERVER_ERROR, "server_error", "Try again later.");
     };
-    let mut r = pages::sign_in(app_name, &sealed, &identifier, None);
+    let mut r = pages::sign_in(app_name, &sealed, &identifier, None, signup);
     let secure = rt.origin.scheme() == Scheme::Https;
     r.headers_mut().append(header::SET_COOKIE, cookies::set(LOGIN_COOKIE, &binding, "/u/", FLOW_TTL_SECS, secure));
     r
@@ -261,7 +267,8 @@ pub async fn authorize(
         }
         _ => {
             let name = client.map(|c| c.name).unwrap_or_default();
-            sign_in_page(&state, &rt, req, &name)
+            let signup = state.core.signup_allowed(&rt.tenant.id).await.unwrap_or(false);
+            sign_in_page(&state, &rt, req, &name, signup)
         }
     }
 }
@@ -320,7 +327,8 @@ pub async fn login(
                 .map(|c| c.name)
                 .unwrap_or_default();
             // Same page, same form: the binding cookie stays valid.
-            return pages::sign_in(&name, &form.flow, &form.identifier, Some(&msg));
+            let signup = state.core.signup_allowed(&rt.tenant.id).await.unwrap_or(false);
+            return pages::sign_in(&name, &form.flow, &form.identifier, Some(&msg), signup);
         }
         Err(accountd_core::Error::LockedOut { until }) => {
             let name = state
@@ -333,7 +341,7 @@ pub async fn login(
                 "Too many failed attempts. Try again after {} UTC.",
                 accountd_core::clock::to_rfc3339(until).get(..16).unwrap_or_default().replace('T', " ")
             );
-            let mut r = pages::sign_in(&name, &form.flow, &form.identifier, Some(&msg));
+            let mut r = pages::sign_in(&name, &form.flow, &form.identifier, Some(&msg), false);
             *r.status_mut() = StatusCode::TOO_MANY_REQUESTS;
             let retry = ((until - accountd_core::clock::now_millis()) / 1000).max(1);
             if let Ok(v) = HeaderValue::from_str(&retry.to_string()) {
@@ -420,6 +428,77 @@ pub async fn consent(
             "The user denied access.",
         ),
     };
+    r.headers_mut().append(header::SET_COOKIE, cookies::set(LOGIN_COOKIE, "", "/u/", 0, secure));
+    r
+}
+
+/// `POST /u/signup`: creates an account from the sign-in form (when the tenant allows sign-up),
+/// then signs the new user in and completes the authorization request.
+pub async fn signup(
+    State(state): State<AppState>,
+    rt: RequestTenant,
+    info: ClientInfo,
+    headers: HeaderMap,
+    Form(form): Form<LoginForm>,
+) -> Response {
+    let expired = || {
+        pages::error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "This sign-in form has expired or is not valid. Go back to the application and sign in again.",
+        )
+    };
+    let Ok(json) = state.core.master_key().open(&flow_context(&rt), &form.flow) else { return expired() };
+    let Ok(flow) = serde_json::from_slice::<LoginFlow>(&json) else { return expired() };
+    let bound = cookies::get(&headers, LOGIN_COOKIE)
+        .is_some_and(|b| constant_time_eq(hash_high_entropy_secret(&b).as_bytes(), flow.binding_hash.as_bytes()));
+    if !bound {
+        return pages::error(
+            StatusCode::FORBIDDEN,
+            "invalid_request",
+            "The form was not sent from this browser's sign-in page.",
+        );
+    }
+    if flow.exp <= now_secs() {
+        return expired();
+    }
+    if !state.core.signup_allowed(&rt.tenant.id).await.unwrap_or(false) {
+        return pages::error(StatusCode::FORBIDDEN, "access_denied", "Sign-up is not available here.");
+    }
+    let name = state.core.get_application(&rt.tenant.id, &flow.req.client_id).await.map(|c| c.name).unwrap_or_default();
+    let again = |msg: &str| pages::sign_in(&name, &form.flow, &form.identifier, Some(msg), true);
+    let ctx = accountd_core::audit::Context {
+        actor: accountd_core::audit::Actor::System,
+        ip: info.ip.clone(),
+        user_agent: info.user_agent.clone(),
+    };
+    let fields = accountd_core::user::UserFields { email: Some(form.identifier.clone()), ..Default::default() };
+    let user = match state.core.create_user(&ctx, &rt.tenant.id, fields, Some(Zeroizing::new(form.password))).await {
+        Ok(u) => u,
+        Err(accountd_core::Error::Conflict(_)) => {
+            return again("An account with this email already exists. Sign in instead.");
+        }
+        Err(accountd_core::Error::Invalid(errs)) => {
+            let msg = errs.iter().map(|e| format!("{}: {}", e.field, e.message)).collect::<Vec<_>>().join("; ");
+            return again(&format!("Check your details — {msg}."));
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "sign-up failed");
+            return pages::error(StatusCode::SERVICE_UNAVAILABLE, "temporarily_unavailable", "Try again later.");
+        }
+    };
+    let ctx = accountd_core::audit::Context { actor: accountd_core::audit::Actor::User(user.id.0.clone()), ..ctx };
+    let (session, secret) = match state.core.start_session(&ctx, &rt.tenant.id, &user, vec!["pwd".into()]).await {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::error!(error = %e, "starting a session failed");
+            return pages::error(StatusCode::SERVICE_UNAVAILABLE, "temporarily_unavailable", "Try again later.");
+        }
+    };
+    let mut r = complete(&state, &rt, &flow.req, &session, false).await;
+    let secure = rt.origin.scheme() == Scheme::Https;
+    let ttl = accountd_core::service::SESSION_TTL_MILLIS / 1000;
+    r.headers_mut().append(header::SET_COOKIE, cookies::set(SESSION_COOKIE, &secret, "/", ttl, secure));
     r.headers_mut().append(header::SET_COOKIE, cookies::set(LOGIN_COOKIE, "", "/u/", 0, secure));
     r
 }

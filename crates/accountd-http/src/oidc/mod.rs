@@ -27,6 +27,7 @@ pub fn routes() -> Router<AppState> {
         .route("/authorize", get(authorize::authorize))
         .route("/u/login", post(authorize::login))
         .route("/u/consent", post(authorize::consent))
+        .route("/u/signup", post(authorize::signup))
         .route("/oauth/token", post(token::token))
         .route("/oauth/revoke", post(token::revoke))
         .route("/oauth/introspect", post(token::introspect))

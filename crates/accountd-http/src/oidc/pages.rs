@@ -52,8 +52,8 @@ fn page(status: StatusCode, title: &str, body: &str) -> Response {
 }
 
 /// The sign-in form. `flow` is the sealed authorization request, which also carries the CSRF
-/// binding to this browser's cookie.
-pub fn sign_in(app_name: &str, flow: &str, identifier: &str, error: Option<&str>) -> Response {
+/// binding to this browser's cookie. With sign-up allowed, a second button creates the account.
+pub fn sign_in(app_name: &str, flow: &str, identifier: &str, error: Option<&str>, signup: bool) -> Response {
     let err = error.map(|e| format!("<p class=\"error\" role=\"alert\">{}</p>", esc(e))).unwrap_or_default();
     let status = if error.is_some() { StatusCode::UNAUTHORIZED } else { StatusCode::OK };
     page(
@@ -67,7 +67,13 @@ pub fn sign_in(app_name: &str, flow: &str, identifier: &str, error: Option<&str>
              <input id=\"identifier\" name=\"identifier\" type=\"email\" autocomplete=\"username\" required value=\"{id}\" autofocus>\
              <label for=\"password\">Password</label>\
              <input id=\"password\" name=\"password\" type=\"password\" autocomplete=\"current-password\" required>\
-             <button type=\"submit\">Continue</button></form>",
+             <button type=\"submit\">Continue</button>{signup}</form>",
+            signup = if signup {
+                "<button type=\"submit\" formaction=\"/u/signup\" \
+                 style=\"background:#fff;color:#1f2328;border:1px solid #d0d7de\">Create an account</button>"
+            } else {
+                ""
+            },
             app = esc(app_name),
             flow = esc(flow),
             id = esc(identifier),
