@@ -273,6 +273,61 @@ pub async fn authorize(
     }
 }
 
+/// Opens a sealed sign-in form and checks it was served to this browser and has not expired.
+fn open_login_flow(
+    state: &AppState,
+    rt: &RequestTenant,
+    headers: &HeaderMap,
+    sealed: &str,
+) -> Result<LoginFlow, Response> {
+    let expired = || {
+        pages::error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "This sign-in form has expired or is not valid. Go back to the application and sign in again.",
+        )
+    };
+    let json = state.core.master_key().open(&flow_context(rt), sealed).map_err(|_| Box::new(expired()))?;
+    let flow = serde_json::from_slice::<LoginFlow>(&json).map_err(|_| Box::new(expired()))?;
+    let bound = cookies::get(headers, LOGIN_COOKIE)
+        .is_some_and(|b| constant_time_eq(hash_high_entropy_secret(&b).as_bytes(), flow.binding_hash.as_bytes()));
+    if !bound {
+        return Err(Box::new(pages::error(
+            StatusCode::FORBIDDEN,
+            "invalid_request",
+            "The sign-in form was not sent from this browser's sign-in page.",
+        )));
+    }
+    if flow.exp <= now_secs() {
+        return Err(Box::new(expired()));
+    }
+    Ok(flow)
+}
+
+/// Starts a session for a user who just proved who they are, and completes the request.
+async fn finish_sign_in(
+    state: &AppState,
+    rt: &RequestTenant,
+    ctx: accountd_core::audit::Context,
+    user: &accountd_core::user::User,
+    req: &AuthorizationRequest,
+) -> Response {
+    let ctx = accountd_core::audit::Context { actor: accountd_core::audit::Actor::User(user.id.0.clone()), ..ctx };
+    let (session, secret) = match state.core.start_session(&ctx, &rt.tenant.id, user, vec!["pwd".into()]).await {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::error!(error = %e, "starting a session failed");
+            return pages::error(StatusCode::SERVICE_UNAVAILABLE, "temporarily_unavailable", "Try again later.");
+        }
+    };
+    let mut r = complete(state, rt, req, &session, false).await;
+    let secure = rt.origin.scheme() == Scheme::Https;
+    let ttl = accountd_core::service::SESSION_TTL_MILLIS / 1000;
+    r.headers_mut().append(header::SET_COOKIE, cookies::set(SESSION_COOKIE, &secret, "/", ttl, secure));
+    r.headers_mut().append(header::SET_COOKIE, cookies::set(LOGIN_COOKIE, "", "/u/", 0, secure));
+    r
+}
+
 /// The sign-in form's fields.
 #[derive(Deserialize)]
 pub struct LoginForm {
@@ -290,27 +345,10 @@ pub async fn login(
     headers: HeaderMap,
     Form(form): Form<LoginForm>,
 ) -> Response {
-    let expired = || {
-        pages::error(
-            StatusCode::BAD_REQUEST,
-            "invalid_request",
-            "This sign-in form has expired or is not valid. Go back to the application and sign in again.",
-        )
+    let flow = match open_login_flow(&state, &rt, &headers, &form.flow) {
+        Ok(f) => f,
+        Err(r) => return *r,
     };
-    let Ok(json) = state.core.master_key().open(&flow_context(&rt), &form.flow) else { return expired() };
-    let Ok(flow) = serde_json::from_slice::<LoginFlow>(&json) else { return expired() };
-    let bound = cookies::get(&headers, LOGIN_COOKIE)
-        .is_some_and(|b| constant_time_eq(hash_high_entropy_secret(&b).as_bytes(), flow.binding_hash.as_bytes()));
-    if !bound {
-        return pages::error(
-            StatusCode::FORBIDDEN,
-            "invalid_request",
-            "The sign-in form was not sent from this browser's sign-in page.",
-        );
-    }
-    if flow.exp <= now_secs() {
-        return expired();
-    }
     let ctx = accountd_core::audit::Context {
         actor: accountd_core::audit::Actor::System,
         ip: info.ip.clone(),
@@ -354,20 +392,7 @@ pub async fn login(
             return pages::error(StatusCode::SERVICE_UNAVAILABLE, "temporarily_unavailable", "Try again later.");
         }
     };
-    let ctx = accountd_core::audit::Context { actor: accountd_core::audit::Actor::User(user.id.0.clone()), ..ctx };
-    let (session, secret) = match state.core.start_session(&ctx, &rt.tenant.id, &user, vec!["pwd".into()]).await {
-        Ok(s) => s,
-        Err(e) => {
-            tracing::error!(error = %e, "starting a session failed");
-            return pages::error(StatusCode::SERVICE_UNAVAILABLE, "temporarily_unavailable", "Try again later.");
-        }
-    };
-    let mut r = complete(&state, &rt, &flow.req, &session, false).await;
-    let secure = rt.origin.scheme() == Scheme::Https;
-    let ttl = accountd_core::service::SESSION_TTL_MILLIS / 1000;
-    r.headers_mut().append(header::SET_COOKIE, cookies::set(SESSION_COOKIE, &secret, "/", ttl, secure));
-    r.headers_mut().append(header::SET_COOKIE, cookies::set(LOGIN_COOKIE, "", "/u/", 0, secure));
-    r
+    finish_sign_in(&state, &rt, ctx, &user, &flow.req).await
 }
 
 /// The consent form's fields.
@@ -441,27 +466,10 @@ pub async fn signup(
     headers: HeaderMap,
     Form(form): Form<LoginForm>,
 ) -> Response {
-    let expired = || {
-        pages::error(
-            StatusCode::BAD_REQUEST,
-            "invalid_request",
-            "This sign-in form has expired or is not valid. Go back to the application and sign in again.",
-        )
+    let flow = match open_login_flow(&state, &rt, &headers, &form.flow) {
+        Ok(f) => f,
+        Err(r) => return *r,
     };
-    let Ok(json) = state.core.master_key().open(&flow_context(&rt), &form.flow) else { return expired() };
-    let Ok(flow) = serde_json::from_slice::<LoginFlow>(&json) else { return expired() };
-    let bound = cookies::get(&headers, LOGIN_COOKIE)
-        .is_some_and(|b| constant_time_eq(hash_high_entropy_secret(&b).as_bytes(), flow.binding_hash.as_bytes()));
-    if !bound {
-        return pages::error(
-            StatusCode::FORBIDDEN,
-            "invalid_request",
-            "The form was not sent from this browser's sign-in page.",
-        );
-    }
-    if flow.exp <= now_secs() {
-        return expired();
-    }
     if !state.core.signup_allowed(&rt.tenant.id).await.unwrap_or(false) {
         return pages::error(StatusCode::FORBIDDEN, "access_denied", "Sign-up is not available here.");
     }
@@ -487,18 +495,5 @@ pub async fn signup(
             return pages::error(StatusCode::SERVICE_UNAVAILABLE, "temporarily_unavailable", "Try again later.");
         }
     };
-    let ctx = accountd_core::audit::Context { actor: accountd_core::audit::Actor::User(user.id.0.clone()), ..ctx };
-    let (session, secret) = match state.core.start_session(&ctx, &rt.tenant.id, &user, vec!["pwd".into()]).await {
-        Ok(s) => s,
-        Err(e) => {
-            tracing::error!(error = %e, "starting a session failed");
-            return pages::error(StatusCode::SERVICE_UNAVAILABLE, "temporarily_unavailable", "Try again later.");
-        }
-    };
-    let mut r = complete(&state, &rt, &flow.req, &session, false).await;
-    let secure = rt.origin.scheme() == Scheme::Https;
-    let ttl = accountd_core::service::SESSION_TTL_MILLIS / 1000;
-    r.headers_mut().append(header::SET_COOKIE, cookies::set(SESSION_COOKIE, &secret, "/", ttl, secure));
-    r.headers_mut().append(header::SET_COOKIE, cookies::set(LOGIN_COOKIE, "", "/u/", 0, secure));
-    r
+    finish_sign_in(&state, &rt, ctx, &user, &flow.req).await
 }
