@@ -279,7 +279,7 @@ fn open_login_flow(
     rt: &RequestTenant,
     headers: &HeaderMap,
     sealed: &str,
-) -> Result<LoginFlow, Response> {
+) -> Result<LoginFlow, Box<Response>> {
     let expired = || {
         pages::error(
             StatusCode::BAD_REQUEST,
