@@ -64,21 +64,29 @@ export const CALLBACK = 'http://localhost:3000/callback';
 export const LOGOUT = 'http://localhost:3000/';
 export const USER = { email: 'ada@example.com', password: 'correct horse battery' };
 
-/** An SPA client granted My Account scopes, and a user; returns the SPA's client id. */
-export async function setUpApp(server) {
-  const { access_token: token } = await json(await fetch(`${server.base}/oauth/token`, {
+/**
+ * A poster to the Management API (`/api/v2`) through `base` (default: the server's `http://127.0.0.1:port`;
+ * built-in API identifiers follow the host called, so pass `http://localhost:port` to work on that host).
+ */
+export async function managementApi(server, base = server.base) {
+  const { access_token: token } = await json(await fetch(`${base}/oauth/token`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({
       grant_type: 'client_credentials', client_id: server.clientId, client_secret: server.clientSecret,
-      audience: `${server.base}/api/v2/`,
+      audience: `${base}/api/v2/`,
     }),
   }));
-  const mgmt = (path, body) => fetch(`${server.base}/api/v2${path}`, {
+  return (path, body) => fetch(`${base}/api/v2${path}`, {
     method: 'POST',
     headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
     body: JSON.stringify(body),
   }).then(json);
+}
+
+/** An SPA client granted My Account scopes, and a user; returns the SPA's client id. */
+export async function setUpApp(server) {
+  const mgmt = await managementApi(server);
   const spa = await mgmt('/clients', {
     name: 'openid-client SPA', app_type: 'spa', callbacks: [CALLBACK], allowed_logout_urls: [LOGOUT],
   });
