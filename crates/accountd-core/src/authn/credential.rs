@@ -1,0 +1,193 @@
+//! The one trait every credential type implements for enrollment: `begin` makes the challenge the
+//! client answers and the state kept until it does; `finish` checks the answer against that state
+//! and yields the method to store. Adding a type means one module and one line in [`for_type`].
+
+use serde_json::Value;
+use zeroize::Zeroizing;
+
+use super::method::{MethodType, NewMethod, PhoneDelivery};
+use crate::error::Result;
+use crate::message::OutgoingMessage;
+use crate::secret::MasterKey;
+use crate::user::User;
+
+/// The WebAuthn relying party a request speaks for: the tenant domain it came in on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RelyingParty {
+    /// RP ID: the host, no port.
+    pub id: String,
+    /// The origin browsers report (`https://auth.example.com`, `http://localhost:8080`).
+    pub origin: String,
+    /// Display name (the tenant's name).
+    pub name: String,
+}
+
+/// What enrollment knows about the request.
+pub struct EnrollContext<'a> {
+    /// The user enrolling.
+    pub user: &'a User,
+    /// The relying party / issuer of this domain.
+    pub rp: &'a RelyingParty,
+    /// Seals secrets at rest.
+    pub master_key: &'a MasterKey,
+    /// Credential ids the user already has (WebAuthn `excludeCredentials`).
+    pub existing_key_ids: Vec<String>,
+    /// The browser's user agent.
+    pub user_agent: Option<&'a str>,
+    /// The tenant's account-API base URL, `{scheme}://{host}/` (push enrollment tickets point here).
+    pub base_url: &'a str,
+}
+
+/// What the client asked to enroll (the POST body, validated).
+#[derive(Debug, Clone, PartialEq)]
+pub enum EnrollRequest {
+    /// A password.
+    Password,
+    /// A passkey; `exclude` fills `excludeCredentials` with the user's existing keys.
+    Passkey {
+        /// `use_exclude_credentials`.
+        exclude: bool,
+    },
+    /// A platform authenticator or security key as a second factor.
+    SecurityKey {
+        /// `webauthn-platform` or `webauthn-roaming`.
+        platform: bool,
+    },
+    /// A TOTP app.
+    Totp,
+    /// Codes by email to `email`.
+    Email {
+        /// Normalized address.
+        email: String,
+    },
+    /// Codes by SMS (or voice) to `phone_number`.
+    Phone {
+        /// E.164 number.
+        phone_number: String,
+        /// SMS or voice.
+        delivery: PhoneDelivery,
+    },
+    /// A companion device.
+    PushNotification,
+    /// A recovery code.
+    RecoveryCode,
+}
+
+impl EnrollRequest {
+    /// The type this request enrolls.
+    pub fn method_type(&self) -> MethodType {
+        match self {
+            EnrollRequest::Password => MethodType::Password,
+            EnrollRequest::Passkey { .. } => MethodType::Passkey,
+            EnrollRequest::SecurityKey { platform: true } => MethodType::WebauthnPlatform,
+            EnrollRequest::SecurityKey { platform: false } => MethodType::WebauthnRoaming,
+            EnrollRequest::Totp => MethodType::Totp,
+            EnrollRequest::Email { .. } => MethodType::Email,
+            EnrollRequest::Phone { .. } => MethodType::Phone,
+            EnrollRequest::PushNotification => MethodType::PushNotification,
+            EnrollRequest::RecoveryCode => MethodType::RecoveryCode,
+        }
+    }
+}
+
+/// What the client answers with (the verify body, validated).
+#[derive(Debug)]
+pub enum EnrollProof {
+    /// Nothing beyond `auth_session` (recovery code, push).
+    Nothing,
+    /// A one-time code (TOTP, email, phone).
+    OtpCode(String),
+    /// The new password.
+    NewPassword(Zeroizing<String>),
+    /// A WebAuthn attestation (`authn_response`), as JSON.
+    Attestation(Value),
+}
+
+/// What the client is shown to answer, by type.
+#[derive(Debug, Clone, PartialEq)]
+pub enum EnrollChallenge {
+    /// Nothing beyond the ids (email, phone: the code is on its way).
+    CodeSent,
+    /// The password policy the new password must meet.
+    Password {
+        /// The policy, in Auth0's JSON shape.
+        policy: Value,
+    },
+    /// WebAuthn `PublicKeyCredentialCreationOptions` (JSON, base64url).
+    WebAuthn {
+        /// `authn_params_public_key`.
+        options: Value,
+    },
+    /// A QR code's contents (TOTP, push), with the TOTP secret for manual entry.
+    Barcode {
+        /// `otpauth://…`
+        barcode_uri: String,
+        /// The base32 TOTP secret.
+        manual_input_code: Option<String>,
+    },
+    /// The recovery code, shown once.
+    RecoveryCode {
+        /// The code.
+        recovery_code: String,
+    },
+}
+
+/// The outcome of `begin`.
+pub struct Begun {
+    /// State to keep (sealed) until `finish`.
+    pub state: Value,
+    /// What the client is shown.
+    pub challenge: EnrollChallenge,
+    /// A message to send (email and phone codes).
+    pub message: Option<OutgoingMessage>,
+}
+
+/// Enrollment of one credential type.
+#[async_trait::async_trait]
+pub trait Credential: Send + Sync {
+    /// Starts enrolling `method_id`.
+    async fn begin(&self, cx: &EnrollContext<'_>, request: &EnrollRequest, method_id: &str) -> Result<Begun>;
+    /// Checks the client's proof against the state `begin` kept, and yields the method to store.
+    async fn finish(&self, cx: &EnrollContext<'_>, state: Value, proof: EnrollProof, method_id: &str)
+    -> Result<NewMethod>;
+}
+
+/// The module that enrolls `t` (passwords are enrolled by the account service itself: they need
+/// the tenant's policy and the user's password history).
+pub fn for_type(t: MethodType) -> Option<&'static dyn Credential> {
+    match t {
+        MethodType::Totp => Some(&super::totp::Totp),
+        MethodType::RecoveryCode => Some(&super::recovery_code::RecoveryCode),
+        MethodType::Email | MethodType::Phone => Some(&super::otp::OneTimeCode),
+        MethodType::Passkey | MethodType::WebauthnPlatform | MethodType::WebauthnRoaming => {
+            Some(&super::webauthn::WebAuthn)
+        }
+        MethodType::PushNotification => Some(&super::push::Push),
+        MethodType::Password => None,
+    }
+}
+
+/// A new stored method with the common fields filled in.
+pub fn new_method(cx: &EnrollContext<'_>, t: MethodType, id: &str, secret: String) -> NewMethod {
+    let now = crate::clock::now_millis();
+    NewMethod {
+        method: super::method::AuthenticationMethod {
+            id: id.to_string(),
+            user_id: cx.user.id.clone(),
+            method_type: t,
+            confirmed: true,
+            name: None,
+            details: Default::default(),
+            created_at: now,
+            updated_at: now,
+            last_used_at: None,
+        },
+        secret,
+        lookup_key: None,
+    }
+}
+
+/// The account name shown in authenticator apps: email, else username, else phone, else id.
+pub fn account_label(user: &User) -> String {
+    user.email.clone().or_else(|| user.username.clone()).or_else(|| user.phone_number.clone()).unwrap_or_else(|| user.id.0.clone())
+}

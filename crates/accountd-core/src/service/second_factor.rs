@@ -1,0 +1,365 @@
+//! Signing in with more than a password: which second factor a sign-in needs (the tenant's MFA
+//! policy, or the client asking for `acr_values` = multi-factor), the challenge for the method
+//! the user picks (a code sent by email or SMS, a WebAuthn request, a push to the device), and
+//! the check of the answer. Passkey sign-in (discoverable credentials) lives here too.
+
+use serde_json::{Value, json};
+
+use super::Core;
+use crate::audit::{AuditEvent, Context};
+use crate::authn::credential::RelyingParty;
+use crate::authn::method::{AuthenticationMethod, MethodType};
+use crate::authn::pending::{MAX_ATTEMPTS, PENDING_TTL_MILLIS, PendingPurpose, PendingStatus, PendingVerification};
+use crate::authn::policy::MfaPolicy;
+use crate::authn::{otp, recovery_code, totp, webauthn};
+use crate::clock::now_millis;
+use crate::error::{Error, Result};
+use crate::message::{Channel, Purpose};
+use crate::secret::{hash_high_entropy_secret, random_token};
+use crate::tenant::TenantId;
+use crate::user::{User, UserId};
+
+const PENDING_SEAL: &str = "pending-verification";
+
+/// What the user is asked after choosing a second factor.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SecondFactorPrompt {
+    /// Type the code from the app, or a recovery code.
+    EnterCode,
+    /// A code was sent to this (masked) address.
+    CodeSent {
+        /// Where it went, masked (`a***@example.com`).
+        to: String,
+    },
+    /// Use the security key: `navigator.credentials.get({publicKey: options})`.
+    WebAuthn {
+        /// PublicKeyCredentialRequestOptions (JSON).
+        options: Value,
+    },
+    /// Approve on the device; both screens show `binding_message`.
+    Push {
+        /// A short text to compare.
+        binding_message: String,
+    },
+}
+
+/// A second-factor challenge in progress.
+#[derive(Debug, Clone)]
+pub struct SecondFactorChallenge {
+    /// The method chosen.
+    pub method_id: String,
+    /// Its type.
+    pub method_type: MethodType,
+    /// The token naming the pending verification (none for TOTP and recovery codes).
+    pub token: Option<String>,
+    /// What to show.
+    pub prompt: SecondFactorPrompt,
+}
+
+/// The user's answer to a second-factor challenge.
+#[derive(Debug, Clone)]
+pub enum SecondFactorAnswer {
+    /// A typed code (TOTP, email, SMS, recovery code).
+    Code(String),
+    /// A WebAuthn assertion (JSON).
+    Assertion(Value),
+    /// "I approved on my device" (push).
+    Approved,
+}
+
+fn mask(address: &str) -> String {
+    match address.split_once('@') {
+        Some((local, domain)) => format!("{}***@{domain}", local.chars().next().unwrap_or('*')),
+        None => {
+            let digits: Vec<char> = address.chars().collect();
+            let tail: String = digits[digits.len().saturating_sub(2)..].iter().collect();
+            format!("***{tail}")
+        }
+    }
+}
+
+fn sign_in_key(user: &UserId) -> String {
+    format!("second-factor:{}", user.0)
+}
+
+impl Core {
+    /// The second factors a sign-in of `user` must choose from, or `None` when a password is
+    /// enough. With the policy `always`, an empty list means the user cannot finish signing in.
+    pub async fn second_factor_needed(
+        &self,
+        tenant: &TenantId,
+        user: &User,
+        requested: bool,
+    ) -> Result<Option<Vec<AuthenticationMethod>>> {
+        let policy = self.account_policy(tenant).await?;
+        let methods: Vec<AuthenticationMethod> =
+            self.store.list_methods(tenant, &user.id).await?.into_iter().filter(|m| !m.method_type.is_primary()).collect();
+        Ok(match policy.mfa {
+            MfaPolicy::Always => Some(methods),
+            _ if methods.is_empty() => None,
+            MfaPolicy::WhenEnrolled => Some(methods),
+            MfaPolicy::Never if requested => Some(methods),
+            MfaPolicy::Never => None,
+        })
+    }
+
+    async fn insert_sign_in_pending(
+        &self,
+        tenant: &TenantId,
+        purpose: PendingPurpose,
+        user: Option<&UserId>,
+        method: (MethodType, &str),
+        state: &Value,
+    ) -> Result<String> {
+        let token = random_token::<32>();
+        let now = now_millis();
+        let sealed = self.master_key.seal(PENDING_SEAL, &serde_json::to_vec(state).map_err(anyhow::Error::from)?)?;
+        self.store
+            .insert_pending(
+                tenant,
+                &PendingVerification {
+                    id: hash_high_entropy_secret(&token),
+                    purpose,
+                    user_id: user.cloned(),
+                    method_type: method.0,
+                    method_id: method.1.to_string(),
+                    state: sealed,
+                    status: PendingStatus::Pending,
+                    attempts: 0,
+                    created_at: now,
+                    expires_at: now + PENDING_TTL_MILLIS,
+                },
+            )
+            .await?;
+        Ok(token)
+    }
+
+    /// Starts the challenge of the second factor `method_id` the user picked.
+    pub async fn start_second_factor(
+        &self,
+        tenant: &TenantId,
+        user: &User,
+        method_id: &str,
+        rp: &RelyingParty,
+    ) -> Result<SecondFactorChallenge> {
+        let methods = self.store.list_methods(tenant, &user.id).await?;
+        let m = methods
+            .iter()
+            .find(|m| m.id == method_id && !m.method_type.is_primary())
+            .ok_or(Error::NotFound(crate::error::Entity::AuthenticationMethod))?;
+        let t = m.method_type;
+        let (token, prompt) = match t {
+            MethodType::Totp | MethodType::RecoveryCode => (None, SecondFactorPrompt::EnterCode),
+            MethodType::Email | MethodType::Phone => {
+                let (channel, to) = match t {
+                    MethodType::Email => (Channel::Email, m.details.email.clone().unwrap_or_default()),
+                    _ => (Channel::Sms, m.details.phone_number.clone().unwrap_or_default()),
+                };
+                let key = format!("code-send:{}:{to}", channel.as_str());
+                let rule = crate::store::ThrottleRule { max_failures: 5, window_millis: 15 * 60_000, lockout_millis: 15 * 60_000 };
+                if let Some(until) = self.store.record_failure(tenant, &key, now_millis(), &rule).await?.locked_until {
+                    return Err(Error::LockedOut { until });
+                }
+                let code = otp::generate_code();
+                let salt = random_token::<16>();
+                let voice = m.details.preferred_authentication_method == Some(crate::authn::method::PhoneDelivery::Voice);
+                let msg = otp::message(channel, &to, &code, Purpose::MfaVerification, voice);
+                self.messages.send(tenant, &msg).await.map_err(|e| Error::Delivery(e.to_string()))?;
+                let state = json!({ "salt": salt, "hash": otp::hash_code(&code, &salt) });
+                let token = self.insert_sign_in_pending(tenant, PendingPurpose::SecondFactor, Some(&user.id), (t, &m.id), &state).await?;
+                (Some(token), SecondFactorPrompt::CodeSent { to: mask(&to) })
+            }
+            MethodType::WebauthnPlatform | MethodType::WebauthnRoaming => {
+                let stored: Vec<(MethodType, String)> =
+                    self.store.load_methods_with_secrets(tenant, &user.id, t).await?.into_iter().filter(|(mm, _)| mm.id == m.id).map(|(mm, s)| (mm.method_type, s)).collect();
+                let (options, st) = webauthn::start_second_factor(rp, &stored)?;
+                let token = self.insert_sign_in_pending(tenant, PendingPurpose::SecondFactor, Some(&user.id), (t, &m.id), &json!({ "ceremony": st })).await?;
+                (Some(token), SecondFactorPrompt::WebAuthn { options })
+            }
+            MethodType::PushNotification => {
+                let binding_message = crate::secret::random_hex::<2>().to_uppercase();
+                let state = json!({ "binding_message": binding_message });
+                let token = self.insert_sign_in_pending(tenant, PendingPurpose::SecondFactor, Some(&user.id), (t, &m.id), &state).await?;
+                (Some(token), SecondFactorPrompt::Push { binding_message })
+            }
+            MethodType::Password | MethodType::Passkey => unreachable!("filtered out above"),
+        };
+        Ok(SecondFactorChallenge { method_id: m.id.clone(), method_type: t, token, prompt })
+    }
+
+    /// Checks the answer to a second-factor challenge; returns the type used (for `amr`). Wrong
+    /// answers count towards the user's lockout.
+    pub async fn verify_second_factor(
+        &self,
+        ctx: &Context,
+        tenant: &TenantId,
+        user: &User,
+        challenge: &SecondFactorChallenge,
+        answer: SecondFactorAnswer,
+        rp: &RelyingParty,
+    ) -> Result<MethodType> {
+        let key = sign_in_key(&user.id);
+        if let Some(until) = self.store.find_lockout(tenant, &key, now_millis()).await? {
+            return Err(Error::LockedOut { until });
+        }
+        match self.check_second_factor(tenant, user, challenge, answer, rp).await {
+            Ok(used_id) => {
+                self.store.clear_failures(tenant, &key).await?;
+                self.store
+                    .insert_audit_event(
+                        tenant,
+                        &AuditEvent::success(
+                            ctx,
+                            "user.second_factor",
+                            "authentication_method",
+                            &used_id,
+                            json!({ "type": challenge.method_type.as_str(), "user_id": user.id.0 }),
+                        ),
+                    )
+                    .await?;
+                Ok(challenge.method_type)
+            }
+            Err(Error::BadProof(d)) => {
+                let lock = self.store.record_failure(tenant, &key, now_millis(), &self.settings.sign_in_per_account).await?;
+                if let Some(until) = lock.locked_until {
+                    return Err(Error::LockedOut { until });
+                }
+                Err(Error::BadProof(d))
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn pending_for(&self, tenant: &TenantId, user: &UserId, challenge: &SecondFactorChallenge) -> Result<(PendingVerification, Value)> {
+        let expired = || Error::BadProof("This challenge has expired; choose the method again.".into());
+        let token = challenge.token.as_deref().ok_or_else(expired)?;
+        let p = self.store.find_pending(tenant, &hash_high_entropy_secret(token), now_millis()).await?.ok_or_else(expired)?;
+        if p.purpose != PendingPurpose::SecondFactor || p.user_id.as_ref() != Some(user) || p.method_id != challenge.method_id {
+            return Err(expired());
+        }
+        let state = serde_json::from_slice(&self.master_key.open(PENDING_SEAL, &p.state)?).map_err(anyhow::Error::from)?;
+        Ok((p, state))
+    }
+
+    async fn check_second_factor(
+        &self,
+        tenant: &TenantId,
+        user: &User,
+        challenge: &SecondFactorChallenge,
+        answer: SecondFactorAnswer,
+        rp: &RelyingParty,
+    ) -> Result<String> {
+        let wrong = || Error::BadProof("That code is not right. Try again.".into());
+        let now = now_millis();
+        match (challenge.method_type, answer) {
+            (MethodType::Totp, SecondFactorAnswer::Code(code)) => {
+                for (m, secret) in self.store.load_methods_with_secrets(tenant, &user.id, MethodType::Totp).await? {
+                    if m.id != challenge.method_id {
+                        continue;
+                    }
+                    if let Some(next) = totp::check_sign_in_code(&self.master_key, &secret, code.trim())?
+                        && self.store.swap_method_secret(tenant, &user.id, &m.id, &secret, &next, now).await?
+                    {
+                        return Ok(m.id);
+                    }
+                }
+                Err(wrong())
+            }
+            (MethodType::RecoveryCode, SecondFactorAnswer::Code(code)) => {
+                let hash = recovery_code::hash(&code);
+                for (m, secret) in self.store.load_methods_with_secrets(tenant, &user.id, MethodType::RecoveryCode).await? {
+                    // Used once: deleting it is the check that nobody used it concurrently.
+                    if crate::secret::constant_time_eq(hash.as_bytes(), secret.as_bytes())
+                        && self.store.delete_method(tenant, &user.id, &m.id).await?
+                    {
+                        return Ok(m.id);
+                    }
+                }
+                Err(wrong())
+            }
+            (MethodType::Email | MethodType::Phone, SecondFactorAnswer::Code(code)) => {
+                let (p, state) = self.pending_for(tenant, &user.id, challenge).await?;
+                let ok = otp::code_matches(&code, state["salt"].as_str().unwrap_or_default(), state["hash"].as_str().unwrap_or_default());
+                if !ok {
+                    if self.store.record_pending_attempt(tenant, &p.id).await? >= MAX_ATTEMPTS {
+                        self.store.take_pending(tenant, &p.id).await?;
+                    }
+                    return Err(wrong());
+                }
+                if !self.store.take_pending(tenant, &p.id).await? {
+                    return Err(wrong());
+                }
+                self.touch_method(tenant, &user.id, &challenge.method_id, now).await?;
+                Ok(challenge.method_id.clone())
+            }
+            (MethodType::WebauthnPlatform | MethodType::WebauthnRoaming, SecondFactorAnswer::Assertion(a)) => {
+                let (p, state) = self.pending_for(tenant, &user.id, challenge).await?;
+                if !self.store.take_pending(tenant, &p.id).await? {
+                    return Err(wrong());
+                }
+                let stored = self.store.load_methods_with_secrets(tenant, &user.id, challenge.method_type).await?;
+                let stored: Vec<(AuthenticationMethod, String)> = stored.into_iter().filter(|(m, _)| m.id == challenge.method_id).collect();
+                let plain: Vec<(MethodType, String)> = stored.iter().map(|(m, s)| (m.method_type, s.clone())).collect();
+                let (i, updated) = webauthn::finish_second_factor(rp, &state["ceremony"], &a, &plain)?;
+                let (m, old) = &stored[i];
+                self.store.swap_method_secret(tenant, &user.id, &m.id, old, &updated, now).await?;
+                Ok(m.id.clone())
+            }
+            (MethodType::PushNotification, SecondFactorAnswer::Approved) => {
+                let (p, _) = self.pending_for(tenant, &user.id, challenge).await?;
+                match p.status {
+                    PendingStatus::Approved if self.store.take_pending(tenant, &p.id).await? => {
+                        self.touch_method(tenant, &user.id, &challenge.method_id, now).await?;
+                        Ok(challenge.method_id.clone())
+                    }
+                    PendingStatus::Denied => {
+                        self.store.take_pending(tenant, &p.id).await?;
+                        Err(Error::BadProof("The sign-in was denied on the device.".into()))
+                    }
+                    _ => Err(Error::BadProof("Not approved on the device yet.".into())),
+                }
+            }
+            _ => Err(Error::invalid("answer", "does not fit the chosen method")),
+        }
+    }
+
+    async fn touch_method(&self, tenant: &TenantId, user: &UserId, id: &str, now: i64) -> Result<()> {
+        if let Some(mut m) = self.store.find_method(tenant, user, id).await? {
+            m.last_used_at = Some(now);
+            self.store.update_method(tenant, &m).await?;
+        }
+        Ok(())
+    }
+
+    /// Starts a passkey sign-in (no user named yet): request options and the token naming the ceremony.
+    pub async fn start_passkey_sign_in(&self, tenant: &TenantId, rp: &RelyingParty) -> Result<(Value, String)> {
+        let (options, st) = webauthn::start_discoverable(rp)?;
+        let token = self
+            .insert_sign_in_pending(tenant, PendingPurpose::PasskeySignIn, None, (MethodType::Passkey, "passkey|new"), &json!({ "ceremony": st }))
+            .await?;
+        Ok((options, token))
+    }
+
+    /// Finishes a passkey sign-in: the assertion names the user by its user handle; the passkey's
+    /// signature and counter are checked and updated. Returns the user.
+    pub async fn finish_passkey_sign_in(&self, ctx: &Context, tenant: &TenantId, rp: &RelyingParty, token: &str, assertion: &Value) -> Result<User> {
+        let refused = || Error::BadProof("The passkey could not be verified. Try again.".into());
+        let p = self.store.find_pending(tenant, &hash_high_entropy_secret(token), now_millis()).await?.ok_or_else(refused)?;
+        if p.purpose != PendingPurpose::PasskeySignIn || !self.store.take_pending(tenant, &p.id).await? {
+            return Err(refused());
+        }
+        let state: Value = serde_json::from_slice(&self.master_key.open(PENDING_SEAL, &p.state)?).map_err(anyhow::Error::from)?;
+        let (cred, handle) = webauthn::asserted_user_handle(assertion)?;
+        let stored = self.store.load_methods_by_lookup(tenant, &handle).await?;
+        let stored: Vec<(AuthenticationMethod, String)> = stored.into_iter().filter(|(m, _)| m.method_type == MethodType::Passkey).collect();
+        let secrets: Vec<String> = stored.iter().map(|(_, s)| s.clone()).collect();
+        let (i, updated) = webauthn::finish_discoverable(rp, &state["ceremony"], &cred, &secrets)?;
+        let (m, old) = &stored[i];
+        self.store.swap_method_secret(tenant, &m.user_id, &m.id, old, &updated, now_millis()).await?;
+        let user = self.store.find_user(tenant, &m.user_id).await?.filter(|u| !u.blocked).ok_or_else(refused)?;
+        self.store
+            .insert_audit_event(tenant, &AuditEvent::success(ctx, "user.passkey_sign_in", "authentication_method", &m.id, json!({ "user_id": user.id.0 })))
+            .await?;
+        Ok(user)
+    }
+}

@@ -1,0 +1,90 @@
+use crate::authn::method::{AuthenticationMethod, MethodType, NewMethod};
+use crate::authn::pending::{PendingStatus, PendingVerification};
+use crate::store::StoreResult;
+use crate::tenant::TenantId;
+use crate::user::UserId;
+
+/// Authentication methods of users, their secrets, and earlier password hashes.
+#[async_trait::async_trait]
+pub trait AuthenticationMethodStore {
+    /// A user's methods, oldest first, without secrets.
+    async fn list_methods(&self, tenant: &TenantId, user: &UserId) -> StoreResult<Vec<AuthenticationMethod>>;
+    /// One method of the user.
+    async fn find_method(&self, tenant: &TenantId, user: &UserId, id: &str)
+    -> StoreResult<Option<AuthenticationMethod>>;
+    /// A user's methods of one type with their secrets (to check a proof).
+    async fn load_methods_with_secrets(
+        &self,
+        tenant: &TenantId,
+        user: &UserId,
+        method_type: MethodType,
+    ) -> StoreResult<Vec<(AuthenticationMethod, String)>>;
+    /// Methods (with secrets) found by their lookup key (a passkey's user handle, a device id).
+    async fn load_methods_by_lookup(
+        &self,
+        tenant: &TenantId,
+        lookup_key: &str,
+    ) -> StoreResult<Vec<(AuthenticationMethod, String)>>;
+    /// Inserts a method. Conflict `authentication_methods_id`.
+    async fn insert_method(&self, tenant: &TenantId, method: &NewMethod) -> StoreResult<()>;
+    /// Writes a method's name, details, `updated_at` and `last_used_at`.
+    async fn update_method(&self, tenant: &TenantId, method: &AuthenticationMethod) -> StoreResult<bool>;
+    /// Replaces a method's secret (a passkey's signature counter, a TOTP's last used step) and
+    /// records its use, only if the stored secret is still `expected` (so two concurrent uses of
+    /// the same proof cannot both succeed).
+    async fn swap_method_secret(
+        &self,
+        tenant: &TenantId,
+        user: &UserId,
+        id: &str,
+        expected: &str,
+        secret: &str,
+        used_at: i64,
+    ) -> StoreResult<bool>;
+    /// Deletes one method of the user.
+    async fn delete_method(&self, tenant: &TenantId, user: &UserId, id: &str) -> StoreResult<bool>;
+    /// Deletes the user's methods of one type (enrolling a recovery code replaces the old one).
+    async fn delete_methods_of_type(&self, tenant: &TenantId, user: &UserId, t: MethodType) -> StoreResult<u64>;
+    /// Remembers a password hash the user had, keeping the newest `keep`.
+    async fn push_password_history(
+        &self,
+        tenant: &TenantId,
+        user: &UserId,
+        phc: &str,
+        now: i64,
+        keep: u32,
+    ) -> StoreResult<()>;
+    /// The user's earlier password hashes, newest first.
+    async fn load_password_history(&self, tenant: &TenantId, user: &UserId, limit: u32) -> StoreResult<Vec<String>>;
+}
+
+/// Proofs in progress (enrollments, second-factor challenges, passkey ceremonies, push approvals),
+/// shared by every node.
+#[async_trait::async_trait]
+pub trait PendingVerificationStore {
+    /// Stores a new pending verification.
+    async fn insert_pending(&self, tenant: &TenantId, pending: &PendingVerification) -> StoreResult<()>;
+    /// One by id, if it has not expired at `now`.
+    async fn find_pending(&self, tenant: &TenantId, id: &str, now: i64) -> StoreResult<Option<PendingVerification>>;
+    /// Counts a wrong answer; returns the new count (0 if it is gone).
+    async fn record_pending_attempt(&self, tenant: &TenantId, id: &str) -> StoreResult<i64>;
+    /// Sets the status of a pending verification still pending; false if it was not.
+    async fn set_pending_status(&self, tenant: &TenantId, id: &str, status: PendingStatus) -> StoreResult<bool>;
+    /// Replaces the sealed state of a pending verification still pending, only if its state is
+    /// still `expected` (a push enrollment redeemed by its device); false otherwise, so of two
+    /// concurrent replacements of the same state only one succeeds.
+    async fn update_pending_state(&self, tenant: &TenantId, id: &str, expected: &str, state: &str) -> StoreResult<bool>;
+    /// Deletes it; true for exactly one caller (single use).
+    async fn take_pending(&self, tenant: &TenantId, id: &str) -> StoreResult<bool>;
+    /// Unexpired ones for a method and purpose (a push device's open challenges), oldest first.
+    async fn list_pending_for_method(
+        &self,
+        tenant: &TenantId,
+        method_id: &str,
+        now: i64,
+    ) -> StoreResult<Vec<PendingVerification>>;
+    /// The tenant's account policy as stored (JSON, `{}` for all defaults).
+    async fn load_account_policy(&self, tenant: &TenantId) -> StoreResult<String>;
+    /// Replaces the tenant's account policy.
+    async fn save_account_policy(&self, tenant: &TenantId, policy: &str) -> StoreResult<()>;
+}
