@@ -1,0 +1,198 @@
+//! Bad input to /me/v1 gets the spec's status and body, and changes nothing.
+
+use reqwest::Method;
+use serde_json::json;
+
+use super::{Me, error_type, signed_in};
+
+async fn assert_nothing_enrolled(me: &Me) {
+    let ids = me.method_ids().await;
+    assert_eq!(ids, vec![format!("password|{}", me.user_id)], "only the password remains");
+}
+
+#[tokio::test]
+async fn bodies_are_validated_against_the_schemas() {
+    let me = signed_in("127.0.0.1").await;
+    let cases = [
+        (json!({"type": "sms"}), "/type", "must be equal to one of the allowed values"),
+        (json!({}), "/type", "must have required property 'type'"),
+        (json!({"type": "totp", "extra": 1}), "/extra", "must NOT have additional properties"),
+        (json!({"type": "email"}), "/email", "must have required property 'email'"),
+        (json!({"type": "email", "email": 5}), "/email", "data/email must be string"),
+        (json!({"type": "phone", "phone_number": "5551234"}), "/phone_number", "must match pattern"),
+        (
+            json!({"type": "phone", "phone_number": "+15551234567", "preferred_authentication_method": "fax"}),
+            "/preferred_authentication_method",
+            "data/preferred_authentication_method must be equal to one of the allowed values",
+        ),
+        (json!({"type": "passkey", "connection": "bad connection!"}), "/connection", "must match pattern"),
+        (json!({"type": "passkey", "connection": ""}), "/connection", "must NOT have fewer than 1 characters"),
+    ];
+    for (body, pointer, detail) in cases {
+        let r = me.post("/authentication-methods", body.clone()).await;
+        assert_eq!(r.status, 400, "{body}: {}", r.text);
+        assert_eq!(error_type(&r), "A0E-400-0003", "{}", r.text);
+        assert_eq!(r.body["title"], "Validation Error");
+        assert_eq!(r.body["status"], 400);
+        let e = &r.body["validation_errors"][0];
+        assert_eq!(e["pointer"], pointer, "{body}: {}", r.text);
+        assert!(e["detail"].as_str().unwrap().contains(detail), "{body}: {}", r.text);
+    }
+    // Not JSON at all.
+    let r = me
+        .app
+        .post_raw(&me.url("/authentication-methods"), Some(&me.token), "text/plain", "type=totp")
+        .await;
+    assert_eq!(r.status, 415, "{}", r.text);
+    assert_eq!(r.body["status"], 415);
+    assert_nothing_enrolled(&me).await;
+    me.app.stop().await;
+}
+
+#[tokio::test]
+async fn verification_refuses_wrong_reused_and_foreign_sessions() {
+    let me = signed_in("127.0.0.1").await;
+    let (r, location) = me.enroll(json!({"type": "totp"})).await;
+    let session = r.body["auth_session"].as_str().unwrap().to_string();
+    let secret = r.body["manual_input_code"].as_str().unwrap().to_string();
+    let (other, other_location) = me.enroll(json!({"type": "recovery-code"})).await;
+    // A session for another method.
+    let r = me.post(&format!("{other_location}/verify"), json!({"auth_session": session})).await;
+    assert_eq!(r.status, 400, "{}", r.text);
+    // Made-up session.
+    let r = me.post(&format!("{location}/verify"), json!({"auth_session": "nope", "otp_code": "123456"})).await;
+    assert_eq!(r.status, 400, "{}", r.text);
+    assert_eq!(error_type(&r), "A0E-400-0004");
+    // Missing code for a TOTP, and a field of another variant.
+    let r = me.post(&format!("{location}/verify"), json!({"auth_session": session})).await;
+    assert_eq!(r.status, 400);
+    assert_eq!(r.body["validation_errors"][0]["pointer"], "/otp_code");
+    let r = me.post(&format!("{location}/verify"), json!({"auth_session": session, "otp_code": "1", "new_password": "x"})).await;
+    assert_eq!(r.body["validation_errors"][0]["pointer"], "/new_password", "{}", r.text);
+    // Five wrong codes end the enrollment: even the right code is refused after that.
+    for _ in 0..5 {
+        let r = me.post(&format!("{location}/verify"), json!({"auth_session": session, "otp_code": "99999x"})).await;
+        assert_eq!(r.status, 400);
+    }
+    let code = accountd_core::authn::totp::current_code(&secret).unwrap();
+    let r = me.post(&format!("{location}/verify"), json!({"auth_session": session, "otp_code": code})).await;
+    assert_eq!(r.status, 400, "{}", r.text);
+    assert!(!me.method_ids().await.iter().any(|i| i.starts_with("totp|")));
+    // Another user's session: a second user cannot finish the first user's enrollment.
+    let mgmt = &me.mgmt;
+    me.app.post("/api/v2/users", mgmt, json!({"email": "bob@example.com", "password": "another horse battery"})).await;
+    let bob = bob_token(&me).await;
+    let r = me
+        .app
+        .request(Method::POST, &format!("{other_location}/verify"), Some(&bob), Some(json!({"auth_session": other.body["auth_session"]})))
+        .await;
+    assert_eq!(r.status, 400, "{}", r.text);
+    // The first user still can.
+    let r = me.post(&format!("{other_location}/verify"), json!({"auth_session": other.body["auth_session"]})).await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    me.app.stop().await;
+}
+
+async fn bob_token(me: &Me) -> String {
+    let mut b = crate::util::browser::Browser::new(me.app.port);
+    let audience = format!("{}/me/", me.base);
+    let params = [
+        ("response_type", "code"),
+        ("client_id", me.client_id.as_str()),
+        ("redirect_uri", super::CALLBACK),
+        ("scope", "openid create:me:authentication_methods read:me:authentication_methods delete:me:authentication_methods"),
+        ("code_challenge", "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"),
+        ("code_challenge_method", "S256"),
+        ("audience", audience.as_str()),
+    ];
+    let page = b.get(&format!("{}/authorize?{}", me.base, serde_urlencoded::to_string(params).unwrap())).await;
+    let flow = page.hidden("flow").unwrap();
+    let done = b
+        .post_form(
+            &format!("{}/u/login", me.base),
+            &[("flow", &flow), ("identifier", "bob@example.com"), ("password", "another horse battery")],
+        )
+        .await;
+    let t = me
+        .app
+        .request(
+            Method::POST,
+            &format!("{}/oauth/token", me.base),
+            None,
+            Some(json!({"grant_type": "authorization_code", "client_id": me.client_id, "code": done.param("code").unwrap(),
+                        "redirect_uri": super::CALLBACK, "code_verifier": "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"})),
+        )
+        .await;
+    t.body["access_token"].as_str().unwrap().to_string()
+}
+
+#[tokio::test]
+async fn another_users_method_is_not_found_and_not_deleted() {
+    let me = signed_in("127.0.0.1").await;
+    me.app.post("/api/v2/users", &me.mgmt, json!({"email": "bob@example.com", "password": "another horse battery"})).await;
+    let bob = bob_token(&me).await;
+    let (r, location) = me.enroll(json!({"type": "recovery-code"})).await;
+    let id = me.post(&format!("{location}/verify"), json!({"auth_session": r.body["auth_session"]})).await.body["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let url = me.url(&format!("/authentication-methods/{id}"));
+    assert_eq!(me.app.request(Method::GET, &url, Some(&bob), None).await.status, 404);
+    assert_eq!(me.app.request(Method::DELETE, &url, Some(&bob), None).await.status, 404);
+    assert!(me.method_ids().await.contains(&id));
+    me.app.stop().await;
+}
+
+#[tokio::test]
+async fn tokens_need_the_endpoint_scope_this_host_and_their_own_scheme() {
+    let me = signed_in("127.0.0.1").await;
+    // No token.
+    let r = me.app.request(Method::GET, &me.url("/authentication-methods"), None, None).await;
+    assert_eq!(r.status, 401);
+    assert_eq!(error_type(&r), "A0E-401-0001");
+    assert!(r.header("www-authenticate").unwrap().starts_with("Bearer"));
+    // Missing scope.
+    let read_only = Me { token: me.sign_in("read:me:authentication_methods").await, ..me };
+    let r = read_only.post("/authentication-methods", json!({"type": "totp"})).await;
+    assert_eq!(r.status, 403, "{}", r.text);
+    assert_eq!(r.body["title"], "insufficient_scope");
+    assert_eq!(error_type(&r), "A0E-403-0002");
+    let r = read_only.get("/factors").await;
+    assert_eq!(r.status, 403, "{}", r.text);
+    // Another host (its audience differs): the token is refused.
+    let other = format!("{}/me/v1/authentication-methods", read_only.app.base_for("localhost"));
+    let r = read_only.app.request(Method::GET, &other, Some(&read_only.token), None).await;
+    assert_eq!(r.status, 401, "{}", r.text);
+    assert_eq!(error_type(&r), "A0E-401-0003");
+    // Unknown path under /me speaks this API's error format.
+    let r = read_only.get("/sessions").await;
+    assert_eq!(r.status, 404);
+    assert_eq!(error_type(&r), "A0E-404-0001");
+    read_only.app.stop().await;
+}
+
+#[tokio::test]
+async fn every_answer_reports_the_rate_limit_and_excess_is_refused() {
+    let me = signed_in("127.0.0.1").await;
+    me.set_policy(json!({"rate_limits": {"tenant_reads_per_second": 100, "tenant_writes_per_second": 100,
+                                         "user_reads_per_minute": 3, "user_writes_per_minute": 10}}))
+        .await;
+    let mut remaining = vec![];
+    for _ in 0..3 {
+        let r = me.get("/authentication-methods").await;
+        assert_eq!(r.status, 200);
+        assert_eq!(r.header("x-ratelimit-limit"), Some("3"));
+        remaining.push(r.header("x-ratelimit-remaining").unwrap().parse::<u32>().unwrap());
+        let reset: u64 = r.header("x-ratelimit-reset").unwrap().parse().unwrap();
+        assert!(reset >= std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs());
+    }
+    assert_eq!(remaining, vec![2, 1, 0]);
+    let r = me.get("/authentication-methods").await;
+    assert_eq!(r.status, 429, "{}", r.text);
+    assert_eq!(error_type(&r), "A0E-429-0001");
+    assert!(r.header("retry-after").unwrap().parse::<u64>().unwrap() >= 1);
+    assert_eq!(r.header("x-ratelimit-remaining"), Some("0"));
+    // Writes are counted apart.
+    assert_eq!(me.post("/authentication-methods", json!({"type": "totp"})).await.status, 202);
+    me.app.stop().await;
+}

@@ -1,0 +1,160 @@
+//! The My Account API `/me/v1`: a signed-in user's own authentication methods, as Auth0's SDKs
+//! call them.
+
+mod authentication_methods;
+mod errors;
+mod passkeys;
+mod sign_in;
+mod profile;
+mod push;
+
+use serde_json::{Value, json};
+
+use crate::util::browser::Browser;
+use crate::util::{Resp, TestApp};
+
+pub const CALLBACK: &str = "http://localhost:3000/callback";
+const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
+pub const PASSWORD: &str = "correct horse battery";
+pub const EMAIL: &str = "ada@example.com";
+
+/// Every My Account scope an app can ask for.
+pub const ME_SCOPES: [&str; 7] = [
+    "read:me:factors",
+    "read:me:authentication_methods",
+    "create:me:authentication_methods",
+    "update:me:authentication_methods",
+    "delete:me:authentication_methods",
+    "read:me:profile",
+    "update:me:profile",
+];
+
+/// An SPA granted the My Account scopes, a user with a password, and that user's token.
+pub struct Me {
+    pub app: TestApp,
+    /// `http://{host}:{port}` the user signed in on (the token's audience follows it).
+    pub base: String,
+    pub client_id: String,
+    pub user_id: String,
+    pub token: String,
+    pub mgmt: String,
+}
+
+/// Signs a new user in on `host` (the default tenant answers on 127.0.0.1 and localhost).
+pub async fn signed_in(host: &str) -> Me {
+    signed_in_with(host, |_| {}).await
+}
+
+pub async fn signed_in_with(host: &str, tweak: impl FnOnce(&mut accountd::Config)) -> Me {
+    let app = TestApp::start_with(tweak).await;
+    let base = app.base_for(host);
+    let mgmt = app.mgmt_token().await;
+    let spa = app
+        .post(
+            "/api/v2/clients",
+            &mgmt,
+            json!({"name": "Demo SPA", "app_type": "spa", "callbacks": [CALLBACK],
+                   "web_origins": ["http://localhost:3000"], "grant_types": ["authorization_code", "refresh_token"]}),
+        )
+        .await;
+    let client_id = spa.body["client_id"].as_str().unwrap().to_string();
+    let g = app
+        .post(
+            "/api/v2/client-grants",
+            &mgmt,
+            json!({"client_id": client_id, "audience": format!("{base}/me/"), "subject_type": "user", "scope": ME_SCOPES}),
+        )
+        .await;
+    assert_eq!(g.status, 201, "{}", g.text);
+    let u = app.post("/api/v2/users", &mgmt, json!({"email": EMAIL, "password": PASSWORD, "name": "Ada Lovelace"})).await;
+    assert_eq!(u.status, 201, "{}", u.text);
+    let user_id = u.body["user_id"].as_str().unwrap().to_string();
+    let mut me = Me { app, base, client_id, user_id, token: String::new(), mgmt };
+    me.token = me.sign_in(&ME_SCOPES.join(" ")).await;
+    me
+}
+
+impl Me {
+    /// A fresh My Account token for `scope` through the hosted sign-in form.
+    pub async fn sign_in(&self, scope: &str) -> String {
+        let mut browser = Browser::new(self.app.port);
+        let audience = format!("{}/me/", self.base);
+        let params = [
+            ("response_type", "code"),
+            ("client_id", self.client_id.as_str()),
+            ("redirect_uri", CALLBACK),
+            ("scope", &format!("openid {scope}")),
+            ("state", "s"),
+            ("code_challenge", CHALLENGE),
+            ("code_challenge_method", "S256"),
+            ("audience", audience.as_str()),
+        ];
+        let page = browser.get(&format!("{}/authorize?{}", self.base, serde_urlencoded::to_string(params).unwrap())).await;
+        assert_eq!(page.status, 200, "{}", page.html);
+        let flow = page.hidden("flow").expect("sign-in form");
+        let done = browser
+            .post_form(&format!("{}/u/login", self.base), &[("flow", &flow), ("identifier", EMAIL), ("password", PASSWORD)])
+            .await;
+        let code = done.param("code").unwrap_or_else(|| panic!("no code: {:?} {}", done.location, done.html));
+        let t = self
+            .app
+            .request(
+                reqwest::Method::POST,
+                &format!("{}/oauth/token", self.base),
+                None,
+                Some(json!({"grant_type": "authorization_code", "client_id": self.client_id, "code": code,
+                            "redirect_uri": CALLBACK, "code_verifier": VERIFIER})),
+            )
+            .await;
+        assert_eq!(t.status, 200, "{}", t.text);
+        t.body["access_token"].as_str().unwrap().to_string()
+    }
+
+    /// `{base}/me/v1{path}`.
+    pub fn url(&self, path: &str) -> String {
+        format!("{}/me/v1{path}", self.base)
+    }
+
+    pub async fn call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Resp {
+        let url = if path.starts_with("http") { path.to_string() } else { self.url(path) };
+        self.app.request(method, &url, Some(&self.token), body).await
+    }
+
+    pub async fn get(&self, path: &str) -> Resp {
+        self.call(reqwest::Method::GET, path, None).await
+    }
+
+    pub async fn post(&self, path: &str, body: Value) -> Resp {
+        self.call(reqwest::Method::POST, path, Some(body)).await
+    }
+
+    /// Sets part of the tenant's account policy through the management API.
+    pub async fn set_policy(&self, policy: Value) {
+        let r = self.app.patch("/api/v2/tenants/settings", &self.mgmt, json!({"account_policy": policy})).await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        // The policy is cached for up to two seconds per process.
+        tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    }
+
+    /// Starts enrolling and checks the 202 answer's shape.
+    pub async fn enroll(&self, body: Value) -> (Resp, String) {
+        let r = self.post("/authentication-methods", body).await;
+        assert_eq!(r.status, 202, "{}", r.text);
+        let location = r.header("location").expect("Location on 202").to_string();
+        assert!(location.starts_with(&self.url("/authentication-methods/")), "{location}");
+        (r, location)
+    }
+
+    /// The ids of the user's methods.
+    pub async fn method_ids(&self) -> Vec<String> {
+        let r = self.get("/authentication-methods").await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        r.body["authentication_methods"].as_array().unwrap().iter().map(|m| m["id"].as_str().unwrap().to_string()).collect()
+    }
+}
+
+/// The `type` URI of an error body.
+pub fn error_type(r: &Resp) -> String {
+    r.body["type"].as_str().unwrap_or_default().rsplit('/').next().unwrap_or_default().to_string()
+}
