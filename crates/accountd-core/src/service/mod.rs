@@ -5,6 +5,7 @@ mod apis;
 mod applications;
 mod grants;
 mod keys;
+mod profile;
 mod roles;
 mod signin;
 mod tenants;
@@ -15,6 +16,9 @@ use std::sync::Arc;
 use zeroize::Zeroizing;
 
 pub use grants::ClientGrantView;
+pub use profile::{
+    FieldAccess, FieldPolicy, FieldSource, PROFILE_POLICY, ProfileChanges, USER_METADATA_MAX_BYTES, field_policy, is_picture_url,
+};
 pub use roles::PermissionView;
 pub use signin::{CodeExchange, ExchangeError, GrantError, RefreshExchange, SESSION_TTL_MILLIS};
 pub use tenants::Bootstrap;
