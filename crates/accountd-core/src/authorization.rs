@@ -70,6 +70,9 @@ pub struct AuthorizeParams {
     pub max_age: Option<String>,
     /// Prefills the identifier.
     pub login_hint: Option<String>,
+    /// Requested authentication context classes (space-separated); the multi-factor one makes
+    /// sign-in ask for a second factor (step-up, RFC 9470).
+    pub acr_values: Option<String>,
     /// The API (Auth0).
     pub audience: Option<String>,
     /// The API (RFC 8707, Logto).
@@ -103,6 +106,9 @@ pub struct AuthorizationRequest {
     pub max_age: Option<i64>,
     /// Identifier to prefill.
     pub login_hint: Option<String>,
+    /// Whether the client asked for multi-factor authentication (`acr_values`).
+    #[serde(default)]
+    pub require_mfa: bool,
 }
 
 /// Why an authorization request fails.
@@ -211,6 +217,10 @@ pub fn validate(
         prompt,
         max_age,
         login_hint: params.login_hint.clone(),
+        require_mfa: params
+            .acr_values
+            .as_deref()
+            .is_some_and(|v| v.split_whitespace().any(|a| a == crate::authn::policy::ACR_MFA)),
     })
 }
 

@@ -28,6 +28,24 @@ impl Page {
         Some(self.html[start..end].replace("&amp;", "&").replace("&quot;", "\""))
     }
 
+    /// The value of attribute `attr` of the element with id `id`.
+    pub fn attr(&self, id: &str, attr: &str) -> Option<String> {
+        let start = self.html.find(&format!("id=\"{id}\""))?;
+        let tag_end = self.html[start..].find('>')? + start;
+        let tag = &self.html[start..tag_end];
+        let needle = format!("{attr}=\"");
+        let v0 = tag.find(&needle)? + needle.len();
+        let v1 = tag[v0..].find('"')? + v0;
+        Some(
+            tag[v0..v1]
+                .replace("&quot;", "\"")
+                .replace("&lt;", "<")
+                .replace("&gt;", ">")
+                .replace("&#39;", "'")
+                .replace("&amp;", "&"),
+        )
+    }
+
     /// A query (or fragment) parameter of the redirect location.
     pub fn param(&self, name: &str) -> Option<String> {
         let loc = self.location.as_ref()?;
@@ -81,6 +99,13 @@ impl Browser {
     pub async fn get(&mut self, url: &str) -> Page {
         let resp = self.client.get(url).header(COOKIE, self.cookie_header()).send().await.unwrap();
         self.finish(resp).await
+    }
+
+    /// Posts a form as the page's script does and reads a JSON answer.
+    pub async fn post_form_json(&mut self, url: &str, form: &[(&str, &str)]) -> serde_json::Value {
+        let page = self.post_form(url, form).await;
+        assert_eq!(page.status, 200, "{}", page.html);
+        serde_json::from_str(&page.html).unwrap()
     }
 
     pub async fn post_form(&mut self, url: &str, form: &[(&str, &str)]) -> Page {

@@ -173,8 +173,8 @@ impl Core {
             id: random_token::<16>(),
             user_id: user.id.0.clone(),
             auth_time: now / 1000,
+            acr: amr.iter().any(|a| a == "mfa").then(|| crate::authn::policy::ACR_MFA.to_string()),
             amr,
-            acr: None,
             user_agent: ctx.user_agent.clone(),
             ip: ctx.ip.clone(),
             created_at: now,
@@ -189,7 +189,7 @@ impl Core {
         tx.update_user(tenant, &updated).await?;
         tx.insert_audit_event(
             tenant,
-            &AuditEvent::success(ctx, "user.sign_in", "user", &user.id.0, json!({"method": "pwd", "sid": session.id})),
+            &AuditEvent::success(ctx, "user.sign_in", "user", &user.id.0, json!({"method": session.amr.join(" "), "sid": session.id})),
         )
         .await?;
         tx.commit().await?;

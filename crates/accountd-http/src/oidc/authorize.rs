@@ -25,23 +25,23 @@ use crate::common::tenant::RequestTenant;
 /// The session cookie (single sign-on across the tenant's applications).
 pub const SESSION_COOKIE: &str = "accountd_session";
 /// The cookie binding a sign-in form to this browser.
-const LOGIN_COOKIE: &str = "accountd_login";
+pub(super) const LOGIN_COOKIE: &str = "accountd_login";
 /// How long a sign-in form stays valid.
-const FLOW_TTL_SECS: i64 = 15 * 60;
+pub(super) const FLOW_TTL_SECS: i64 = 15 * 60;
 
 /// What the sealed `flow` field carries.
 #[derive(Serialize, Deserialize)]
-struct LoginFlow {
-    req: AuthorizationRequest,
-    binding_hash: String,
-    exp: i64,
+pub(super) struct LoginFlow {
+    pub(super) req: AuthorizationRequest,
+    pub(super) binding_hash: String,
+    pub(super) exp: i64,
 }
 
-fn flow_context(rt: &RequestTenant) -> String {
+pub(super) fn flow_context(rt: &RequestTenant) -> String {
     format!("login_flow:{}", rt.tenant.id)
 }
 
-fn now_secs() -> i64 {
+pub(super) fn now_secs() -> i64 {
     accountd_core::clock::now_millis() / 1000
 }
 
@@ -257,7 +257,9 @@ pub async fn authorize(
         Some(secret) => state.core.session_from_cookie(&rt.tenant.id, &secret).await.ok().flatten(),
         None => None,
     };
-    let fresh_enough = |s: &accountd_core::session::Session| req.max_age.is_none_or(|m| now_secs() - s.auth_time <= m);
+    let fresh_enough = |s: &accountd_core::session::Session| {
+        req.max_age.is_none_or(|m| now_secs() - s.auth_time <= m) && (!req.require_mfa || s.amr.iter().any(|a| a == "mfa"))
+    };
     match session {
         Some(s) if req.prompt != Some(Prompt::Login) && fresh_enough(&s) => {
             complete(&state, &rt, &req, &s, false).await
@@ -274,7 +276,7 @@ pub async fn authorize(
 }
 
 /// Opens a sealed sign-in form and checks it was served to this browser and has not expired.
-fn open_login_flow(
+pub(super) fn open_login_flow(
     state: &AppState,
     rt: &RequestTenant,
     headers: &HeaderMap,
@@ -305,15 +307,16 @@ fn open_login_flow(
 }
 
 /// Starts a session for a user who just proved who they are, and completes the request.
-async fn finish_sign_in(
+pub(super) async fn finish_sign_in(
     state: &AppState,
     rt: &RequestTenant,
     ctx: accountd_core::audit::Context,
     user: &accountd_core::user::User,
     req: &AuthorizationRequest,
+    amr: Vec<String>,
 ) -> Response {
     let ctx = accountd_core::audit::Context { actor: accountd_core::audit::Actor::User(user.id.0.clone()), ..ctx };
-    let (session, secret) = match state.core.start_session(&ctx, &rt.tenant.id, user, vec!["pwd".into()]).await {
+    let (session, secret) = match state.core.start_session(&ctx, &rt.tenant.id, user, amr).await {
         Ok(s) => s,
         Err(e) => {
             tracing::error!(error = %e, "starting a session failed");
@@ -392,7 +395,15 @@ pub async fn login(
             return pages::error(StatusCode::SERVICE_UNAVAILABLE, "temporarily_unavailable", "Try again later.");
         }
     };
-    finish_sign_in(&state, &rt, ctx, &user, &flow.req).await
+    // A second factor, when the tenant's policy or the client asks for one.
+    match state.core.second_factor_needed(&rt.tenant.id, &user, flow.req.require_mfa).await {
+        Ok(None) => finish_sign_in(&state, &rt, ctx, &user, &flow.req, vec!["pwd".into()]).await,
+        Ok(Some(methods)) => super::second_factor::ask(&state, &rt, flow, &user, &methods).await,
+        Err(e) => {
+            tracing::error!(error = %e, "second-factor check failed");
+            pages::error(StatusCode::SERVICE_UNAVAILABLE, "temporarily_unavailable", "Try again later.")
+        }
+    }
 }
 
 /// The consent form's fields.
@@ -495,5 +506,13 @@ pub async fn signup(
             return pages::error(StatusCode::SERVICE_UNAVAILABLE, "temporarily_unavailable", "Try again later.");
         }
     };
-    finish_sign_in(&state, &rt, ctx, &user, &flow.req).await
+    // A second factor, when the tenant's policy or the client asks for one.
+    match state.core.second_factor_needed(&rt.tenant.id, &user, flow.req.require_mfa).await {
+        Ok(None) => finish_sign_in(&state, &rt, ctx, &user, &flow.req, vec!["pwd".into()]).await,
+        Ok(Some(methods)) => super::second_factor::ask(&state, &rt, flow, &user, &methods).await,
+        Err(e) => {
+            tracing::error!(error = %e, "second-factor check failed");
+            pages::error(StatusCode::SERVICE_UNAVAILABLE, "temporarily_unavailable", "Try again later.")
+        }
+    }
 }

@@ -6,6 +6,8 @@ pub mod discovery;
 pub mod error;
 pub mod logout;
 pub mod pages;
+pub mod passkey;
+pub mod second_factor;
 pub mod token;
 pub mod userinfo;
 
@@ -28,6 +30,12 @@ pub fn routes() -> Router<AppState> {
         .route("/u/login", post(authorize::login))
         .route("/u/consent", post(authorize::consent))
         .route("/u/signup", post(authorize::signup))
+        .route("/u/mfa", post(second_factor::mfa))
+        .route("/passkey/challenge", post(passkey::challenge))
+        .route("/passkey/register", post(passkey::register))
+        .route("/u/passkey/options", post(second_factor::passkey_options))
+        .route("/u/passkey/login", post(second_factor::passkey_login))
+        .route("/u/assets/accountd.js", get(second_factor::script))
         .route("/oauth/token", post(token::token))
         .route("/oauth/revoke", post(token::revoke))
         .route("/oauth/introspect", post(token::introspect))

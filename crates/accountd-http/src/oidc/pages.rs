@@ -31,7 +31,7 @@ button{margin-top:1.5rem;width:100%;padding:.7rem;border:0;border-radius:6px;bac
 font-size:1rem;cursor:pointer}button:hover{background:#2a4199}\
 .error{background:#fff1f0;border:1px solid #ffccc7;color:#a8071a;padding:.6rem .75rem;border-radius:6px;font-size:.9rem}";
 
-fn page(status: StatusCode, title: &str, body: &str) -> Response {
+pub(super) fn page(status: StatusCode, title: &str, body: &str) -> Response {
     let html = format!(
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" \
          content=\"width=device-width,initial-scale=1\"><title>{}</title><style>{STYLE}</style></head>\
@@ -45,7 +45,8 @@ fn page(status: StatusCode, title: &str, body: &str) -> Response {
     h.insert(
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static(
-            "default-src 'none'; style-src 'unsafe-inline'; form-action *; frame-ancestors 'none'",
+            "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'unsafe-inline'; form-action *; \
+             frame-ancestors 'none'",
         ),
     );
     r
@@ -64,10 +65,16 @@ pub fn sign_in(app_name: &str, flow: &str, identifier: &str, error: Option<&str>
              <form method=\"post\" action=\"/u/login\">\
              <input type=\"hidden\" name=\"flow\" value=\"{flow}\">\
              <label for=\"identifier\">Email</label>\
-             <input id=\"identifier\" name=\"identifier\" type=\"email\" autocomplete=\"username\" required value=\"{id}\" autofocus>\
+             <input id=\"identifier\" name=\"identifier\" type=\"email\" autocomplete=\"username webauthn\" required value=\"{id}\" autofocus>\
              <label for=\"password\">Password</label>\
              <input id=\"password\" name=\"password\" type=\"password\" autocomplete=\"current-password\" required>\
-             <button type=\"submit\">Continue</button>{signup}</form>",
+             <button type=\"submit\">Continue</button>{signup}</form>\
+             <form id=\"passkey-form\" method=\"post\" action=\"/u/passkey/login\">\
+             <input type=\"hidden\" name=\"flow\" value=\"{flow}\">\
+             <input type=\"hidden\" name=\"token\"><input type=\"hidden\" name=\"assertion\">\
+             <button type=\"button\" id=\"passkey-button\" \
+             style=\"background:#fff;color:#1f2328;border:1px solid #d0d7de\">Sign in with a passkey</button></form>\
+             <script src=\"/u/assets/accountd.js\"></script>",
             signup = if signup {
                 "<button type=\"submit\" formaction=\"/u/signup\" \
                  style=\"background:#fff;color:#1f2328;border:1px solid #d0d7de\">Create an account</button>"

@@ -32,6 +32,11 @@ pub struct TokenRequest {
     refresh_token: Option<String>,
     /// `/oauth/revoke`: the token to revoke.
     token: Option<String>,
+    /// The webauthn grant: the ceremony from `/passkey/challenge` or `/passkey/register`.
+    auth_session: Option<String>,
+    /// The webauthn grant: the authenticator's answer, an object in JSON bodies or a JSON string
+    /// in forms (auth-js sends the latter).
+    authn_response: Option<serde_json::Value>,
 }
 
 fn parse(headers: &HeaderMap, body: &[u8]) -> Result<TokenRequest, OAuthError> {
@@ -78,10 +83,11 @@ fn basic_credentials(headers: &HeaderMap) -> Result<Option<(String, String)>, OA
 pub async fn token(
     State(state): State<AppState>,
     rt: RequestTenant,
+    info: crate::common::client_info::ClientInfo,
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Response {
-    let mut r = match issue(&state, &rt, &headers, &body).await {
+    let mut r = match issue(&state, &rt, &headers, &body, info).await {
         Ok(resp) => {
             let mut r = axum::Json(resp).into_response();
             r.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
@@ -104,6 +110,7 @@ async fn issue(
     rt: &RequestTenant,
     headers: &HeaderMap,
     body: &[u8],
+    info: crate::common::client_info::ClientInfo,
 ) -> Result<grants::TokenResponse, OAuthError> {
     let req = parse(headers, body)?;
     let (client_id, secret) = match basic_credentials(headers)? {
@@ -186,6 +193,30 @@ async fn issue(
         "client_credentials" => {
             let audience = req.audience.as_deref().or(req.resource.as_deref());
             grants::client_credentials(issuer, &app, audience, req.scope.as_deref(), jkt).await
+        }
+        accountd_core::service::WEBAUTHN_GRANT => {
+            let session = req
+                .auth_session
+                .as_deref()
+                .ok_or_else(|| OAuthError::invalid_request("Missing required parameter: auth_session"))?;
+            let response = match req.authn_response.clone() {
+                Some(serde_json::Value::String(s)) => serde_json::from_str(&s)
+                    .map_err(|_| OAuthError::invalid_request("authn_response is not a JSON object."))?,
+                Some(v @ serde_json::Value::Object(_)) => v,
+                _ => return Err(OAuthError::invalid_request("Missing required parameter: authn_response")),
+            };
+            let ctx = accountd_core::audit::Context {
+                actor: accountd_core::audit::Actor::System,
+                ip: info.ip,
+                user_agent: info.user_agent,
+            };
+            let audience = req.audience.as_deref().or(req.resource.as_deref());
+            let rp = super::passkey::relying_party(rt);
+            let grant = core
+                .passkey_grant(&ctx, tenant, origin, &rp, &app, session, &response, req.scope.as_deref(), audience, jkt)
+                .await
+                .map_err(exchange_error)?;
+            grants::user_tokens(issuer, grant, "webauthn", jkt).await
         }
         other => Err(OAuthError::unsupported_grant_type(format!("Unsupported grant type: {other}"))),
     }
