@@ -50,6 +50,18 @@ enum AdminCommand {
     /// Token signing keys.
     #[command(subcommand)]
     Key(KeyCommand),
+    /// Message connectors: how email and SMS leave (SMTP, HTTP, or the development outbox).
+    #[command(subcommand)]
+    Connector(ConnectorCommand),
+    /// Messages the development outbox kept instead of sending, with their codes, newest first.
+    Outbox {
+        /// Only messages to this address or phone number.
+        #[arg(long)]
+        to: Option<String>,
+        /// How many to show.
+        #[arg(long, default_value_t = 20)]
+        limit: u32,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -381,11 +393,221 @@ async fn run_command(core: &Core, ctx: &Context, args: &AdminArgs, j: bool) -> a
             core.assign_user_roles(ctx, &t.id, &id, std::slice::from_ref(role)).await?;
             out(j, json!({"user_id": id, "role": role}), format!("{id} now has role {role}"));
         }
+        AdminCommand::Connector(command) => {
+            let t = tenant(core, &args.tenant).await?;
+            connector_command(core, ctx, &t, command, j).await?;
+        }
+        AdminCommand::Outbox { to, limit } => {
+            let t = tenant(core, &args.tenant).await?;
+            outbox_command(core, &t, to.as_deref(), *limit, j).await?;
+        }
         AdminCommand::Key(KeyCommand::Rotate { alg }) => {
             let t = tenant(core, &args.tenant).await?;
             let k = core.rotate_signing_key(ctx, &t.id, alg).await?;
             out(j, json!({"kid": k.kid, "alg": k.alg}), format!("new {} signing key {} is current", k.alg, k.kid));
         }
     }
+    Ok(())
+}
+
+/// `accountd admin connector …`.
+#[derive(Debug, Subcommand)]
+enum ConnectorCommand {
+    /// The email connector.
+    #[command(subcommand)]
+    Email(EmailConnectorCommand),
+    /// The SMS connector.
+    #[command(subcommand)]
+    Sms(SmsConnectorCommand),
+    /// Show the tenant's connectors (secrets are never shown).
+    Show,
+}
+
+#[derive(Debug, Subcommand)]
+enum EmailConnectorCommand {
+    /// Send email through an SMTP server.
+    SetSmtp {
+        #[arg(long)]
+        host: String,
+        #[arg(long)]
+        port: u16,
+        /// User name for SMTP AUTH (the password then comes from --password-stdin, or is kept).
+        #[arg(long)]
+        username: Option<String>,
+        /// Read the SMTP password from the first line of standard input.
+        #[arg(long, requires = "username")]
+        password_stdin: bool,
+        /// `From:` address, `a@example.com` or `Name <a@example.com>`.
+        #[arg(long)]
+        from: String,
+        /// none (local test servers only), starttls or tls; default: tls on port 465, else starttls.
+        #[arg(long, value_parser = ["none", "starttls", "tls"])]
+        tls: Option<String>,
+    },
+    /// Post email as Logto's HTTP connector JSON to an endpoint.
+    SetHttp {
+        #[arg(long)]
+        endpoint: String,
+        /// Read the bearer token from the first line of standard input (else it is kept, if any).
+        #[arg(long)]
+        token_stdin: bool,
+    },
+    /// Keep email in the development outbox instead of sending it.
+    UseOutbox,
+}
+
+#[derive(Debug, Subcommand)]
+enum SmsConnectorCommand {
+    /// Post SMS as Logto's HTTP connector JSON to an endpoint.
+    SetHttp {
+        #[arg(long)]
+        endpoint: String,
+        /// Read the bearer token from the first line of standard input (else it is kept, if any).
+        #[arg(long)]
+        token_stdin: bool,
+    },
+    /// Keep SMS in the development outbox instead of sending them.
+    UseOutbox,
+}
+
+/// The first line of standard input, for a secret named `what`.
+fn read_secret(what: &str) -> anyhow::Result<accountd_core::connector::SecretString> {
+    let mut line = Zeroizing::new(String::new());
+    std::io::stdin().lock().read_line(&mut line).with_context(|| format!("reading the {what} from standard input"))?;
+    let trimmed = line.trim_end_matches(['\r', '\n']);
+    anyhow::ensure!(!trimmed.is_empty(), "no {what} on standard input");
+    Ok(accountd_core::connector::SecretString::new(trimmed))
+}
+
+/// One connector for `connector show`: JSON without secrets, and a line of text.
+fn describe_connector(
+    channel: accountd_core::message::Channel,
+    c: Option<&accountd_core::connector::TenantConnector>,
+) -> (serde_json::Value, String) {
+    use accountd_core::connector::ConnectorConfig;
+    let Some(c) = c else {
+        return (json!({"name": "outbox", "default": true}), format!("{}: outbox (default)", channel.as_str()));
+    };
+    let state = if c.enabled { "" } else { " [disabled: the outbox is used]" };
+    let (value, text) = match &c.config {
+        ConnectorConfig::Outbox => (json!({"name": "outbox"}), "outbox".to_string()),
+        ConnectorConfig::Smtp(s) => (
+            json!({"name": "smtp", "host": s.host, "port": s.port, "username": s.username,
+                   "password_set": s.password.is_some(), "from": s.from_address, "tls": s.tls.as_str()}),
+            format!(
+                "smtp {}:{} ({}), {}, from {}",
+                s.host,
+                s.port,
+                s.tls.as_str(),
+                match (&s.username, &s.password) {
+                    (Some(u), Some(_)) => format!("user {u}, password set"),
+                    (Some(u), None) => format!("user {u}, no password"),
+                    _ => "no authentication".to_string(),
+                },
+                s.from_address
+            ),
+        ),
+        ConnectorConfig::Http(h) => (
+            json!({"name": "http", "endpoint": h.endpoint, "token_set": h.authorization_token.is_some()}),
+            format!(
+                "http {} ({})",
+                h.endpoint,
+                if h.authorization_token.is_some() { "bearer token set" } else { "no token" }
+            ),
+        ),
+    };
+    let mut value = value;
+    value["enabled"] = json!(c.enabled);
+    (value, format!("{}: {text}{state}", channel.as_str()))
+}
+
+async fn connector_command(
+    core: &Core,
+    ctx: &Context,
+    t: &Tenant,
+    command: &ConnectorCommand,
+    j: bool,
+) -> anyhow::Result<()> {
+    use accountd_core::connector::{ConnectorFields, ConnectorKind, SmtpTls};
+    use accountd_core::message::Channel;
+    let http = |endpoint: &String, token_stdin: bool| -> anyhow::Result<ConnectorFields> {
+        Ok(ConnectorFields {
+            kind: Some(ConnectorKind::Http),
+            endpoint: Some(endpoint.clone()),
+            authorization_token: if token_stdin { Some(Some(read_secret("token")?)) } else { None },
+            ..Default::default()
+        })
+    };
+    let outbox = || ConnectorFields { kind: Some(ConnectorKind::Outbox), ..Default::default() };
+    let (channel, fields) = match command {
+        ConnectorCommand::Show => {
+            let mut value = json!({});
+            let mut lines = Vec::new();
+            for channel in [Channel::Email, Channel::Sms] {
+                let c = core.connector(&t.id, channel).await?;
+                let (v, line) = describe_connector(channel, c.as_ref());
+                value[channel.as_str()] = v;
+                lines.push(line);
+            }
+            out(j, value, lines.join("\n"));
+            return Ok(());
+        }
+        ConnectorCommand::Email(EmailConnectorCommand::SetSmtp { host, port, username, password_stdin, from, tls }) => {
+            let fields = ConnectorFields {
+                kind: Some(ConnectorKind::Smtp),
+                host: Some(host.clone()),
+                port: Some(*port),
+                username: Some(username.clone()),
+                password: if *password_stdin { Some(Some(read_secret("password")?)) } else { None },
+                from_address: Some(from.clone()),
+                tls: tls.as_deref().and_then(SmtpTls::parse),
+                ..Default::default()
+            };
+            (Channel::Email, fields)
+        }
+        ConnectorCommand::Email(EmailConnectorCommand::SetHttp { endpoint, token_stdin }) => {
+            (Channel::Email, http(endpoint, *token_stdin)?)
+        }
+        ConnectorCommand::Email(EmailConnectorCommand::UseOutbox) => (Channel::Email, outbox()),
+        ConnectorCommand::Sms(SmsConnectorCommand::SetHttp { endpoint, token_stdin }) => {
+            (Channel::Sms, http(endpoint, *token_stdin)?)
+        }
+        ConnectorCommand::Sms(SmsConnectorCommand::UseOutbox) => (Channel::Sms, outbox()),
+    };
+    let c = core.set_connector(ctx, &t.id, channel, fields).await?;
+    let (value, line) = describe_connector(channel, Some(&c));
+    out(j, value, line);
+    Ok(())
+}
+
+async fn outbox_command(core: &Core, t: &Tenant, to: Option<&str>, limit: u32, j: bool) -> anyhow::Result<()> {
+    let messages = core.outbox_messages(&t.id, to, limit).await?;
+    let rows: Vec<_> = messages
+        .iter()
+        .map(|m| {
+            json!({"id": m.id, "channel": m.channel.as_str(), "to": m.recipient, "purpose": m.purpose.as_str(),
+                   "code": m.code, "subject": m.subject, "text": m.text,
+                   "created_at": accountd_core::clock::to_rfc3339(m.created_at)})
+        })
+        .collect();
+    let text = if messages.is_empty() {
+        "the outbox is empty (messages appear here while no connector is configured)".to_string()
+    } else {
+        messages
+            .iter()
+            .map(|m| {
+                format!(
+                    "{}  {:<5}  {}  {}  code {}",
+                    accountd_core::clock::to_rfc3339(m.created_at),
+                    m.channel.as_str(),
+                    m.recipient,
+                    m.purpose.as_str(),
+                    m.code
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    out(j, json!(rows), text);
     Ok(())
 }

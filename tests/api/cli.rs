@@ -81,6 +81,8 @@ fn stop(child: &mut std::process::Child) -> bool {
 
 #[tokio::test]
 async fn first_start_prints_credentials_once_and_restart_reuses_the_data() {
+    // reqwest's rustls has no built-in provider (crate accountd-connectors): install ring first.
+    accountd_connectors::install_crypto_provider();
     let db = TestDb::new(Backend::from_env()).await;
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");

@@ -132,6 +132,7 @@ macro_rules! backend {
             include!("sql/throttle.rs");
             include!("sql/replay.rs");
             include!("sql/consent.rs");
+            include!("sql/connector.rs");
             include!("sql/signing_key.rs");
             include!("sql/audit.rs");
         }

@@ -41,7 +41,8 @@ contracts!(
     sessions,
     throttle,
     replay,
-    consents
+    consents,
+    connectors
 );
 
 /// Both migration folders must list the same files, so the backends never drift apart.

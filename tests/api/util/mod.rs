@@ -67,6 +67,8 @@ impl TestApp {
 
     /// Starts accountd with a configuration tweak.
     pub async fn start_with(tweak: impl FnOnce(&mut Config)) -> Self {
+        // reqwest's rustls has no built-in provider (crate accountd-connectors): install ring first.
+        accountd_connectors::install_crypto_provider();
         let db = TestDb::new(Backend::from_env()).await;
         let data = tempfile::tempdir().expect("tempdir");
         let mut cfg = test_config(&db, data.path());

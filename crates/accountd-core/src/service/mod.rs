@@ -3,6 +3,7 @@
 
 mod apis;
 mod applications;
+mod connectors;
 mod grants;
 mod keys;
 mod profile;
@@ -15,6 +16,7 @@ use std::sync::Arc;
 
 use zeroize::Zeroizing;
 
+pub use connectors::TemplateView;
 pub use grants::ClientGrantView;
 pub use profile::{
     FieldAccess, FieldPolicy, FieldSource, PROFILE_POLICY, ProfileChanges, USER_METADATA_MAX_BYTES, field_policy, is_picture_url,

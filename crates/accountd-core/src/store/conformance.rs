@@ -35,6 +35,7 @@ pub const CONTRACTS: &[&str] = &[
     "throttle",
     "replay",
     "consents",
+    "connectors",
 ];
 
 async fn tenant(store: &dyn Store, name: &str) -> TenantId {
@@ -114,6 +115,7 @@ pub async fn run(name: &str, store: &dyn Store) {
         "throttle" => throttle(store).await,
         "replay" => replay(store).await,
         "consents" => consents(store).await,
+        "connectors" => connectors(store).await,
         other => panic!("unknown contract {other}"),
     }
 }
@@ -645,4 +647,90 @@ pub async fn consents(s: &dyn Store) {
     assert!(s.set_signup_allowed(&a, true).await.unwrap());
     assert!(s.signup_allowed(&a).await.unwrap());
     assert!(!s.signup_allowed(&b).await.unwrap());
+}
+
+/// A connector per tenant and channel (conflict on a second insert, update and delete report
+/// whether they touched it); templates per channel and purpose, replaced on upsert; the outbox
+/// lists newest first, filters by recipient and prunes by age and count; nothing crosses tenants.
+pub async fn connectors(s: &dyn Store) {
+    use crate::connector::{ConnectorKind, OutboxMessage, StoredConnector, Template};
+    use crate::message::{Channel, Purpose};
+    let a = tenant(s, "a").await;
+    let b = tenant(s, "b").await;
+    let smtp = StoredConnector {
+        channel: Channel::Email,
+        kind: ConnectorKind::Smtp,
+        enabled: true,
+        settings: json!({"host": "smtp.example.com", "port": 587, "username": "u", "from_address": "a@example.com", "tls": "starttls"}),
+        secret_sealed: Some("v1.sealed".into()),
+        updated_at: 10,
+    };
+    assert!(s.find_connector(&a, Channel::Email).await.unwrap().is_none());
+    assert!(!s.update_connector(&a, &smtp).await.unwrap(), "updated a missing connector");
+    s.insert_connector(&a, &smtp).await.unwrap();
+    assert_eq!(s.find_connector(&a, Channel::Email).await.unwrap(), Some(smtp.clone()));
+    assert_conflict(s.insert_connector(&a, &smtp).await, "connectors_channel");
+    assert!(s.find_connector(&a, Channel::Sms).await.unwrap().is_none());
+    assert!(s.find_connector(&b, Channel::Email).await.unwrap().is_none(), "connector crossed tenants");
+    let http = StoredConnector {
+        kind: ConnectorKind::Http,
+        enabled: false,
+        settings: json!({"endpoint": "https://hooks.example.com/mail"}),
+        secret_sealed: None,
+        updated_at: 20,
+        ..smtp.clone()
+    };
+    assert!(!s.update_connector(&b, &http).await.unwrap(), "updated another tenant's connector");
+    assert!(s.update_connector(&a, &http).await.unwrap());
+    assert_eq!(s.find_connector(&a, Channel::Email).await.unwrap(), Some(http.clone()));
+    assert!(!s.delete_connector(&b, Channel::Email).await.unwrap());
+    assert!(s.delete_connector(&a, Channel::Email).await.unwrap());
+    assert!(!s.delete_connector(&a, Channel::Email).await.unwrap());
+    assert!(s.find_connector(&a, Channel::Email).await.unwrap().is_none());
+
+    let t1 = Template { subject: "Hi".into(), content: "Code {{code}}".into() };
+    let t2 = Template { subject: "Hello".into(), content: "Your code: {{code}}".into() };
+    assert!(s.find_message_template(&a, Channel::Email, Purpose::SignIn).await.unwrap().is_none());
+    s.upsert_message_template(&a, Channel::Email, Purpose::SignIn, &t1, 1).await.unwrap();
+    s.upsert_message_template(&a, Channel::Email, Purpose::SignIn, &t2, 2).await.unwrap();
+    s.upsert_message_template(&a, Channel::Email, Purpose::Register, &t1, 2).await.unwrap();
+    assert_eq!(s.find_message_template(&a, Channel::Email, Purpose::SignIn).await.unwrap(), Some(t2.clone()));
+    assert!(s.find_message_template(&a, Channel::Sms, Purpose::SignIn).await.unwrap().is_none());
+    assert!(s.find_message_template(&b, Channel::Email, Purpose::SignIn).await.unwrap().is_none());
+    let mut listed = s.list_message_templates(&a, Channel::Email).await.unwrap();
+    listed.sort_by_key(|(p, _)| p.as_str());
+    assert_eq!(listed, vec![(Purpose::Register, t1), (Purpose::SignIn, t2)]);
+    assert!(s.list_message_templates(&b, Channel::Email).await.unwrap().is_empty());
+    assert!(!s.delete_message_template(&b, Channel::Email, Purpose::SignIn).await.unwrap());
+    assert!(s.delete_message_template(&a, Channel::Email, Purpose::SignIn).await.unwrap());
+    assert!(s.find_message_template(&a, Channel::Email, Purpose::SignIn).await.unwrap().is_none());
+
+    let msg = |id: &str, to: &str, at: i64| OutboxMessage {
+        id: id.into(),
+        channel: Channel::Email,
+        recipient: to.into(),
+        purpose: Purpose::SignIn,
+        subject: "Your code".into(),
+        text: "Code 123456".into(),
+        code: "123456".into(),
+        created_at: at,
+    };
+    for (i, at) in [100, 200, 300].into_iter().enumerate() {
+        let to = if i == 1 { "bob@example.com" } else { "ada@example.com" };
+        s.insert_outbox_message(&a, &msg(&format!("m{i}"), to, at), 0, 10).await.unwrap();
+    }
+    let ids = |v: Vec<OutboxMessage>| v.into_iter().map(|m| m.id).collect::<Vec<_>>();
+    let all = s.list_outbox_messages(&a, None, 10).await.unwrap();
+    assert_eq!(all[0], msg("m2", "ada@example.com", 300));
+    assert_eq!(ids(all), ["m2", "m1", "m0"]);
+    assert_eq!(ids(s.list_outbox_messages(&a, Some("ada@example.com"), 10).await.unwrap()), ["m2", "m0"]);
+    assert_eq!(ids(s.list_outbox_messages(&a, None, 1).await.unwrap()), ["m2"]);
+    assert!(s.list_outbox_messages(&b, None, 10).await.unwrap().is_empty(), "outbox crossed tenants");
+    // Older than `keep_since` goes; beyond `keep_count` the oldest go; other tenants are untouched.
+    s.insert_outbox_message(&b, &msg("b0", "ada@example.com", 50), 0, 10).await.unwrap();
+    s.insert_outbox_message(&a, &msg("m3", "ada@example.com", 400), 150, 10).await.unwrap();
+    assert_eq!(ids(s.list_outbox_messages(&a, None, 10).await.unwrap()), ["m3", "m2", "m1"]);
+    s.insert_outbox_message(&a, &msg("m4", "ada@example.com", 400), 0, 2).await.unwrap();
+    assert_eq!(ids(s.list_outbox_messages(&a, None, 10).await.unwrap()), ["m4", "m3"]);
+    assert_eq!(ids(s.list_outbox_messages(&b, None, 10).await.unwrap()), ["b0"]);
 }

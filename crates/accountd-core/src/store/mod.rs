@@ -10,6 +10,7 @@ mod api_resource;
 mod application;
 mod audit;
 mod client_grant;
+mod connector;
 mod consent;
 mod replay;
 mod role;
@@ -26,6 +27,7 @@ pub use api_resource::ApiStore;
 pub use application::ApplicationStore;
 pub use audit::AuditStore;
 pub use client_grant::{ClientGrantQuery, ClientGrantStore};
+pub use connector::ConnectorStore;
 pub use consent::ConsentStore;
 pub use replay::ReplayStore;
 pub use role::RoleStore;
@@ -68,6 +70,7 @@ pub trait Queries:
     + ThrottleStore
     + ReplayStore
     + ConsentStore
+    + ConnectorStore
     + SigningKeyStore
     + AuditStore
     + Send
@@ -86,6 +89,7 @@ impl<T> Queries for T where
         + ThrottleStore
         + ReplayStore
         + ConsentStore
+        + ConnectorStore
         + SigningKeyStore
         + AuditStore
         + Send

@@ -5,6 +5,7 @@
 
 pub mod client_grants;
 pub mod clients;
+pub mod connectors;
 pub mod error;
 pub mod extract;
 pub mod keys;
@@ -69,4 +70,18 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(keys::list_signing_keys))
         .routes(routes!(keys::rotate_signing_key))
         .routes(routes!(tenant_settings::get_tenant_settings, tenant_settings::update_tenant_settings))
+        .routes(routes!(
+            connectors::get_email_provider,
+            connectors::create_email_provider,
+            connectors::update_email_provider,
+            connectors::delete_email_provider
+        ))
+        .routes(routes!(connectors::get_sms_connector, connectors::set_sms_connector, connectors::delete_sms_connector))
+        .routes(routes!(connectors::list_message_templates))
+        .routes(routes!(
+            connectors::get_message_template,
+            connectors::set_message_template,
+            connectors::delete_message_template
+        ))
+        .routes(routes!(connectors::list_outbox_messages))
 }

@@ -7,9 +7,12 @@ use accountd_core::api_resource::{AccessPolicy, ApiId, ApiResource, ApiScope, Po
 use accountd_core::application::{AppType, Application, TokenEndpointAuthMethod};
 use accountd_core::audit::{Actor, AuditEvent};
 use accountd_core::client_grant::{ClientGrant, ClientGrantId, SubjectType};
+use accountd_core::connector::{ConnectorKind, OutboxMessage, StoredConnector, Template};
+use accountd_core::message::{Channel, Purpose};
 use accountd_core::role::{Permission, Role, RoleId};
 use accountd_core::session::{AuthorizationCode, RefreshToken, Session};
 use accountd_core::store::{Lockout, ThrottleRule};
+use accountd_core::store::ConnectorStore;
 use accountd_core::signing_key::{KeyStatus, SigningKey};
 use accountd_core::store::{
     ApiStore, ApplicationStore, AuditStore, ConsentStore, ClientGrantQuery, ClientGrantStore, Page, RoleStore, SessionStore, SigningKeyStore,
