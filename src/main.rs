@@ -54,6 +54,7 @@ fn main() -> std::process::ExitCode {
                 Ok(())
             }
             Command::Admin(args) => accountd::cli::admin::run(cfg, args).await,
+            Command::Device(args) => accountd::cli::device::run(args).await,
         }
     });
     match result {

@@ -1,6 +1,7 @@
-//! The command line: `serve`, `migrate`, `config` and `admin …`.
+//! The command line: `serve`, `migrate`, `config`, `admin …` and `device …`.
 
 pub mod admin;
+pub mod device;
 pub mod serve;
 
 use std::path::PathBuf;
@@ -34,4 +35,6 @@ pub enum Command {
     Config,
     /// Administer tenants, clients, users, grants and roles directly on the database.
     Admin(admin::AdminArgs),
+    /// Act as a push-approval device: redeem an enrollment QR code, then approve or deny sign-ins.
+    Device(device::DeviceArgs),
 }

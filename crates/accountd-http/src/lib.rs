@@ -6,6 +6,7 @@ pub mod common;
 pub mod health;
 pub mod management;
 pub mod oidc;
+pub mod push;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -106,6 +107,7 @@ pub fn router(state: AppState) -> Router {
             }),
         )
         .merge(oidc::routes())
+        .merge(push::routes())
         .fallback(common::not_found)
         // Layers run bottom-up: the tenant is resolved before CORS looks at the origin.
         .layer(axum::middleware::from_fn_with_state(state.clone(), common::cors::cors))

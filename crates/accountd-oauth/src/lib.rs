@@ -2,6 +2,7 @@
 //! access tokens. No HTTP here; `accountd-http` calls into it.
 
 pub mod access_token;
+pub mod device_proof;
 pub mod dpop;
 pub mod error;
 pub mod grants;

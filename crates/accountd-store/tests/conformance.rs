@@ -42,7 +42,8 @@ contracts!(
     throttle,
     replay,
     consents,
-    connectors
+    connectors,
+    pending_verifications
 );
 
 /// Both migration folders must list the same files, so the backends never drift apart.

@@ -7,6 +7,7 @@ mod connectors;
 mod grants;
 mod keys;
 mod profile;
+mod push;
 mod roles;
 mod signin;
 mod tenants;
@@ -21,6 +22,7 @@ pub use grants::ClientGrantView;
 pub use profile::{
     FieldAccess, FieldPolicy, FieldSource, PROFILE_POLICY, ProfileChanges, USER_METADATA_MAX_BYTES, field_policy, is_picture_url,
 };
+pub use push::{MAX_BINDING_MESSAGE_CHARS, PushChallenge};
 pub use roles::PermissionView;
 pub use signin::{CodeExchange, ExchangeError, GrantError, RefreshExchange, SESSION_TTL_MILLIS};
 pub use tenants::Bootstrap;

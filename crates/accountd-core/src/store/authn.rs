@@ -73,7 +73,8 @@ pub trait PendingVerificationStore {
     /// Replaces the sealed state of a pending verification still pending, only if its state is
     /// still `expected` (a push enrollment redeemed by its device); false otherwise, so of two
     /// concurrent replacements of the same state only one succeeds.
-    async fn update_pending_state(&self, tenant: &TenantId, id: &str, expected: &str, state: &str) -> StoreResult<bool>;
+    async fn update_pending_state(&self, tenant: &TenantId, id: &str, expected: &str, state: &str)
+    -> StoreResult<bool>;
     /// Deletes it; true for exactly one caller (single use).
     async fn take_pending(&self, tenant: &TenantId, id: &str) -> StoreResult<bool>;
     /// Unexpired ones for a method and purpose (a push device's open challenges), oldest first.

@@ -36,6 +36,7 @@ pub const CONTRACTS: &[&str] = &[
     "replay",
     "consents",
     "connectors",
+    "pending_verifications",
 ];
 
 async fn tenant(store: &dyn Store, name: &str) -> TenantId {
@@ -116,6 +117,7 @@ pub async fn run(name: &str, store: &dyn Store) {
         "replay" => replay(store).await,
         "consents" => consents(store).await,
         "connectors" => connectors(store).await,
+        "pending_verifications" => pending_verifications(store).await,
         other => panic!("unknown contract {other}"),
     }
 }
@@ -733,4 +735,66 @@ pub async fn connectors(s: &dyn Store) {
     s.insert_outbox_message(&a, &msg("m4", "ada@example.com", 400), 0, 2).await.unwrap();
     assert_eq!(ids(s.list_outbox_messages(&a, None, 10).await.unwrap()), ["m4", "m3"]);
     assert_eq!(ids(s.list_outbox_messages(&b, None, 10).await.unwrap()), ["b0"]);
+}
+
+/// Proofs in progress: found by id until they expire, listed per method oldest first; the status
+/// and the state change only while pending (the state only from the expected value), once among
+/// concurrent callers; taking one is single-use; nothing crosses tenants.
+pub async fn pending_verifications(s: &dyn Store) {
+    use crate::authn::method::MethodType;
+    use crate::authn::pending::{PendingPurpose, PendingStatus, PendingVerification};
+    let a = tenant(s, "a").await;
+    let b = tenant(s, "b").await;
+    let p = |id: &str, purpose: PendingPurpose, created_at: i64| PendingVerification {
+        id: id.into(),
+        purpose,
+        user_id: Some(UserId("auth0|1".into())),
+        method_type: MethodType::PushNotification,
+        method_id: "push-notification|dev_1".into(),
+        state: format!("sealed-{id}"),
+        status: PendingStatus::Pending,
+        attempts: 0,
+        created_at,
+        expires_at: created_at + 1_000,
+    };
+    let enroll = p("p1", PendingPurpose::Enroll, 100);
+    s.insert_pending(&a, &enroll).await.unwrap();
+    assert_conflict(s.insert_pending(&a, &enroll).await, "pending_verifications_id");
+    assert_eq!(s.find_pending(&a, "p1", 500).await.unwrap(), Some(enroll.clone()));
+    assert!(s.find_pending(&a, "p1", 1_100).await.unwrap().is_none(), "expired one found");
+    assert!(s.find_pending(&b, "p1", 500).await.unwrap().is_none(), "pending crossed tenants");
+    let challenge = p("p2", PendingPurpose::SecondFactor, 200);
+    s.insert_pending(&a, &challenge).await.unwrap();
+    let mut other = p("p3", PendingPurpose::SecondFactor, 150);
+    other.method_id = "push-notification|dev_2".into();
+    s.insert_pending(&a, &other).await.unwrap();
+    let ids = |v: Vec<PendingVerification>| v.into_iter().map(|p| p.id).collect::<Vec<_>>();
+    assert_eq!(ids(s.list_pending_for_method(&a, "push-notification|dev_1", 500).await.unwrap()), ["p1", "p2"]);
+    assert_eq!(ids(s.list_pending_for_method(&a, "push-notification|dev_1", 1_150).await.unwrap()), ["p2"]);
+    assert!(s.list_pending_for_method(&b, "push-notification|dev_1", 500).await.unwrap().is_empty());
+
+    // The state changes only from what the caller read, once among concurrent callers.
+    assert!(!s.update_pending_state(&b, "p1", "sealed-p1", "x").await.unwrap(), "updated across tenants");
+    assert!(!s.update_pending_state(&a, "p1", "stale", "x").await.unwrap(), "updated from a stale state");
+    let tasks: Vec<_> =
+        (0..4).map(|i| s.update_pending_state(&a, "p1", "sealed-p1", ["w0", "w1", "w2", "w3"][i])).collect();
+    let wins = futures_join_all(tasks).await.into_iter().filter(|r| *r.as_ref().unwrap()).count();
+    assert_eq!(wins, 1);
+    let state = s.find_pending(&a, "p1", 500).await.unwrap().unwrap().state;
+    assert!(state.starts_with('w'), "{state}");
+
+    // The status leaves pending once; then neither it nor the state changes.
+    assert!(!s.set_pending_status(&b, "p2", PendingStatus::Approved).await.unwrap(), "set across tenants");
+    assert!(s.set_pending_status(&a, "p2", PendingStatus::Approved).await.unwrap());
+    assert!(!s.set_pending_status(&a, "p2", PendingStatus::Denied).await.unwrap(), "answered twice");
+    assert_eq!(s.find_pending(&a, "p2", 500).await.unwrap().unwrap().status, PendingStatus::Approved);
+    assert!(!s.update_pending_state(&a, "p2", "sealed-p2", "x").await.unwrap(), "state changed after the answer");
+
+    assert_eq!(s.record_pending_attempt(&a, "p3").await.unwrap(), 1);
+    assert_eq!(s.record_pending_attempt(&a, "p3").await.unwrap(), 2);
+    assert_eq!(s.record_pending_attempt(&b, "p3").await.unwrap(), 0);
+    assert!(!s.take_pending(&b, "p3").await.unwrap(), "taken across tenants");
+    assert!(s.take_pending(&a, "p3").await.unwrap());
+    assert!(!s.take_pending(&a, "p3").await.unwrap(), "taken twice");
+    assert_eq!(s.record_pending_attempt(&a, "p3").await.unwrap(), 0);
 }

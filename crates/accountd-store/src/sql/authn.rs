@@ -343,7 +343,13 @@ impl PendingVerificationStore for Handle {
         Ok(r.rows_affected() > 0)
     }
 
-    async fn update_pending_state(&self, tenant: &TenantId, id: &str, expected: &str, state: &str) -> StoreResult<bool> {
+    async fn update_pending_state(
+        &self,
+        tenant: &TenantId,
+        id: &str,
+        expected: &str,
+        state: &str,
+    ) -> StoreResult<bool> {
         let mut c = self.conn().await?;
         let r = sqlx::query(
             "UPDATE pending_verifications SET state = $4 \
