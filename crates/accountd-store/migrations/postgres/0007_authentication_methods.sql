@@ -30,7 +30,7 @@ CREATE TABLE pending_verifications (
     method_id    TEXT    NOT NULL,
     state        TEXT    NOT NULL,
     status       TEXT    NOT NULL,
-    attempts     INTEGER NOT NULL,
+    attempts     BIGINT  NOT NULL,
     created_at   BIGINT  NOT NULL,
     expires_at   BIGINT  NOT NULL,
     CONSTRAINT pending_verifications_id PRIMARY KEY (tenant_id, id)
