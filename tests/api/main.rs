@@ -8,6 +8,7 @@ mod cors;
 mod dpop;
 mod health;
 mod management;
+mod me;
 mod oauth;
 mod oidc;
 mod tenants;

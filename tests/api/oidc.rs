@@ -687,7 +687,7 @@ async fn sign_up_only_when_the_tenant_allows_it() {
     assert_eq!(s.app.get("/api/v2/users-by-email?email=new%40example.com", &t).await.body, json!([]));
 
     let r = s.app.patch("/api/v2/tenants/settings", &t, json!({"allow_signup": true})).await;
-    assert_eq!(r.body, json!({"allow_signup": true}));
+    assert_eq!(r.body["allow_signup"], json!(true));
     let page = browser.get(&s.authorize_url(&[])).await;
     assert!(page.html.contains("formaction=\"/u/signup\""));
     let flow = page.hidden("flow").unwrap();

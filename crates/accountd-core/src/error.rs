@@ -25,6 +25,8 @@ pub enum Entity {
     Role,
     /// A permission (a scope of an API) named in a role.
     Permission,
+    /// A user's authentication method.
+    AuthenticationMethod,
 }
 
 impl Entity {
@@ -39,6 +41,7 @@ impl Entity {
             Entity::ClientGrant => "client grant",
             Entity::Role => "role",
             Entity::Permission => "permission",
+            Entity::AuthenticationMethod => "authentication method",
         }
     }
 }
@@ -64,6 +67,10 @@ pub enum ConflictKind {
     RoleNameTaken,
     /// A tenant with that id exists.
     TenantExists,
+    /// Deleting the method would leave the user no way to sign in.
+    LastSignInMethod,
+    /// The user already has this method (one password, one TOTP app, one recovery code).
+    AlreadyEnrolled(String),
     /// Any other unique constraint, by its store name.
     Other(String),
 }
@@ -141,6 +148,16 @@ pub enum Error {
         /// End of the lockout.
         until: i64,
     },
+    /// A proof (a one-time code, a WebAuthn response, an enrollment session) is wrong, expired,
+    /// used or someone else's; nothing was changed.
+    #[error("proof refused: {0}")]
+    BadProof(String),
+    /// The caller's sign-in is not recent or strong enough for this operation (RFC 9470).
+    #[error("step-up authentication required (max_age {})", .0.max_age)]
+    StepUpRequired(crate::authn::policy::StepUpRequired),
+    /// A message (a one-time code) could not be delivered.
+    #[error("delivery failed: {0}")]
+    Delivery(String),
     /// The store cannot be reached right now.
     #[error("store unavailable")]
     Unavailable,
@@ -165,6 +182,9 @@ impl Error {
             Error::Unauthenticated(_) => "unauthenticated",
             Error::MissingScope(_) => "insufficient_scope",
             Error::LockedOut { .. } => "locked_out",
+            Error::BadProof(_) => "bad_proof",
+            Error::StepUpRequired(_) => "step_up_required",
+            Error::Delivery(_) => "delivery_failed",
             Error::Unavailable => "store_unavailable",
             Error::Internal(_) => "internal",
         }

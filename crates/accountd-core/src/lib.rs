@@ -6,6 +6,7 @@ pub mod access_policy;
 pub mod api_resource;
 pub mod application;
 pub mod audit;
+pub mod authn;
 pub mod authorization;
 pub mod client_grant;
 pub mod clock;

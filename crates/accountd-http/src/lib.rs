@@ -5,6 +5,7 @@
 pub mod common;
 pub mod health;
 pub mod management;
+pub mod me_v1;
 pub mod oidc;
 pub mod push;
 
@@ -61,6 +62,8 @@ pub struct App {
     pub tenants: TenantCache,
     /// (tenant, origin) → CORS allowed.
     pub origins: common::cors::OriginCache,
+    /// Account API request limits.
+    pub rate_limits: common::rate_limit::AccountRateLimiter,
     /// HTTP settings.
     pub config: HttpConfig,
 }
@@ -75,6 +78,7 @@ impl App {
             keys: KeyCache::new(core.clone(), config.key_cache_ttl),
             tenants: TenantCache::new(config.tenant_cache_ttl),
             origins: Default::default(),
+            rate_limits: Default::default(),
             core,
             config,
         })
@@ -108,6 +112,7 @@ pub fn router(state: AppState) -> Router {
         )
         .merge(oidc::routes())
         .merge(push::routes())
+        .merge(me_v1::routes(state.clone()))
         .fallback(common::not_found)
         // Layers run bottom-up: the tenant is resolved before CORS looks at the origin.
         .layer(axum::middleware::from_fn_with_state(state.clone(), common::cors::cors))

@@ -59,7 +59,9 @@ impl From<accountd_core::Error> for OAuthError {
             E::Unauthenticated(_) => OAuthError::invalid_client("Client authentication failed."),
             E::MissingScope(s) => OAuthError::invalid_scope(format!("missing scope {s}")),
             E::LockedOut { .. } => OAuthError::access_denied("Too many failed attempts."),
-            E::Unavailable => OAuthError::unavailable(),
+            E::BadProof(d) => OAuthError { status: 400, error: "invalid_grant", description: d },
+            E::StepUpRequired(_) => OAuthError::access_denied("A more recent or stronger sign-in is required."),
+            E::Delivery(_) | E::Unavailable => OAuthError::unavailable(),
             E::Internal(err) => {
                 tracing::error!(error = format!("{err:#}"), "token endpoint failure");
                 OAuthError::server_error()

@@ -135,6 +135,7 @@ macro_rules! backend {
             include!("sql/connector.rs");
             include!("sql/signing_key.rs");
             include!("sql/audit.rs");
+            include!("sql/authn.rs");
         }
     };
 }

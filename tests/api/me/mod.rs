@@ -3,6 +3,7 @@
 
 mod authentication_methods;
 mod errors;
+mod native_passkey;
 mod passkeys;
 mod sign_in;
 mod profile;

@@ -12,6 +12,7 @@ use accountd_store::testdb::{Backend, TestDb};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
+pub mod authenticator;
 pub mod browser;
 pub mod dpop;
 

@@ -66,7 +66,7 @@ fn internal(e: impl std::fmt::Display) -> Error {
 
 fn exclude(cx: &EnrollContext<'_>, wanted: bool) -> Option<Vec<CredentialID>> {
     let ids: Vec<CredentialID> = if wanted {
-        cx.existing_key_ids.iter().filter_map(|k| URL_SAFE_NO_PAD.decode(k).ok()).map(CredentialID::from).collect()
+        cx.existing_key_ids.iter().filter_map(|k| URL_SAFE_NO_PAD.decode(k).ok()).collect()
     } else {
         vec![]
     };
@@ -239,7 +239,7 @@ pub fn finish_discoverable(
             continue;
         }
         let st: DiscoverableAuthentication = serde_json::from_value(state.clone()).map_err(internal)?;
-        let res = wa.finish_discoverable_authentication_v2(cred, st, &WaCredential::from(pk.clone())).map_err(|e| wa_err("sign-in", e))?;
+        let res = wa.finish_discoverable_authentication_v2(cred, st, WaCredential::from(pk.clone())).map_err(|e| wa_err("sign-in", e))?;
         pk.update_credential(&res);
         return Ok((i, serde_json::to_string(&pk).map_err(internal)?));
     }

@@ -66,7 +66,7 @@ pub struct EnrollmentStarted {
 /// What a verified enrollment writes.
 enum Enrolled {
     /// A new method row.
-    Method(crate::authn::method::NewMethod),
+    Method(Box<crate::authn::method::NewMethod>),
     /// A new password hash (PHC) for the user's one password method.
     Password(String),
 }
@@ -285,7 +285,7 @@ impl Core {
         let outcome = match credential::for_type(t) {
             Some(module) => {
                 let cx = self.enroll_context(caller, &user, &methods);
-                module.finish(&cx, state, proof, &pending.method_id).await.map(Enrolled::Method)
+                module.finish(&cx, state, proof, &pending.method_id).await.map(|m| Enrolled::Method(Box::new(m)))
             }
             None => match proof {
                 EnrollProof::NewPassword(p) => self.check_new_password(&caller.tenant, &user, p).await.map(Enrolled::Password),

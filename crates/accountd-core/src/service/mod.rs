@@ -1,6 +1,7 @@
 //! The operations the HTTP adapters and the admin CLI call. Each public method is one core
 //! operation: it checks its invariants, and writes in one transaction together with its audit event.
 
+mod account;
 mod apis;
 mod applications;
 mod connectors;
@@ -8,7 +9,9 @@ mod grants;
 mod keys;
 mod profile;
 mod push;
+mod passkey_grant;
 mod roles;
+mod second_factor;
 mod signin;
 mod tenants;
 mod users;
@@ -17,17 +20,21 @@ use std::sync::Arc;
 
 use zeroize::Zeroizing;
 
+pub use account::{AccountCaller, EnrollmentStarted};
 pub use connectors::TemplateView;
 pub use grants::ClientGrantView;
 pub use profile::{
     FieldAccess, FieldPolicy, FieldSource, PROFILE_POLICY, ProfileChanges, USER_METADATA_MAX_BYTES, field_policy, is_picture_url,
 };
+pub use passkey_grant::WEBAUTHN_GRANT;
 pub use push::{MAX_BINDING_MESSAGE_CHARS, PushChallenge};
 pub use roles::PermissionView;
+pub use second_factor::{SecondFactorAnswer, SecondFactorChallenge, SecondFactorPrompt};
 pub use signin::{CodeExchange, ExchangeError, GrantError, RefreshExchange, SESSION_TTL_MILLIS};
 pub use tenants::Bootstrap;
 
 use crate::error::Result;
+use crate::message::{MessageSender, SendError};
 use crate::secret::{MasterKey, PasswordHashing};
 use crate::store::Store;
 
@@ -88,12 +95,27 @@ pub struct Core {
     master_key: MasterKey,
     key_maker: Arc<dyn KeyMaker>,
     settings: Settings,
+    messages: Arc<dyn MessageSender>,
+    policies: account::PolicyCache,
 }
 
 impl Core {
     /// Builds the core over a store.
     pub fn new(store: Arc<dyn Store>, master_key: MasterKey, key_maker: Arc<dyn KeyMaker>, settings: Settings) -> Self {
-        Self { store, master_key, key_maker, settings }
+        Self {
+            store,
+            master_key,
+            key_maker,
+            settings,
+            messages: Arc::new(NoConnector),
+            policies: Default::default(),
+        }
+    }
+
+    /// Sends one-time codes through `sender` (the tenant's connectors).
+    pub fn with_message_sender(mut self, sender: Arc<dyn MessageSender>) -> Self {
+        self.messages = sender;
+        self
     }
 
     /// The store (for readiness checks and shutdown).
@@ -109,6 +131,16 @@ impl Core {
     /// The master key.
     pub fn master_key(&self) -> &MasterKey {
         &self.master_key
+    }
+}
+
+/// The sender of a core built without connectors (unit tests): every send fails.
+struct NoConnector;
+
+#[async_trait::async_trait]
+impl MessageSender for NoConnector {
+    async fn send(&self, _: &crate::tenant::TenantId, m: &crate::message::OutgoingMessage) -> Result<(), SendError> {
+        Err(SendError::NotConfigured(m.channel.as_str()))
     }
 }
 

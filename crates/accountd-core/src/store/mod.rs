@@ -9,6 +9,7 @@
 mod api_resource;
 mod application;
 mod audit;
+mod authn;
 mod client_grant;
 mod connector;
 mod consent;
@@ -26,6 +27,7 @@ pub mod conformance;
 pub use api_resource::ApiStore;
 pub use application::ApplicationStore;
 pub use audit::AuditStore;
+pub use authn::{AuthenticationMethodStore, PendingVerificationStore};
 pub use client_grant::{ClientGrantQuery, ClientGrantStore};
 pub use connector::ConnectorStore;
 pub use consent::ConsentStore;
@@ -73,6 +75,8 @@ pub trait Queries:
     + ConnectorStore
     + SigningKeyStore
     + AuditStore
+    + AuthenticationMethodStore
+    + PendingVerificationStore
     + Send
     + Sync
 {
@@ -92,6 +96,8 @@ impl<T> Queries for T where
         + ConnectorStore
         + SigningKeyStore
         + AuditStore
+        + AuthenticationMethodStore
+        + PendingVerificationStore
         + Send
         + Sync
 {

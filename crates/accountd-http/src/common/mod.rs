@@ -4,6 +4,7 @@ pub mod client_info;
 pub mod cookies;
 pub mod cors;
 pub mod principal;
+pub mod rate_limit;
 pub mod tenant;
 
 use axum::http::StatusCode;

@@ -55,6 +55,7 @@ fn not_found(entity: Entity) -> (&'static str, &'static str) {
         Entity::Tenant => ("The tenant does not exist.", "inexistent_tenant"),
         Entity::Domain => ("The domain does not exist.", "inexistent_domain"),
         Entity::Permission => ("The permission does not exist.", "inexistent_permission"),
+        Entity::AuthenticationMethod => ("The authentication method does not exist.", "inexistent_authentication_method"),
     }
 }
 
@@ -89,6 +90,10 @@ impl From<Error> for MgmtError {
                     }
                     ConflictKind::DomainTaken => ("The domain is already in use.".into(), "domain_conflict"),
                     ConflictKind::TenantExists => ("The tenant already exists.".into(), "tenant_conflict"),
+                    ConflictKind::LastSignInMethod => {
+                        ("This is the user's last way to sign in.".into(), "last_authentication_method")
+                    }
+                    ConflictKind::AlreadyEnrolled(what) => (format!("{what} is already enrolled."), "already_enrolled"),
                     ConflictKind::Other(c) => (format!("Conflict ({c})."), "conflict"),
                 };
                 MgmtError::new(StatusCode::CONFLICT, message, Some(code))
@@ -107,6 +112,13 @@ impl From<Error> for MgmtError {
                 format!("Too many failed attempts; try again after {}.", accountd_core::clock::to_rfc3339(until)),
                 Some("too_many_attempts"),
             ),
+            Error::BadProof(d) => MgmtError::new(StatusCode::BAD_REQUEST, d, Some("invalid_proof")),
+            Error::StepUpRequired(_) => {
+                MgmtError::new(StatusCode::FORBIDDEN, "A more recent or stronger sign-in is required.", None)
+            }
+            Error::Delivery(_) => {
+                MgmtError::new(StatusCode::SERVICE_UNAVAILABLE, "The message could not be delivered.", None)
+            }
             Error::Unavailable => {
                 MgmtError::new(StatusCode::SERVICE_UNAVAILABLE, "The service is temporarily unavailable.", None)
             }

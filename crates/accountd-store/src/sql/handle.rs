@@ -6,6 +6,8 @@ use std::ops::{Deref, DerefMut};
 use accountd_core::api_resource::{AccessPolicy, ApiId, ApiResource, ApiScope, PolicyMode, SystemApi};
 use accountd_core::application::{AppType, Application, TokenEndpointAuthMethod};
 use accountd_core::audit::{Actor, AuditEvent};
+use accountd_core::authn::method::{AuthenticationMethod, MethodDetails, MethodType, NewMethod, password_method_id};
+use accountd_core::authn::pending::{PendingPurpose, PendingStatus, PendingVerification};
 use accountd_core::client_grant::{ClientGrant, ClientGrantId, SubjectType};
 use accountd_core::connector::{ConnectorKind, OutboxMessage, StoredConnector, Template};
 use accountd_core::message::{Channel, Purpose};
@@ -15,7 +17,7 @@ use accountd_core::store::{Lockout, ThrottleRule};
 use accountd_core::store::ConnectorStore;
 use accountd_core::signing_key::{KeyStatus, SigningKey};
 use accountd_core::store::{
-    ApiStore, ApplicationStore, AuditStore, ConsentStore, ClientGrantQuery, ClientGrantStore, Page, RoleStore, SessionStore, SigningKeyStore,
+    ApiStore, ApplicationStore, AuditStore, AuthenticationMethodStore, PendingVerificationStore, ConsentStore, ClientGrantQuery, ClientGrantStore, Page, RoleStore, SessionStore, SigningKeyStore,
     ReplayStore, Store as CoreStore, StoreResult, TenantStore, ThrottleStore, Tx as CoreTx, UserQuery, UserStore,
 };
 use accountd_core::tenant::{Domain, NewTenant, Tenant, TenantId};

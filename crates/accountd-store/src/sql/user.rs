@@ -27,11 +27,6 @@ fn user_from(r: &Row) -> Result<User, sqlx::Error> {
     })
 }
 
-/// The password's row id: one password per user.
-fn password_method_id(user: &UserId) -> String {
-    format!("password|{}", user.0)
-}
-
 #[async_trait::async_trait]
 impl UserStore for Handle {
     async fn insert_user(&self, tenant: &TenantId, n: &NewUser) -> StoreResult<()> {
