@@ -114,7 +114,19 @@ pub async fn build_core(cfg: &Config, migrate: bool) -> anyhow::Result<(Arc<Core
             lockout_millis: cfg.sign_in.lockout_secs * 1000,
         },
     };
-    let core = Arc::new(Core::new(store, master_key, Arc::new(accountd_oauth::JoseKeyMaker), settings));
+    // One-time codes leave through the tenant's connector (SMTP, HTTP) or, by default, the
+    // development outbox. The sender opens connector secrets with its own copy of the master key.
+    accountd_connectors::install_crypto_provider();
+    let http = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(10))
+        .build()
+        .context("building the connectors' HTTP client")?;
+    let (sender_key, _) = load_master_key(cfg)?;
+    let connectors = accountd_connectors::Connectors::new(store.clone(), sender_key, http);
+    let core = Arc::new(
+        Core::new(store, master_key, Arc::new(accountd_oauth::JoseKeyMaker), settings)
+            .with_message_sender(Arc::new(connectors)),
+    );
     let bootstrap = core.ensure_default_tenant().await.context("creating the default tenant")?;
     Ok((core, bootstrap))
 }

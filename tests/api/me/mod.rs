@@ -2,6 +2,7 @@
 //! call them.
 
 mod authentication_methods;
+mod codes;
 mod errors;
 mod native_passkey;
 mod passkeys;

@@ -187,11 +187,7 @@ impl Core {
             ),
         };
         if let Some(msg) = &message {
-            let key = format!("code-send:{}:{}", msg.channel.as_str(), msg.to);
-            let state = self.store.record_failure(&caller.tenant, &key, now_millis(), &SENDS_PER_RECIPIENT).await?;
-            if let Some(until) = state.locked_until {
-                return Err(Error::LockedOut { until });
-            }
+            self.count_code_send(&caller.tenant, msg.channel, &msg.to).await?;
             self.messages.send(&caller.tenant, msg).await.map_err(|e| {
                 tracing::warn!(error = %e, channel = msg.channel.as_str(), "could not send a one-time code");
                 Error::Delivery(e.to_string())
@@ -232,6 +228,18 @@ impl Core {
             auth_session,
             challenge,
         })
+    }
+
+    /// Counts a code sent to `to`; refuses once the recipient had its share (5 per 15 minutes),
+    /// so nobody can flood an inbox or run up an SMS bill through accountd.
+    pub(crate) async fn count_code_send(&self, tenant: &TenantId, channel: crate::message::Channel, to: &str) -> Result<()> {
+        let key = format!("code-send:{}:{to}", channel.as_str());
+        let now = now_millis();
+        if let Some(until) = self.store.find_lockout(tenant, &key, now).await? {
+            return Err(Error::LockedOut { until });
+        }
+        self.store.record_failure(tenant, &key, now, &SENDS_PER_RECIPIENT).await?;
+        Ok(())
     }
 
     fn enroll_context<'a>(

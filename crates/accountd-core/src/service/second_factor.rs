@@ -155,11 +155,7 @@ impl Core {
                     MethodType::Email => (Channel::Email, m.details.email.clone().unwrap_or_default()),
                     _ => (Channel::Sms, m.details.phone_number.clone().unwrap_or_default()),
                 };
-                let key = format!("code-send:{}:{to}", channel.as_str());
-                let rule = crate::store::ThrottleRule { max_failures: 5, window_millis: 15 * 60_000, lockout_millis: 15 * 60_000 };
-                if let Some(until) = self.store.record_failure(tenant, &key, now_millis(), &rule).await?.locked_until {
-                    return Err(Error::LockedOut { until });
-                }
+                self.count_code_send(tenant, channel, &to).await?;
                 let code = otp::generate_code();
                 let salt = random_token::<16>();
                 let voice = m.details.preferred_authentication_method == Some(crate::authn::method::PhoneDelivery::Voice);
