@@ -196,3 +196,43 @@ async fn every_answer_reports_the_rate_limit_and_excess_is_refused() {
     assert_eq!(me.post("/authentication-methods", json!({"type": "totp"})).await.status, 202);
     me.app.stop().await;
 }
+
+#[tokio::test]
+async fn a_dpop_bound_token_needs_its_proof() {
+    use crate::util::dpop::DpopKey;
+    let me = signed_in("127.0.0.1").await;
+    let key = DpopKey::new();
+    let code = me.authorization_code("read:me:authentication_methods").await;
+    let token_url = format!("{}/oauth/token", me.base);
+    let t = reqwest::Client::new()
+        .post(&token_url)
+        .header("dpop", key.proof("POST", &token_url, None, None))
+        .json(&json!({"grant_type": "authorization_code", "client_id": me.client_id, "code": code,
+                      "redirect_uri": super::CALLBACK, "code_verifier": Me::VERIFIER}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(t.status(), 200);
+    let body: serde_json::Value = t.json().await.unwrap();
+    assert_eq!(body["token_type"], "DPoP");
+    let token = body["access_token"].as_str().unwrap().to_string();
+    let url = me.url("/authentication-methods");
+    // As a Bearer token: refused, in the DPoP scheme.
+    let r = me.app.request(Method::GET, &url, Some(&token), None).await;
+    assert_eq!(r.status, 401, "{}", r.text);
+    assert_eq!(error_type(&r), "A0E-401-0003");
+    assert!(r.header("www-authenticate").unwrap().starts_with("DPoP"), "{:?}", r.header("www-authenticate"));
+    // With its proof: fine; a replayed proof: refused.
+    let proof = key.proof("GET", &url, Some(&token), None);
+    let call = |proof: String| {
+        let (url, token) = (url.clone(), token.clone());
+        async move {
+            reqwest::Client::new().get(url).header("authorization", format!("DPoP {token}")).header("dpop", proof).send().await.unwrap()
+        }
+    };
+    let ok = call(proof.clone()).await;
+    assert_eq!(ok.status(), 200);
+    assert!(ok.headers().contains_key("x-ratelimit-remaining"));
+    assert_eq!(call(proof).await.status(), 401);
+    me.app.stop().await;
+}

@@ -80,6 +80,23 @@ pub async fn signed_in_with(host: &str, tweak: impl FnOnce(&mut accountd::Config
 impl Me {
     /// A fresh My Account token for `scope` through the hosted sign-in form.
     pub async fn sign_in(&self, scope: &str) -> String {
+        let code = self.authorization_code(scope).await;
+        let t = self
+            .app
+            .request(
+                reqwest::Method::POST,
+                &format!("{}/oauth/token", self.base),
+                None,
+                Some(json!({"grant_type": "authorization_code", "client_id": self.client_id, "code": code,
+                            "redirect_uri": CALLBACK, "code_verifier": VERIFIER})),
+            )
+            .await;
+        assert_eq!(t.status, 200, "{}", t.text);
+        t.body["access_token"].as_str().unwrap().to_string()
+    }
+
+    /// Signs in through the hosted form; returns the authorization code.
+    pub async fn authorization_code(&self, scope: &str) -> String {
         let mut browser = Browser::new(self.app.port);
         let audience = format!("{}/me/", self.base);
         let params = [
@@ -98,20 +115,11 @@ impl Me {
         let done = browser
             .post_form(&format!("{}/u/login", self.base), &[("flow", &flow), ("identifier", EMAIL), ("password", PASSWORD)])
             .await;
-        let code = done.param("code").unwrap_or_else(|| panic!("no code: {:?} {}", done.location, done.html));
-        let t = self
-            .app
-            .request(
-                reqwest::Method::POST,
-                &format!("{}/oauth/token", self.base),
-                None,
-                Some(json!({"grant_type": "authorization_code", "client_id": self.client_id, "code": code,
-                            "redirect_uri": CALLBACK, "code_verifier": VERIFIER})),
-            )
-            .await;
-        assert_eq!(t.status, 200, "{}", t.text);
-        t.body["access_token"].as_str().unwrap().to_string()
+        done.param("code").unwrap_or_else(|| panic!("no code: {:?} {}", done.location, done.html))
     }
+
+    /// The PKCE verifier of [`Me::authorization_code`].
+    pub const VERIFIER: &str = VERIFIER;
 
     /// `{base}/me/v1{path}`.
     pub fn url(&self, path: &str) -> String {
