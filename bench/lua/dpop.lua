@@ -1,6 +1,7 @@
--- GET /userinfo with a DPoP-bound token and a fresh single-use proof per request. Threads take
--- disjoint slices of the pre-signed proofs; running out reuses proofs, which the server refuses
--- (counted as non-2xx, so it shows).
+-- GET with a DPoP-bound token and a fresh single-use proof per request: the token is
+-- $BENCH_DIR/$BENCH_TOKEN (default dpop_token.txt), the proofs $BENCH_DIR/$BENCH_PROOFS (default
+-- dpop_proofs.txt), signed for this URL by proofs.mjs. Threads take disjoint slices of the proofs;
+-- running out reuses proofs, which the server refuses (counted as non-2xx, so it shows).
 local threads = {}
 local counter = 0
 function setup(thread)
@@ -10,12 +11,12 @@ function setup(thread)
 end
 function init(args)
   local dir = os.getenv("BENCH_DIR")
-  local f = io.open(dir .. "/dpop_token.txt")
+  local f = io.open(dir .. "/" .. (os.getenv("BENCH_TOKEN") or "dpop_token.txt"))
   token = f:read("*l")
   f:close()
   proofs = {}
   local n, i = tonumber(os.getenv("BENCH_THREADS") or "2"), 0
-  for line in io.lines(dir .. "/dpop_proofs.txt") do
+  for line in io.lines(dir .. "/" .. (os.getenv("BENCH_PROOFS") or "dpop_proofs.txt")) do
     if i % n == id then table.insert(proofs, line) end
     i = i + 1
   end
