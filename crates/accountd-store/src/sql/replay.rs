@@ -18,8 +18,9 @@ impl ReplayStore for Handle {
         .execute(&mut *c)
         .await
         .map_err(map_err)?;
-        // Sweep a few expired rows now and then, so the table stays small without a job.
-        if r.rows_affected() == 1 && key.as_bytes().first().is_some_and(|b| b % 16 == 0) {
+        // Sweep a few expired rows now and then, so the table stays small without a job (keyed on the
+        // last byte: the first is always the key prefix, which never matched).
+        if r.rows_affected() == 1 && key.as_bytes().last().is_some_and(|b| b % 16 == 0) {
             sqlx::query("DELETE FROM dpop_proofs WHERE expires_at <= $1")
                 .bind(now)
                 .execute(&mut *c)
