@@ -31,7 +31,8 @@ async fn totp_enrolls_with_a_real_code_and_is_managed() {
     assert!(!me.method_ids().await.contains(&id));
 
     // The real code (computed as an authenticator app would), posted to Location + /verify as spa-js does.
-    let ok = me.post(&format!("{location}/verify"), json!({"auth_session": session, "otp_code": code_for(&secret)})).await;
+    let ok =
+        me.post(&format!("{location}/verify"), json!({"auth_session": session, "otp_code": code_for(&secret)})).await;
     assert_eq!(ok.status, 201, "{}", ok.text);
     assert_eq!(ok.header("location"), Some(location.as_str()));
     assert_eq!(ok.body["id"], id);
@@ -40,7 +41,8 @@ async fn totp_enrolls_with_a_real_code_and_is_managed() {
     assert_eq!(ok.body["usage"], json!(["secondary"]));
 
     // The session is single-use.
-    let again = me.post(&format!("{location}/verify"), json!({"auth_session": session, "otp_code": code_for(&secret)})).await;
+    let again =
+        me.post(&format!("{location}/verify"), json!({"auth_session": session, "otp_code": code_for(&secret)})).await;
     assert_eq!(again.status, 400, "{}", again.text);
 
     // Listed, filterable, readable by raw and encoded id.
@@ -49,20 +51,26 @@ async fn totp_enrolls_with_a_real_code_and_is_managed() {
     assert_eq!(only.body["authentication_methods"].as_array().unwrap().len(), 1);
     let none = me.get("/authentication-methods?type=email").await;
     assert_eq!(none.body["authentication_methods"], json!([]));
-    for path in [format!("/authentication-methods/{id}"), format!("/authentication-methods/{}", id.replace('|', "%7C"))] {
+    for path in [format!("/authentication-methods/{id}"), format!("/authentication-methods/{}", id.replace('|', "%7C"))]
+    {
         let one = me.get(&path).await;
         assert_eq!(one.status, 200, "{path}: {}", one.text);
         assert_eq!(one.body["id"], id);
     }
 
     // Renamed.
-    let renamed = me.call(Method::PATCH, &format!("/authentication-methods/{id}"), Some(json!({"name": "Phone app"}))).await;
+    let renamed =
+        me.call(Method::PATCH, &format!("/authentication-methods/{id}"), Some(json!({"name": "Phone app"}))).await;
     assert_eq!(renamed.status, 200, "{}", renamed.text);
     assert_eq!(renamed.body["name"], "Phone app");
     assert_eq!(me.get(&format!("/authentication-methods/{id}")).await.body["name"], "Phone app");
     // Phones only for the delivery preference.
     let bad = me
-        .call(Method::PATCH, &format!("/authentication-methods/{id}"), Some(json!({"preferred_authentication_method": "voice"})))
+        .call(
+            Method::PATCH,
+            &format!("/authentication-methods/{id}"),
+            Some(json!({"preferred_authentication_method": "voice"})),
+        )
         .await;
     assert_eq!(bad.status, 400, "{}", bad.text);
 
@@ -103,7 +111,9 @@ async fn password_changes_follow_the_policy_and_history() {
     let session = r.body["auth_session"].as_str().unwrap();
     let verify = format!("{location}/verify");
 
-    for (weak, why) in [("Sh0rt!", "at least 8"), ("password1", "common"), ("Ada Lovelace1!", "name"), ("aaaBBB111!!!", "identical")] {
+    for (weak, why) in
+        [("Sh0rt!", "at least 8"), ("password1", "common"), ("Ada Lovelace1!", "name"), ("aaaBBB111!!!", "identical")]
+    {
         let bad = me.post(&verify, json!({"auth_session": session, "new_password": weak})).await;
         assert_eq!(bad.status, 400, "{weak}: {}", bad.text);
         assert_eq!(bad.body["validation_errors"][0]["pointer"], "/new_password", "{}", bad.text);
@@ -128,13 +138,19 @@ async fn factors_list_what_the_tenant_enables() {
     let me = signed_in("127.0.0.1").await;
     let all = me.get("/factors").await;
     assert_eq!(all.status, 200, "{}", all.text);
-    let types: Vec<&str> = all.body["factors"].as_array().unwrap().iter().map(|f| f["type"].as_str().unwrap()).collect();
+    let types: Vec<&str> =
+        all.body["factors"].as_array().unwrap().iter().map(|f| f["type"].as_str().unwrap()).collect();
     assert!(types.contains(&"totp") && types.contains(&"passkey") && types.contains(&"recovery-code"), "{types:?}");
-    assert!(all.body["factors"].as_array().unwrap().iter().any(|f| f == &json!({"type": "passkey", "usage": ["primary"]})));
+    assert!(
+        all.body["factors"].as_array().unwrap().iter().any(|f| f == &json!({"type": "passkey", "usage": ["primary"]}))
+    );
 
     me.set_policy(json!({"factors": ["password", "totp"]})).await;
     let some = me.get("/factors").await;
-    assert_eq!(some.body, json!({"factors": [{"type": "password", "usage": ["primary"]}, {"type": "totp", "usage": ["secondary"]}]}));
+    assert_eq!(
+        some.body,
+        json!({"factors": [{"type": "password", "usage": ["primary"]}, {"type": "totp", "usage": ["secondary"]}]})
+    );
     let refused = me.post("/authentication-methods", json!({"type": "recovery-code"})).await;
     assert_eq!(refused.status, 400, "{}", refused.text);
     assert_eq!(refused.body["validation_errors"][0]["pointer"], "/type");
@@ -173,10 +189,17 @@ async fn sensitive_changes_ask_for_a_recent_sign_in() {
     // With "2FA required", a user who has a second factor needs one in the sign-in.
     fresh.set_policy(json!({"step_up": {"active": true, "max_age": 900, "require_mfa": true}})).await;
     let (r, location) = fresh.enroll(json!({"type": "recovery-code"})).await;
-    assert_eq!(fresh.post(&format!("{location}/verify"), json!({"auth_session": r.body["auth_session"]})).await.status, 201);
+    assert_eq!(
+        fresh.post(&format!("{location}/verify"), json!({"auth_session": r.body["auth_session"]})).await.status,
+        201
+    );
     let r = fresh.post("/authentication-methods", json!({"type": "totp"})).await;
     assert_eq!(r.status, 401, "{}", r.text);
-    assert!(r.header("www-authenticate").unwrap().contains("acr_values=\"http://schemas.openid.net/pape/policies/2007/06/multi-factor\""));
+    assert!(
+        r.header("www-authenticate")
+            .unwrap()
+            .contains("acr_values=\"http://schemas.openid.net/pape/policies/2007/06/multi-factor\"")
+    );
     fresh.app.stop().await;
 }
 
@@ -195,12 +218,22 @@ async fn every_change_is_in_the_audit_log() {
         .unwrap()
         .iter()
         .filter(|e| e["description"].as_str().unwrap_or_default().starts_with("me.authentication_method"))
-        .map(|e| (e["description"].as_str().unwrap().to_string(), e["details"]["target_id"].as_str().unwrap_or_default().to_string(), e["type"].as_str().unwrap_or_default().to_string()))
+        .map(|e| {
+            (
+                e["description"].as_str().unwrap().to_string(),
+                e["details"]["target_id"].as_str().unwrap_or_default().to_string(),
+                e["type"].as_str().unwrap_or_default().to_string(),
+            )
+        })
         .collect();
     let has = |action: &str, target: &str| events.iter().any(|(a, t, _)| a == action && t == target);
     assert!(has("me.authentication_method.enroll_start", &id), "{events:?}");
     assert!(has("me.authentication_method.enroll", &id), "{events:?}");
     assert!(has("me.authentication_method.delete", &id), "{events:?}");
-    assert!(events.iter().any(|(a, _, result)| a == "me.authentication_method.delete" && result == "fapi"), "{events:?}\n{}", logs.text);
+    assert!(
+        events.iter().any(|(a, _, result)| a == "me.authentication_method.delete" && result == "fapi"),
+        "{events:?}\n{}",
+        logs.text
+    );
     me.app.stop().await;
 }

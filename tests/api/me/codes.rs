@@ -109,9 +109,12 @@ async fn an_email_method_is_proven_with_a_code_sent_over_smtp() {
     assert_eq!(mail["to"], json!(["ada.codes@example.com"]));
     let code = six_digits(mail["data"].as_str().unwrap());
     let wrong = if code == "000000" { "111111" } else { "000000" };
-    let bad = me.post(&format!("{location}/verify"), json!({"auth_session": r.body["auth_session"], "otp_code": wrong})).await;
+    let bad = me
+        .post(&format!("{location}/verify"), json!({"auth_session": r.body["auth_session"], "otp_code": wrong}))
+        .await;
     assert_eq!(bad.status, 400, "{}", bad.text);
-    let ok = me.post(&format!("{location}/verify"), json!({"auth_session": r.body["auth_session"], "otp_code": code})).await;
+    let ok =
+        me.post(&format!("{location}/verify"), json!({"auth_session": r.body["auth_session"], "otp_code": code})).await;
     assert_eq!(ok.status, 201, "{}", ok.text);
     assert_eq!(ok.body["email"], "ada.codes@example.com");
     assert_eq!(ok.body["confirmed"], true);
@@ -119,13 +122,22 @@ async fn an_email_method_is_proven_with_a_code_sent_over_smtp() {
     // At sign-in the same address gets a fresh code.
     let mut browser = Browser::new(me.app.port);
     let audience = format!("{}/me/", me.base);
-    let params = [("response_type", "code"), ("client_id", me.client_id.as_str()), ("redirect_uri", super::CALLBACK),
-                  ("scope", "openid"), ("code_challenge", "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"),
-                  ("code_challenge_method", "S256"), ("audience", audience.as_str())];
+    let params = [
+        ("response_type", "code"),
+        ("client_id", me.client_id.as_str()),
+        ("redirect_uri", super::CALLBACK),
+        ("scope", "openid"),
+        ("code_challenge", "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"),
+        ("code_challenge_method", "S256"),
+        ("audience", audience.as_str()),
+    ];
     let page = browser.get(&format!("{}/authorize?{}", me.base, serde_urlencoded::to_string(params).unwrap())).await;
     let flow = page.hidden("flow").unwrap();
     let page = browser
-        .post_form(&format!("{}/u/login", me.base), &[("flow", &flow), ("identifier", super::EMAIL), ("password", super::PASSWORD)])
+        .post_form(
+            &format!("{}/u/login", me.base),
+            &[("flow", &flow), ("identifier", super::EMAIL), ("password", super::PASSWORD)],
+        )
         .await;
     assert!(page.html.contains("We sent a code to a***@example.com"), "{}", page.html);
     let code = six_digits(smtp.next_mail()["data"].as_str().unwrap());
@@ -170,25 +182,37 @@ async fn a_phone_method_is_proven_with_a_code_sent_by_the_http_sms_connector() {
     let me = signed_in("127.0.0.1").await;
     let put = me
         .app
-        .request(Method::PUT, "/api/v2/connectors/sms", Some(&me.mgmt),
-                 Some(json!({"name": "http", "credentials": {"endpoint": endpoint, "api_key": "sms-s3cret"}})))
+        .request(
+            Method::PUT,
+            "/api/v2/connectors/sms",
+            Some(&me.mgmt),
+            Some(json!({"name": "http", "credentials": {"endpoint": endpoint, "api_key": "sms-s3cret"}})),
+        )
         .await;
     assert_eq!(put.status, 200, "{}", put.text);
 
-    let (r, location) =
-        me.enroll(json!({"type": "phone", "phone_number": "+15551234567", "preferred_authentication_method": "sms"})).await;
+    let (r, location) = me
+        .enroll(json!({"type": "phone", "phone_number": "+15551234567", "preferred_authentication_method": "sms"}))
+        .await;
     let (auth, body) = received.lock().unwrap().pop().expect("the receiver got the SMS");
     assert_eq!(auth.as_deref(), Some("Bearer sms-s3cret"));
     // Logto's HTTP connector body.
     assert_eq!(body["to"], "+15551234567");
     assert_eq!(body["type"], "Generic");
     let code = body["payload"]["code"].as_str().unwrap().to_string();
-    let ok = me.post(&format!("{location}/verify"), json!({"auth_session": r.body["auth_session"], "otp_code": code})).await;
+    let ok =
+        me.post(&format!("{location}/verify"), json!({"auth_session": r.body["auth_session"], "otp_code": code})).await;
     assert_eq!(ok.status, 201, "{}", ok.text);
     assert_eq!(ok.body["phone_number"], "+15551234567");
     assert_eq!(ok.body["preferred_authentication_method"], "sms");
     let id = ok.body["id"].as_str().unwrap();
-    let patched = me.call(Method::PATCH, &format!("/authentication-methods/{id}"), Some(json!({"preferred_authentication_method": "voice"}))).await;
+    let patched = me
+        .call(
+            Method::PATCH,
+            &format!("/authentication-methods/{id}"),
+            Some(json!({"preferred_authentication_method": "voice"})),
+        )
+        .await;
     assert_eq!(patched.body["preferred_authentication_method"], "voice");
     me.app.stop().await;
 }

@@ -39,10 +39,7 @@ async fn bodies_are_validated_against_the_schemas() {
         assert!(e["detail"].as_str().unwrap().contains(detail), "{body}: {}", r.text);
     }
     // Not JSON at all.
-    let r = me
-        .app
-        .post_raw(&me.url("/authentication-methods"), Some(&me.token), "text/plain", "type=totp")
-        .await;
+    let r = me.app.post_raw(&me.url("/authentication-methods"), Some(&me.token), "text/plain", "type=totp").await;
     assert_eq!(r.status, 415, "{}", r.text);
     assert_eq!(r.body["status"], 415);
     assert_nothing_enrolled(&me).await;
@@ -67,7 +64,9 @@ async fn verification_refuses_wrong_reused_and_foreign_sessions() {
     let r = me.post(&format!("{location}/verify"), json!({"auth_session": session})).await;
     assert_eq!(r.status, 400);
     assert_eq!(r.body["validation_errors"][0]["pointer"], "/otp_code");
-    let r = me.post(&format!("{location}/verify"), json!({"auth_session": session, "otp_code": "1", "new_password": "x"})).await;
+    let r = me
+        .post(&format!("{location}/verify"), json!({"auth_session": session, "otp_code": "1", "new_password": "x"}))
+        .await;
     assert_eq!(r.body["validation_errors"][0]["pointer"], "/new_password", "{}", r.text);
     // Five wrong codes end the enrollment: even the right code is refused after that.
     for _ in 0..5 {
@@ -84,7 +83,12 @@ async fn verification_refuses_wrong_reused_and_foreign_sessions() {
     let bob = bob_token(&me).await;
     let r = me
         .app
-        .request(Method::POST, &format!("{other_location}/verify"), Some(&bob), Some(json!({"auth_session": other.body["auth_session"]})))
+        .request(
+            Method::POST,
+            &format!("{other_location}/verify"),
+            Some(&bob),
+            Some(json!({"auth_session": other.body["auth_session"]})),
+        )
         .await;
     assert_eq!(r.status, 400, "{}", r.text);
     // The first user still can.
@@ -100,7 +104,10 @@ async fn bob_token(me: &Me) -> String {
         ("response_type", "code"),
         ("client_id", me.client_id.as_str()),
         ("redirect_uri", super::CALLBACK),
-        ("scope", "openid create:me:authentication_methods read:me:authentication_methods delete:me:authentication_methods"),
+        (
+            "scope",
+            "openid create:me:authentication_methods read:me:authentication_methods delete:me:authentication_methods",
+        ),
         ("code_challenge", "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"),
         ("code_challenge_method", "S256"),
         ("audience", audience.as_str()),
@@ -129,7 +136,9 @@ async fn bob_token(me: &Me) -> String {
 #[tokio::test]
 async fn another_users_method_is_not_found_and_not_deleted() {
     let me = signed_in("127.0.0.1").await;
-    me.app.post("/api/v2/users", &me.mgmt, json!({"email": "bob@example.com", "password": "another horse battery"})).await;
+    me.app
+        .post("/api/v2/users", &me.mgmt, json!({"email": "bob@example.com", "password": "another horse battery"}))
+        .await;
     let bob = bob_token(&me).await;
     let (r, location) = me.enroll(json!({"type": "recovery-code"})).await;
     let id = me.post(&format!("{location}/verify"), json!({"auth_session": r.body["auth_session"]})).await.body["id"]
@@ -227,7 +236,13 @@ async fn a_dpop_bound_token_needs_its_proof() {
     let call = |proof: String| {
         let (url, token) = (url.clone(), token.clone());
         async move {
-            reqwest::Client::new().get(url).header("authorization", format!("DPoP {token}")).header("dpop", proof).send().await.unwrap()
+            reqwest::Client::new()
+                .get(url)
+                .header("authorization", format!("DPoP {token}"))
+                .header("dpop", proof)
+                .send()
+                .await
+                .unwrap()
         }
     };
     let ok = call(proof.clone()).await;

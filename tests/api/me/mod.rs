@@ -6,9 +6,9 @@ mod codes;
 mod errors;
 mod native_passkey;
 mod passkeys;
-mod sign_in;
 mod profile;
 mod push;
+mod sign_in;
 
 use serde_json::{Value, json};
 
@@ -69,7 +69,8 @@ pub async fn signed_in_with(host: &str, tweak: impl FnOnce(&mut accountd::Config
         )
         .await;
     assert_eq!(g.status, 201, "{}", g.text);
-    let u = app.post("/api/v2/users", &mgmt, json!({"email": EMAIL, "password": PASSWORD, "name": "Ada Lovelace"})).await;
+    let u =
+        app.post("/api/v2/users", &mgmt, json!({"email": EMAIL, "password": PASSWORD, "name": "Ada Lovelace"})).await;
     assert_eq!(u.status, 201, "{}", u.text);
     let user_id = u.body["user_id"].as_str().unwrap().to_string();
     let mut me = Me { app, base, client_id, user_id, token: String::new(), mgmt };
@@ -109,11 +110,15 @@ impl Me {
             ("code_challenge_method", "S256"),
             ("audience", audience.as_str()),
         ];
-        let page = browser.get(&format!("{}/authorize?{}", self.base, serde_urlencoded::to_string(params).unwrap())).await;
+        let page =
+            browser.get(&format!("{}/authorize?{}", self.base, serde_urlencoded::to_string(params).unwrap())).await;
         assert_eq!(page.status, 200, "{}", page.html);
         let flow = page.hidden("flow").expect("sign-in form");
         let done = browser
-            .post_form(&format!("{}/u/login", self.base), &[("flow", &flow), ("identifier", EMAIL), ("password", PASSWORD)])
+            .post_form(
+                &format!("{}/u/login", self.base),
+                &[("flow", &flow), ("identifier", EMAIL), ("password", PASSWORD)],
+            )
             .await;
         done.param("code").unwrap_or_else(|| panic!("no code: {:?} {}", done.location, done.html))
     }
@@ -160,7 +165,12 @@ impl Me {
     pub async fn method_ids(&self) -> Vec<String> {
         let r = self.get("/authentication-methods").await;
         assert_eq!(r.status, 200, "{}", r.text);
-        r.body["authentication_methods"].as_array().unwrap().iter().map(|m| m["id"].as_str().unwrap().to_string()).collect()
+        r.body["authentication_methods"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["id"].as_str().unwrap().to_string())
+            .collect()
     }
 }
 

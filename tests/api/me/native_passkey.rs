@@ -16,7 +16,11 @@ async fn a_native_app_signs_up_and_in_with_a_passkey() {
     let base = app.base_for("localhost");
     let mgmt = app.mgmt_token().await;
     let native = app
-        .post("/api/v2/clients", &mgmt, json!({"name": "Phone app", "app_type": "native", "grant_types": [GRANT, "refresh_token"]}))
+        .post(
+            "/api/v2/clients",
+            &mgmt,
+            json!({"name": "Phone app", "app_type": "native", "grant_types": [GRANT, "refresh_token"]}),
+        )
         .await;
     assert_eq!(native.status, 201, "{}", native.text);
     let client_id = native.body["client_id"].as_str().unwrap().to_string();
@@ -31,8 +35,12 @@ async fn a_native_app_signs_up_and_in_with_a_passkey() {
     };
 
     // Sign up: creation options for a new account.
-    let reg = call("/passkey/register", json!({"client_id": client_id, "realm": "Username-Password-Authentication",
-                                               "user_profile": {"email": "grace@example.com", "name": "Grace"}})).await;
+    let reg = call(
+        "/passkey/register",
+        json!({"client_id": client_id, "realm": "Username-Password-Authentication",
+                                               "user_profile": {"email": "grace@example.com", "name": "Grace"}}),
+    )
+    .await;
     assert_eq!(reg.status, 200, "{}", reg.text);
     let options = &reg.body["authn_params_public_key"];
     assert_eq!(options["rp"]["id"], "localhost");
@@ -58,7 +66,9 @@ async fn a_native_app_signs_up_and_in_with_a_passkey() {
     assert_eq!(list.status, 200, "{}", list.text);
     assert_eq!(list.body["authentication_methods"][0]["type"], "passkey");
     // The same email again is refused.
-    let again = call("/passkey/register", json!({"client_id": client_id, "user_profile": {"email": "grace@example.com"}})).await;
+    let again =
+        call("/passkey/register", json!({"client_id": client_id, "user_profile": {"email": "grace@example.com"}}))
+            .await;
     assert_eq!(again.status, 400, "{}", again.text);
     assert_eq!(again.body["error"], "invalid_request");
 
@@ -84,7 +94,13 @@ async fn a_native_app_signs_up_and_in_with_a_passkey() {
     assert_eq!(replay.body["error"], "invalid_grant");
 
     // Apps without the grant are refused.
-    let spa = app.post("/api/v2/clients", &mgmt, json!({"name": "SPA", "app_type": "spa", "callbacks": ["http://localhost:3000/cb"]})).await;
+    let spa = app
+        .post(
+            "/api/v2/clients",
+            &mgmt,
+            json!({"name": "SPA", "app_type": "spa", "callbacks": ["http://localhost:3000/cb"]}),
+        )
+        .await;
     let r = call("/passkey/challenge", json!({"client_id": spa.body["client_id"]})).await;
     assert_eq!(r.status, 400, "{}", r.text);
     app.stop().await;

@@ -17,13 +17,19 @@ async fn a_passkey_is_registered_for_the_domain_used() {
     assert_eq!(options["rp"]["id"], "localhost");
     assert_eq!(options["authenticatorSelection"]["residentKey"], "required");
     assert!(options["user"]["id"].is_string() && options["challenge"].is_string());
-    let algs: Vec<i64> = options["pubKeyCredParams"].as_array().unwrap().iter().map(|p| p["alg"].as_i64().unwrap()).collect();
+    let algs: Vec<i64> =
+        options["pubKeyCredParams"].as_array().unwrap().iter().map(|p| p["alg"].as_i64().unwrap()).collect();
     assert!(algs.contains(&-7), "{algs:?}");
 
     let mut authenticator = SoftAuthenticator::new();
     // An app page on the same host (another port) runs the ceremony.
     let credential = authenticator.create("http://localhost:3000", options).await;
-    let ok = me.post(&format!("{location}/verify"), json!({"auth_session": r.body["auth_session"], "authn_response": credential})).await;
+    let ok = me
+        .post(
+            &format!("{location}/verify"),
+            json!({"auth_session": r.body["auth_session"], "authn_response": credential}),
+        )
+        .await;
     assert_eq!(ok.status, 201, "{}", ok.text);
     let id = ok.body["id"].as_str().unwrap();
     assert!(id.starts_with("passkey|dev_"), "{id}");
@@ -48,7 +54,12 @@ async fn a_passkey_is_registered_for_the_domain_used() {
     let (r2, location2) = me.enroll(json!({"type": "passkey"})).await;
     let mut forged = credential.clone();
     forged["response"]["clientDataJSON"] = json!("eyJ0eXBlIjoid2ViYXV0aG4uY3JlYXRlIn0");
-    let bad = me.post(&format!("{location2}/verify"), json!({"auth_session": r2.body["auth_session"], "authn_response": forged})).await;
+    let bad = me
+        .post(
+            &format!("{location2}/verify"),
+            json!({"auth_session": r2.body["auth_session"], "authn_response": forged}),
+        )
+        .await;
     assert_eq!(bad.status, 400, "{}", bad.text);
     let passkeys = me.get("/authentication-methods?type=passkey").await;
     assert_eq!(passkeys.body["authentication_methods"].as_array().unwrap().len(), 1);
@@ -63,7 +74,12 @@ async fn security_keys_enroll_as_second_factors() {
     assert!(id.starts_with("webauthn-roaming|"), "{id}");
     let mut key = SoftAuthenticator::new();
     let credential = key.create("http://localhost:3000", &r.body["authn_params_public_key"]).await;
-    let ok = me.post(&format!("{location}/verify"), json!({"auth_session": r.body["auth_session"], "authn_response": credential})).await;
+    let ok = me
+        .post(
+            &format!("{location}/verify"),
+            json!({"auth_session": r.body["auth_session"], "authn_response": credential}),
+        )
+        .await;
     assert_eq!(ok.status, 201, "{}", ok.text);
     assert_eq!(ok.body["usage"], json!(["secondary"]));
     assert_eq!(ok.body["confirmed"], true);

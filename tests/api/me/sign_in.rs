@@ -37,7 +37,12 @@ impl Me {
         let page = browser.get(&self.authorize_url(extra)).await;
         assert_eq!(page.status, 200, "{}", page.html);
         let flow = page.hidden("flow").unwrap();
-        browser.post_form(&format!("{}/u/login", self.base), &[("flow", &flow), ("identifier", EMAIL), ("password", PASSWORD)]).await
+        browser
+            .post_form(
+                &format!("{}/u/login", self.base),
+                &[("flow", &flow), ("identifier", EMAIL), ("password", PASSWORD)],
+            )
+            .await
     }
 
     async fn tokens_for(&self, done: &Page) -> Value {
@@ -60,7 +65,9 @@ impl Me {
         let (r, location) = self.enroll(json!({"type": "totp"})).await;
         let secret = r.body["manual_input_code"].as_str().unwrap().to_string();
         let code = accountd_core::authn::totp::current_code(&secret).unwrap();
-        let ok = self.post(&format!("{location}/verify"), json!({"auth_session": r.body["auth_session"], "otp_code": code})).await;
+        let ok = self
+            .post(&format!("{location}/verify"), json!({"auth_session": r.body["auth_session"], "otp_code": code}))
+            .await;
         assert_eq!(ok.status, 201, "{}", ok.text);
         secret
     }
@@ -114,7 +121,10 @@ async fn a_recovery_code_works_once() {
     let me = signed_in("127.0.0.1").await;
     let (r, location) = me.enroll(json!({"type": "recovery-code"})).await;
     let code = r.body["recovery_code"].as_str().unwrap().to_string();
-    assert_eq!(me.post(&format!("{location}/verify"), json!({"auth_session": r.body["auth_session"]})).await.status, 201);
+    assert_eq!(
+        me.post(&format!("{location}/verify"), json!({"auth_session": r.body["auth_session"]})).await.status,
+        201
+    );
     for attempt in 0..2 {
         let mut browser = Browser::new(me.app.port);
         let page = me.password_step(&mut browser, &[]).await;
@@ -125,7 +135,8 @@ async fn a_recovery_code_works_once() {
         }
         assert!(page.html.contains("recovery code"), "{}", page.html);
         let flow = page.hidden("flow").unwrap();
-        let done = browser.post_form(&format!("{}/u/mfa", me.base), &[("flow", &flow), ("code", &code.to_lowercase())]).await;
+        let done =
+            browser.post_form(&format!("{}/u/mfa", me.base), &[("flow", &flow), ("code", &code.to_lowercase())]).await;
         assert_eq!(done.status, 302, "{}", done.html);
         let at = claims(me.tokens_for(&done).await["access_token"].as_str().unwrap());
         assert_eq!(at["amr"], json!(["pwd", "kba", "mfa"]));
@@ -140,7 +151,9 @@ async fn a_passkey_signs_in_without_a_password_and_a_security_key_is_a_second_fa
     let mut authenticator = SoftAuthenticator::new();
     let (r, location) = me.enroll(json!({"type": "passkey"})).await;
     let cred = authenticator.create(&me.base, &r.body["authn_params_public_key"]).await;
-    let ok = me.post(&format!("{location}/verify"), json!({"auth_session": r.body["auth_session"], "authn_response": cred})).await;
+    let ok = me
+        .post(&format!("{location}/verify"), json!({"auth_session": r.body["auth_session"], "authn_response": cred}))
+        .await;
     assert_eq!(ok.status, 201, "{}", ok.text);
 
     // The hosted page: ask for options (as its script does), sign with the passkey, post the assertion.
@@ -176,7 +189,12 @@ async fn a_passkey_signs_in_without_a_password_and_a_security_key_is_a_second_fa
     let mut key = SoftAuthenticator::new();
     let (r, location) = me.enroll(json!({"type": "webauthn-roaming"})).await;
     let cred = key.create(&me.base, &r.body["authn_params_public_key"]).await;
-    assert_eq!(me.post(&format!("{location}/verify"), json!({"auth_session": r.body["auth_session"], "authn_response": cred})).await.status, 201);
+    assert_eq!(
+        me.post(&format!("{location}/verify"), json!({"auth_session": r.body["auth_session"], "authn_response": cred}))
+            .await
+            .status,
+        201
+    );
     let mut browser = Browser::new(me.app.port);
     let page = me.password_step(&mut browser, &[]).await;
     assert!(page.html.contains("webauthn-form"), "{}", page.html);
@@ -184,7 +202,9 @@ async fn a_passkey_signs_in_without_a_password_and_a_security_key_is_a_second_fa
     let raw = page.attr("webauthn-form", "data-options").unwrap();
     let options: Value = serde_json::from_str(&raw).unwrap();
     let assertion = key.get(&me.base, &options).await;
-    let done = browser.post_form(&format!("{}/u/mfa", me.base), &[("flow", &flow), ("assertion", &assertion.to_string())]).await;
+    let done = browser
+        .post_form(&format!("{}/u/mfa", me.base), &[("flow", &flow), ("assertion", &assertion.to_string())])
+        .await;
     assert_eq!(done.status, 302, "{}", done.html);
     let at = claims(me.tokens_for(&done).await["access_token"].as_str().unwrap());
     assert_eq!(at["amr"], json!(["pwd", "hwk", "mfa"]));

@@ -5,12 +5,12 @@
 use passkey::authenticator::{Authenticator, UiHint, UserCheck, UserValidationMethod};
 use passkey::client::{Client, DefaultClientData};
 use passkey::crypto::rust_crypto::RustCryptoBackend;
+use passkey::types::Passkey;
 use passkey::types::ctap2::{Aaguid, Ctap2Error};
 use passkey::types::webauthn::{
     CredentialCreationOptions, CredentialRequestOptions, PublicKeyCredentialCreationOptions,
     PublicKeyCredentialRequestOptions,
 };
-use passkey::types::Passkey;
 use serde_json::Value;
 
 /// The user always consents and is verified (a fingerprint that always matches).

@@ -148,8 +148,13 @@ pub trait Credential: Send + Sync {
     /// Starts enrolling `method_id`.
     async fn begin(&self, cx: &EnrollContext<'_>, request: &EnrollRequest, method_id: &str) -> Result<Begun>;
     /// Checks the client's proof against the state `begin` kept, and yields the method to store.
-    async fn finish(&self, cx: &EnrollContext<'_>, state: Value, proof: EnrollProof, method_id: &str)
-    -> Result<NewMethod>;
+    async fn finish(
+        &self,
+        cx: &EnrollContext<'_>,
+        state: Value,
+        proof: EnrollProof,
+        method_id: &str,
+    ) -> Result<NewMethod>;
 }
 
 /// The module that enrolls `t` (passwords are enrolled by the account service itself: they need
@@ -189,5 +194,9 @@ pub fn new_method(cx: &EnrollContext<'_>, t: MethodType, id: &str, secret: Strin
 
 /// The account name shown in authenticator apps: email, else username, else phone, else id.
 pub fn account_label(user: &User) -> String {
-    user.email.clone().or_else(|| user.username.clone()).or_else(|| user.phone_number.clone()).unwrap_or_else(|| user.id.0.clone())
+    user.email
+        .clone()
+        .or_else(|| user.username.clone())
+        .or_else(|| user.phone_number.clone())
+        .unwrap_or_else(|| user.id.0.clone())
 }

@@ -53,7 +53,8 @@ pub fn message(channel: Channel, to: &str, code: &str, purpose: Purpose, voice: 
 
 /// Checks an E.164 phone number (`+` and 8 to 15 digits).
 pub fn is_e164(s: &str) -> bool {
-    s.strip_prefix('+').is_some_and(|d| (8..=15).contains(&d.len()) && d.bytes().all(|b| b.is_ascii_digit()) && !d.starts_with('0'))
+    s.strip_prefix('+')
+        .is_some_and(|d| (8..=15).contains(&d.len()) && d.bytes().all(|b| b.is_ascii_digit()) && !d.starts_with('0'))
 }
 
 #[async_trait::async_trait]

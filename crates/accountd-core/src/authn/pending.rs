@@ -34,7 +34,9 @@ impl PendingPurpose {
 
     /// Parses the storage form.
     pub fn parse(s: &str) -> Option<Self> {
-        [Self::Enroll, Self::SecondFactor, Self::PasskeySignIn, Self::PasskeySignUp].into_iter().find(|p| p.as_str() == s)
+        [Self::Enroll, Self::SecondFactor, Self::PasskeySignIn, Self::PasskeySignUp]
+            .into_iter()
+            .find(|p| p.as_str() == s)
     }
 }
 

@@ -102,7 +102,12 @@ pub struct RateLimits {
 
 impl Default for RateLimits {
     fn default() -> Self {
-        Self { tenant_reads_per_second: 25, tenant_writes_per_second: 25, user_reads_per_minute: 20, user_writes_per_minute: 20 }
+        Self {
+            tenant_reads_per_second: 25,
+            tenant_writes_per_second: 25,
+            user_reads_per_minute: 20,
+            user_writes_per_minute: 20,
+        }
     }
 }
 

@@ -9,7 +9,9 @@
 
 use serde_json::{Value, json};
 
-use super::credential::{Begun, Credential, EnrollChallenge, EnrollContext, EnrollProof, EnrollRequest, account_label, new_method};
+use super::credential::{
+    Begun, Credential, EnrollChallenge, EnrollContext, EnrollProof, EnrollRequest, account_label, new_method,
+};
 use super::method::{MethodDetails, MethodType, NewMethod};
 use crate::error::{Error, Result};
 use crate::secret::{hash_high_entropy_secret, random_token, verify_high_entropy_secret};
@@ -75,7 +77,8 @@ impl Credential for Push {
                 "No device has redeemed this enrollment yet: scan the QR code with the device first.".into(),
             ));
         };
-        let mut m = new_method(cx, MethodType::PushNotification, id, serde_json::to_string(&jwk).map_err(anyhow::Error::from)?);
+        let mut m =
+            new_method(cx, MethodType::PushNotification, id, serde_json::to_string(&jwk).map_err(anyhow::Error::from)?);
         m.method.name = state["device_name"].as_str().map(str::to_string);
         m.method.details = MethodDetails { device_public_jwk: Some(jwk), ..Default::default() };
         // Devices find their own method (and its key) by its id.

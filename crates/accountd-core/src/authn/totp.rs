@@ -5,7 +5,9 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use super::credential::{Begun, Credential, EnrollChallenge, EnrollContext, EnrollProof, EnrollRequest, account_label, new_method};
+use super::credential::{
+    Begun, Credential, EnrollChallenge, EnrollContext, EnrollProof, EnrollRequest, account_label, new_method,
+};
 use super::method::{MethodType, NewMethod};
 use crate::error::{Error, Result};
 use crate::secret::MasterKey;
@@ -25,7 +27,8 @@ struct Stored {
 }
 
 fn build(secret_b32: &str, issuer: &str, account: &str) -> Result<totp_rs::Totp> {
-    let secret = totp_rs::Secret::try_from_base32(secret_b32).map_err(|_| Error::Internal(anyhow::anyhow!("bad TOTP secret")))?;
+    let secret = totp_rs::Secret::try_from_base32(secret_b32)
+        .map_err(|_| Error::Internal(anyhow::anyhow!("bad TOTP secret")))?;
     // Authenticator apps split the label at ':'; keep it out of both parts.
     let issuer = issuer.replace(':', " ");
     let account = account.replace(':', " ");
@@ -87,7 +90,8 @@ pub fn check_sign_in_code(key: &MasterKey, sealed: &str, code: &str) -> Result<O
     let stored: Stored = serde_json::from_slice(&plain).map_err(anyhow::Error::from)?;
     match matching_step(&stored.secret, code, now_secs())? {
         Some(step) if step > stored.last_step => {
-            let next = serde_json::to_vec(&Stored { secret: stored.secret, last_step: step }).map_err(anyhow::Error::from)?;
+            let next =
+                serde_json::to_vec(&Stored { secret: stored.secret, last_step: step }).map_err(anyhow::Error::from)?;
             Ok(Some(key.seal(SEAL_CONTEXT, &next)?))
         }
         _ => Ok(None),

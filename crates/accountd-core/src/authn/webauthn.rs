@@ -6,12 +6,12 @@
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use serde_json::{Value, json};
-use webauthn_rs::prelude::{
-    CredentialID, DiscoverableAuthentication, Passkey,
-    PasskeyRegistration, PublicKeyCredential, RegisterPublicKeyCredential, SecurityKey, SecurityKeyAuthentication,
-    SecurityKeyRegistration, Url, Uuid, Webauthn, WebauthnBuilder,
-};
 use webauthn_rs::prelude::Credential as WaCredential;
+use webauthn_rs::prelude::{
+    CredentialID, DiscoverableAuthentication, Passkey, PasskeyRegistration, PublicKeyCredential,
+    RegisterPublicKeyCredential, SecurityKey, SecurityKeyAuthentication, SecurityKeyRegistration, Url, Uuid, Webauthn,
+    WebauthnBuilder,
+};
 use webauthn_rs_proto::{AuthenticatorAttachment, ResidentKeyRequirement};
 
 use super::credential::{
@@ -30,7 +30,8 @@ pub struct WebAuthn;
 /// host, and the account API is called from the apps' pages, not only from accountd's.
 pub fn webauthn(rp: &RelyingParty) -> Result<Webauthn> {
     let scheme = rp.origin.split_once("://").map(|(s, _)| s).unwrap_or("https");
-    let origin = Url::parse(&format!("{scheme}://{}", rp.id)).map_err(|e| Error::Internal(anyhow::anyhow!("RP origin: {e}")))?;
+    let origin =
+        Url::parse(&format!("{scheme}://{}", rp.id)).map_err(|e| Error::Internal(anyhow::anyhow!("RP origin: {e}")))?;
     WebauthnBuilder::new(&rp.id, &origin)
         .and_then(|b| b.rp_name(&rp.name).allow_any_port(true).allow_subdomains(true).build())
         .map_err(|e| Error::Internal(anyhow::anyhow!("WebAuthn relying party {}: {e}", rp.id)))
@@ -39,7 +40,8 @@ pub fn webauthn(rp: &RelyingParty) -> Result<Webauthn> {
 /// The WebAuthn user handle of a user: stable, opaque, derived from the user id so that a
 /// discoverable credential names its user without a lookup table.
 pub fn user_handle(user: &UserId) -> Uuid {
-    let d = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, format!("accountd-webauthn-user:{}", user.0).as_bytes());
+    let d =
+        aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, format!("accountd-webauthn-user:{}", user.0).as_bytes());
     let mut b = [0u8; 16];
     b.copy_from_slice(&d.as_ref()[..16]);
     uuid_v8(b)
@@ -208,7 +210,8 @@ impl Credential for WebAuthn {
 /// A passkey sign-in ceremony: options for `navigator.credentials.get` and the state to keep.
 pub fn start_discoverable(rp: &RelyingParty) -> Result<(Value, Value)> {
     let wa = webauthn(rp)?;
-    let (rcr, st) = wa.start_discoverable_authentication().map_err(|e| Error::Internal(anyhow::anyhow!("passkey sign-in: {e}")))?;
+    let (rcr, st) =
+        wa.start_discoverable_authentication().map_err(|e| Error::Internal(anyhow::anyhow!("passkey sign-in: {e}")))?;
     Ok((options_json(&rcr.public_key)?, serde_json::to_value(&st).map_err(internal)?))
 }
 
@@ -239,7 +242,9 @@ pub fn finish_discoverable(
             continue;
         }
         let st: DiscoverableAuthentication = serde_json::from_value(state.clone()).map_err(internal)?;
-        let res = wa.finish_discoverable_authentication_v2(cred, st, WaCredential::from(pk.clone())).map_err(|e| wa_err("sign-in", e))?;
+        let res = wa
+            .finish_discoverable_authentication_v2(cred, st, WaCredential::from(pk.clone()))
+            .map_err(|e| wa_err("sign-in", e))?;
         pk.update_credential(&res);
         return Ok((i, serde_json::to_string(&pk).map_err(internal)?));
     }
@@ -252,11 +257,15 @@ pub fn start_second_factor(rp: &RelyingParty, stored: &[(MethodType, String)]) -
     let keys: Vec<SecurityKey> = stored
         .iter()
         .filter_map(|(t, s)| match t {
-            MethodType::Passkey => serde_json::from_str::<Passkey>(s).ok().map(|p| SecurityKey::from(WaCredential::from(p))),
+            MethodType::Passkey => {
+                serde_json::from_str::<Passkey>(s).ok().map(|p| SecurityKey::from(WaCredential::from(p)))
+            }
             _ => serde_json::from_str::<SecurityKey>(s).ok(),
         })
         .collect();
-    let (rcr, st) = wa.start_securitykey_authentication(&keys).map_err(|e| Error::Internal(anyhow::anyhow!("security key challenge: {e}")))?;
+    let (rcr, st) = wa
+        .start_securitykey_authentication(&keys)
+        .map_err(|e| Error::Internal(anyhow::anyhow!("security key challenge: {e}")))?;
     Ok((options_json(&rcr.public_key)?, serde_json::to_value(&st).map_err(internal)?))
 }
 

@@ -106,8 +106,11 @@ impl Core {
         let json = serde_json::to_string(&policy).map_err(anyhow::Error::from)?;
         let tx = self.store.begin().await?;
         tx.save_account_policy(tenant, &json).await?;
-        tx.insert_audit_event(tenant, &AuditEvent::success(ctx, "tenant.account_policy.update", "tenant", tenant.as_str(), json!({})))
-            .await?;
+        tx.insert_audit_event(
+            tenant,
+            &AuditEvent::success(ctx, "tenant.account_policy.update", "tenant", tenant.as_str(), json!({})),
+        )
+        .await?;
         tx.commit().await?;
         if let Ok(mut cache) = self.policies.0.lock() {
             cache.remove(tenant);
@@ -182,7 +185,9 @@ impl Core {
             }
             None => (
                 json!({}),
-                EnrollChallenge::Password { policy: serde_json::to_value(&policy.password).map_err(anyhow::Error::from)? },
+                EnrollChallenge::Password {
+                    policy: serde_json::to_value(&policy.password).map_err(anyhow::Error::from)?,
+                },
                 None,
             ),
         };
@@ -232,7 +237,12 @@ impl Core {
 
     /// Counts a code sent to `to`; refuses once the recipient had its share (5 per 15 minutes),
     /// so nobody can flood an inbox or run up an SMS bill through accountd.
-    pub(crate) async fn count_code_send(&self, tenant: &TenantId, channel: crate::message::Channel, to: &str) -> Result<()> {
+    pub(crate) async fn count_code_send(
+        &self,
+        tenant: &TenantId,
+        channel: crate::message::Channel,
+        to: &str,
+    ) -> Result<()> {
         let key = format!("code-send:{}:{to}", channel.as_str());
         let now = now_millis();
         if let Some(until) = self.store.find_lockout(tenant, &key, now).await? {
@@ -260,8 +270,14 @@ impl Core {
 
     /// The pending enrollment `auth_session` names, if it is the caller's, unexpired, and for the
     /// method `url_id` (the id from the `Location`, or the type's placeholder).
-    async fn pending_enrollment(&self, caller: &AccountCaller, url_id: &str, auth_session: &str) -> Result<PendingVerification> {
-        let refused = || Error::BadProof("The auth_session is invalid, expired, already used, or for another method.".into());
+    async fn pending_enrollment(
+        &self,
+        caller: &AccountCaller,
+        url_id: &str,
+        auth_session: &str,
+    ) -> Result<PendingVerification> {
+        let refused =
+            || Error::BadProof("The auth_session is invalid, expired, already used, or for another method.".into());
         let p = self
             .store
             .find_pending(&caller.tenant, &hash_high_entropy_secret(auth_session), now_millis())
@@ -287,8 +303,8 @@ impl Core {
         let user = self.caller_user(caller).await?;
         let methods = self.store.list_methods(&caller.tenant, &user.id).await?;
         self.require_step_up(caller, &methods).await?;
-        let state: Value =
-            serde_json::from_slice(&self.master_key.open(PENDING_SEAL, &pending.state)?).map_err(anyhow::Error::from)?;
+        let state: Value = serde_json::from_slice(&self.master_key.open(PENDING_SEAL, &pending.state)?)
+            .map_err(anyhow::Error::from)?;
         let t = pending.method_type;
         let outcome = match credential::for_type(t) {
             Some(module) => {
@@ -296,7 +312,9 @@ impl Core {
                 module.finish(&cx, state, proof, &pending.method_id).await.map(|m| Enrolled::Method(Box::new(m)))
             }
             None => match proof {
-                EnrollProof::NewPassword(p) => self.check_new_password(&caller.tenant, &user, p).await.map(Enrolled::Password),
+                EnrollProof::NewPassword(p) => {
+                    self.check_new_password(&caller.tenant, &user, p).await.map(Enrolled::Password)
+                }
                 _ => Err(Error::invalid("new_password", "is required")),
             },
         };
@@ -316,7 +334,9 @@ impl Core {
         let now = now_millis();
         let tx = self.store.begin().await?;
         if !tx.take_pending(&caller.tenant, &pending.id).await? {
-            return Err(Error::BadProof("The auth_session is invalid, expired, already used, or for another method.".into()));
+            return Err(Error::BadProof(
+                "The auth_session is invalid, expired, already used, or for another method.".into(),
+            ));
         }
         let method_id = match &new {
             Enrolled::Method(n) => {
@@ -462,8 +482,7 @@ impl Core {
             ),
         )
         .await?;
-        tx.commit().await
-            .map_err(Into::into)
+        tx.commit().await.map_err(Into::into)
     }
 
     /// Records a refused account operation (best effort: the refusal itself is what matters).

@@ -7,9 +7,9 @@ mod applications;
 mod connectors;
 mod grants;
 mod keys;
+mod passkey_grant;
 mod profile;
 mod push;
-mod passkey_grant;
 mod roles;
 mod second_factor;
 mod signin;
@@ -23,10 +23,11 @@ use zeroize::Zeroizing;
 pub use account::{AccountCaller, EnrollmentStarted};
 pub use connectors::TemplateView;
 pub use grants::ClientGrantView;
-pub use profile::{
-    FieldAccess, FieldPolicy, FieldSource, PROFILE_POLICY, ProfileChanges, USER_METADATA_MAX_BYTES, field_policy, is_picture_url,
-};
 pub use passkey_grant::WEBAUTHN_GRANT;
+pub use profile::{
+    FieldAccess, FieldPolicy, FieldSource, PROFILE_POLICY, ProfileChanges, USER_METADATA_MAX_BYTES, field_policy,
+    is_picture_url,
+};
 pub use push::{MAX_BINDING_MESSAGE_CHARS, PushChallenge};
 pub use roles::PermissionView;
 pub use second_factor::{SecondFactorAnswer, SecondFactorChallenge, SecondFactorPrompt};
@@ -102,14 +103,7 @@ pub struct Core {
 impl Core {
     /// Builds the core over a store.
     pub fn new(store: Arc<dyn Store>, master_key: MasterKey, key_maker: Arc<dyn KeyMaker>, settings: Settings) -> Self {
-        Self {
-            store,
-            master_key,
-            key_maker,
-            settings,
-            messages: Arc::new(NoConnector),
-            policies: Default::default(),
-        }
+        Self { store, master_key, key_maker, settings, messages: Arc::new(NoConnector), policies: Default::default() }
     }
 
     /// Sends one-time codes through `sender` (the tenant's connectors).

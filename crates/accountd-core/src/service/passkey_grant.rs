@@ -44,7 +44,12 @@ impl Core {
     }
 
     /// `POST /passkey/register`: creation options for a new account with `profile`.
-    pub async fn start_passkey_sign_up(&self, tenant: &TenantId, rp: &RelyingParty, profile: UserFields) -> Result<(Value, String)> {
+    pub async fn start_passkey_sign_up(
+        &self,
+        tenant: &TenantId,
+        rp: &RelyingParty,
+        profile: UserFields,
+    ) -> Result<(Value, String)> {
         let f = profile.clone().validate()?;
         if let Some(email) = &f.email
             && self.find_user_by_email(tenant, email).await?.is_some()
@@ -75,7 +80,14 @@ impl Core {
             last_login_at: None,
             logins_count: 0,
         };
-        let cx = EnrollContext { user: &user, rp, master_key: &self.master_key, existing_key_ids: vec![], user_agent: None, base_url: "" };
+        let cx = EnrollContext {
+            user: &user,
+            rp,
+            master_key: &self.master_key,
+            existing_key_ids: vec![],
+            user_agent: None,
+            base_url: "",
+        };
         let method_id = new_method_id(MethodType::Passkey);
         let mut begun = WebAuthn.begin(&cx, &EnrollRequest::Passkey { exclude: false }, &method_id).await?;
         // As Auth0's register endpoint: the RP name is the RP ID.
@@ -85,7 +97,8 @@ impl Core {
         options["rp"]["name"] = json!(rp.id);
         begun.state["user"] = serde_json::to_value(UserSnapshot::from(&user)).map_err(anyhow::Error::from)?;
         let token = random_token::<32>();
-        let sealed = self.master_key.seal(PENDING_SEAL, &serde_json::to_vec(&begun.state).map_err(anyhow::Error::from)?)?;
+        let sealed =
+            self.master_key.seal(PENDING_SEAL, &serde_json::to_vec(&begun.state).map_err(anyhow::Error::from)?)?;
         self.store
             .insert_pending(
                 tenant,
@@ -122,7 +135,9 @@ impl Core {
         audience: Option<&str>,
         dpop_jkt: Option<&str>,
     ) -> std::result::Result<UserGrant, ExchangeError> {
-        self.check_passkey_client(app).map_err(|_| ExchangeError::Grant(GrantError::AccessDenied("The client is not allowed the passkey grant.".into())))?;
+        self.check_passkey_client(app).map_err(|_| {
+            ExchangeError::Grant(GrantError::AccessDenied("The client is not allowed the passkey grant.".into()))
+        })?;
         let pending = self
             .store
             .find_pending(tenant, &hash_high_entropy_secret(auth_session), now_millis())
@@ -130,10 +145,13 @@ impl Core {
             .ok_or_else(|| refused("Invalid or expired auth_session."))?;
         let (user, amr) = match pending.purpose {
             PendingPurpose::PasskeySignIn => {
-                let user = self.finish_passkey_sign_in(ctx, tenant, rp, auth_session, authn_response).await.map_err(|e| match e {
-                    Error::BadProof(_) | Error::Invalid(_) => refused("The passkey could not be verified."),
-                    e => ExchangeError::Core(e),
-                })?;
+                let user =
+                    self.finish_passkey_sign_in(ctx, tenant, rp, auth_session, authn_response).await.map_err(|e| {
+                        match e {
+                            Error::BadProof(_) | Error::Invalid(_) => refused("The passkey could not be verified."),
+                            e => ExchangeError::Core(e),
+                        }
+                    })?;
                 (user, vec!["hwk".to_string(), "user".into(), "mfa".into()])
             }
             PendingPurpose::PasskeySignUp => {
@@ -145,7 +163,14 @@ impl Core {
                 let snapshot: UserSnapshot = serde_json::from_value(state["user"].clone())
                     .map_err(|e| ExchangeError::Core(Error::Internal(e.into())))?;
                 let user = snapshot.into_user();
-                let cx = EnrollContext { user: &user, rp, master_key: &self.master_key, existing_key_ids: vec![], user_agent: ctx.user_agent.as_deref(), base_url: "" };
+                let cx = EnrollContext {
+                    user: &user,
+                    rp,
+                    master_key: &self.master_key,
+                    existing_key_ids: vec![],
+                    user_agent: ctx.user_agent.as_deref(),
+                    base_url: "",
+                };
                 let method = WebAuthn
                     .finish(&cx, state, EnrollProof::Attestation(authn_response.clone()), &pending.method_id)
                     .await
@@ -154,9 +179,15 @@ impl Core {
                         e => ExchangeError::Core(e),
                     })?;
                 let tx = self.store.begin().await?;
-                tx.insert_user(tenant, &NewUser { user: user.clone(), password_hash: None }).await.map_err(|e| ExchangeError::Core(e.into()))?;
+                tx.insert_user(tenant, &NewUser { user: user.clone(), password_hash: None })
+                    .await
+                    .map_err(|e| ExchangeError::Core(e.into()))?;
                 tx.insert_method(tenant, &method).await?;
-                tx.insert_audit_event(tenant, &AuditEvent::success(ctx, "user.create", "user", &user.id.0, json!({ "via": "passkey" }))).await?;
+                tx.insert_audit_event(
+                    tenant,
+                    &AuditEvent::success(ctx, "user.create", "user", &user.id.0, json!({ "via": "passkey" })),
+                )
+                .await?;
                 tx.commit().await?;
                 (user, vec!["hwk".to_string(), "user".into(), "mfa".into()])
             }
@@ -180,10 +211,18 @@ impl Core {
             require_mfa: false,
         };
         let code = self.issue_code(tenant, origin, &req, &session, false).await.map_err(|e| match e {
-            ExchangeError::Grant(GrantError::ConsentRequired(_)) => ExchangeError::Grant(GrantError::AccessDenied("Consent required.".into())),
+            ExchangeError::Grant(GrantError::ConsentRequired(_)) => {
+                ExchangeError::Grant(GrantError::AccessDenied("Consent required.".into()))
+            }
             e => e,
         })?;
-        self.exchange_code(tenant, origin, app, CodeExchange { code: &code, redirect_uri: Some(""), code_verifier: None, dpop_jkt }).await
+        self.exchange_code(
+            tenant,
+            origin,
+            app,
+            CodeExchange { code: &code, redirect_uri: Some(""), code_verifier: None, dpop_jkt },
+        )
+        .await
     }
 }
 

@@ -92,8 +92,13 @@ impl Core {
         requested: bool,
     ) -> Result<Option<Vec<AuthenticationMethod>>> {
         let policy = self.account_policy(tenant).await?;
-        let methods: Vec<AuthenticationMethod> =
-            self.store.list_methods(tenant, &user.id).await?.into_iter().filter(|m| !m.method_type.is_primary()).collect();
+        let methods: Vec<AuthenticationMethod> = self
+            .store
+            .list_methods(tenant, &user.id)
+            .await?
+            .into_iter()
+            .filter(|m| !m.method_type.is_primary())
+            .collect();
         Ok(match policy.mfa {
             MfaPolicy::Always => Some(methods),
             _ if methods.is_empty() => None,
@@ -158,24 +163,43 @@ impl Core {
                 self.count_code_send(tenant, channel, &to).await?;
                 let code = otp::generate_code();
                 let salt = random_token::<16>();
-                let voice = m.details.preferred_authentication_method == Some(crate::authn::method::PhoneDelivery::Voice);
+                let voice =
+                    m.details.preferred_authentication_method == Some(crate::authn::method::PhoneDelivery::Voice);
                 let msg = otp::message(channel, &to, &code, Purpose::MfaVerification, voice);
                 self.messages.send(tenant, &msg).await.map_err(|e| Error::Delivery(e.to_string()))?;
                 let state = json!({ "salt": salt, "hash": otp::hash_code(&code, &salt) });
-                let token = self.insert_sign_in_pending(tenant, PendingPurpose::SecondFactor, Some(&user.id), (t, &m.id), &state).await?;
+                let token = self
+                    .insert_sign_in_pending(tenant, PendingPurpose::SecondFactor, Some(&user.id), (t, &m.id), &state)
+                    .await?;
                 (Some(token), SecondFactorPrompt::CodeSent { to: mask(&to) })
             }
             MethodType::WebauthnPlatform | MethodType::WebauthnRoaming => {
-                let stored: Vec<(MethodType, String)> =
-                    self.store.load_methods_with_secrets(tenant, &user.id, t).await?.into_iter().filter(|(mm, _)| mm.id == m.id).map(|(mm, s)| (mm.method_type, s)).collect();
+                let stored: Vec<(MethodType, String)> = self
+                    .store
+                    .load_methods_with_secrets(tenant, &user.id, t)
+                    .await?
+                    .into_iter()
+                    .filter(|(mm, _)| mm.id == m.id)
+                    .map(|(mm, s)| (mm.method_type, s))
+                    .collect();
                 let (options, st) = webauthn::start_second_factor(rp, &stored)?;
-                let token = self.insert_sign_in_pending(tenant, PendingPurpose::SecondFactor, Some(&user.id), (t, &m.id), &json!({ "ceremony": st })).await?;
+                let token = self
+                    .insert_sign_in_pending(
+                        tenant,
+                        PendingPurpose::SecondFactor,
+                        Some(&user.id),
+                        (t, &m.id),
+                        &json!({ "ceremony": st }),
+                    )
+                    .await?;
                 (Some(token), SecondFactorPrompt::WebAuthn { options })
             }
             MethodType::PushNotification => {
                 let binding_message = crate::secret::random_hex::<2>().to_uppercase();
                 let state = json!({ "binding_message": binding_message });
-                let token = self.insert_sign_in_pending(tenant, PendingPurpose::SecondFactor, Some(&user.id), (t, &m.id), &state).await?;
+                let token = self
+                    .insert_sign_in_pending(tenant, PendingPurpose::SecondFactor, Some(&user.id), (t, &m.id), &state)
+                    .await?;
                 (Some(token), SecondFactorPrompt::Push { binding_message })
             }
             MethodType::Password | MethodType::Passkey => unreachable!("filtered out above"),
@@ -216,7 +240,8 @@ impl Core {
                 Ok(challenge.method_type)
             }
             Err(Error::BadProof(d)) => {
-                let lock = self.store.record_failure(tenant, &key, now_millis(), &self.settings.sign_in_per_account).await?;
+                let lock =
+                    self.store.record_failure(tenant, &key, now_millis(), &self.settings.sign_in_per_account).await?;
                 if let Some(until) = lock.locked_until {
                     return Err(Error::LockedOut { until });
                 }
@@ -226,14 +251,27 @@ impl Core {
         }
     }
 
-    async fn pending_for(&self, tenant: &TenantId, user: &UserId, challenge: &SecondFactorChallenge) -> Result<(PendingVerification, Value)> {
+    async fn pending_for(
+        &self,
+        tenant: &TenantId,
+        user: &UserId,
+        challenge: &SecondFactorChallenge,
+    ) -> Result<(PendingVerification, Value)> {
         let expired = || Error::BadProof("This challenge has expired; choose the method again.".into());
         let token = challenge.token.as_deref().ok_or_else(expired)?;
-        let p = self.store.find_pending(tenant, &hash_high_entropy_secret(token), now_millis()).await?.ok_or_else(expired)?;
-        if p.purpose != PendingPurpose::SecondFactor || p.user_id.as_ref() != Some(user) || p.method_id != challenge.method_id {
+        let p = self
+            .store
+            .find_pending(tenant, &hash_high_entropy_secret(token), now_millis())
+            .await?
+            .ok_or_else(expired)?;
+        if p.purpose != PendingPurpose::SecondFactor
+            || p.user_id.as_ref() != Some(user)
+            || p.method_id != challenge.method_id
+        {
             return Err(expired());
         }
-        let state = serde_json::from_slice(&self.master_key.open(PENDING_SEAL, &p.state)?).map_err(anyhow::Error::from)?;
+        let state =
+            serde_json::from_slice(&self.master_key.open(PENDING_SEAL, &p.state)?).map_err(anyhow::Error::from)?;
         Ok((p, state))
     }
 
@@ -263,7 +301,9 @@ impl Core {
             }
             (MethodType::RecoveryCode, SecondFactorAnswer::Code(code)) => {
                 let hash = recovery_code::hash(&code);
-                for (m, secret) in self.store.load_methods_with_secrets(tenant, &user.id, MethodType::RecoveryCode).await? {
+                for (m, secret) in
+                    self.store.load_methods_with_secrets(tenant, &user.id, MethodType::RecoveryCode).await?
+                {
                     // Used once: deleting it is the check that nobody used it concurrently.
                     if crate::secret::constant_time_eq(hash.as_bytes(), secret.as_bytes())
                         && self.store.delete_method(tenant, &user.id, &m.id).await?
@@ -275,7 +315,11 @@ impl Core {
             }
             (MethodType::Email | MethodType::Phone, SecondFactorAnswer::Code(code)) => {
                 let (p, state) = self.pending_for(tenant, &user.id, challenge).await?;
-                let ok = otp::code_matches(&code, state["salt"].as_str().unwrap_or_default(), state["hash"].as_str().unwrap_or_default());
+                let ok = otp::code_matches(
+                    &code,
+                    state["salt"].as_str().unwrap_or_default(),
+                    state["hash"].as_str().unwrap_or_default(),
+                );
                 if !ok {
                     if self.store.record_pending_attempt(tenant, &p.id).await? >= MAX_ATTEMPTS {
                         self.store.take_pending(tenant, &p.id).await?;
@@ -294,7 +338,8 @@ impl Core {
                     return Err(wrong());
                 }
                 let stored = self.store.load_methods_with_secrets(tenant, &user.id, challenge.method_type).await?;
-                let stored: Vec<(AuthenticationMethod, String)> = stored.into_iter().filter(|(m, _)| m.id == challenge.method_id).collect();
+                let stored: Vec<(AuthenticationMethod, String)> =
+                    stored.into_iter().filter(|(m, _)| m.id == challenge.method_id).collect();
                 let plain: Vec<(MethodType, String)> = stored.iter().map(|(m, s)| (m.method_type, s.clone())).collect();
                 let (i, updated) = webauthn::finish_second_factor(rp, &state["ceremony"], &a, &plain)?;
                 let (m, old) = &stored[i];
@@ -331,30 +376,58 @@ impl Core {
     pub async fn start_passkey_sign_in(&self, tenant: &TenantId, rp: &RelyingParty) -> Result<(Value, String)> {
         let (options, st) = webauthn::start_discoverable(rp)?;
         let token = self
-            .insert_sign_in_pending(tenant, PendingPurpose::PasskeySignIn, None, (MethodType::Passkey, "passkey|new"), &json!({ "ceremony": st }))
+            .insert_sign_in_pending(
+                tenant,
+                PendingPurpose::PasskeySignIn,
+                None,
+                (MethodType::Passkey, "passkey|new"),
+                &json!({ "ceremony": st }),
+            )
             .await?;
         Ok((options, token))
     }
 
     /// Finishes a passkey sign-in: the assertion names the user by its user handle; the passkey's
     /// signature and counter are checked and updated. Returns the user.
-    pub async fn finish_passkey_sign_in(&self, ctx: &Context, tenant: &TenantId, rp: &RelyingParty, token: &str, assertion: &Value) -> Result<User> {
+    pub async fn finish_passkey_sign_in(
+        &self,
+        ctx: &Context,
+        tenant: &TenantId,
+        rp: &RelyingParty,
+        token: &str,
+        assertion: &Value,
+    ) -> Result<User> {
         let refused = || Error::BadProof("The passkey could not be verified. Try again.".into());
-        let p = self.store.find_pending(tenant, &hash_high_entropy_secret(token), now_millis()).await?.ok_or_else(refused)?;
+        let p = self
+            .store
+            .find_pending(tenant, &hash_high_entropy_secret(token), now_millis())
+            .await?
+            .ok_or_else(refused)?;
         if p.purpose != PendingPurpose::PasskeySignIn || !self.store.take_pending(tenant, &p.id).await? {
             return Err(refused());
         }
-        let state: Value = serde_json::from_slice(&self.master_key.open(PENDING_SEAL, &p.state)?).map_err(anyhow::Error::from)?;
+        let state: Value =
+            serde_json::from_slice(&self.master_key.open(PENDING_SEAL, &p.state)?).map_err(anyhow::Error::from)?;
         let (cred, handle) = webauthn::asserted_user_handle(assertion)?;
         let stored = self.store.load_methods_by_lookup(tenant, &handle).await?;
-        let stored: Vec<(AuthenticationMethod, String)> = stored.into_iter().filter(|(m, _)| m.method_type == MethodType::Passkey).collect();
+        let stored: Vec<(AuthenticationMethod, String)> =
+            stored.into_iter().filter(|(m, _)| m.method_type == MethodType::Passkey).collect();
         let secrets: Vec<String> = stored.iter().map(|(_, s)| s.clone()).collect();
         let (i, updated) = webauthn::finish_discoverable(rp, &state["ceremony"], &cred, &secrets)?;
         let (m, old) = &stored[i];
         self.store.swap_method_secret(tenant, &m.user_id, &m.id, old, &updated, now_millis()).await?;
         let user = self.store.find_user(tenant, &m.user_id).await?.filter(|u| !u.blocked).ok_or_else(refused)?;
         self.store
-            .insert_audit_event(tenant, &AuditEvent::success(ctx, "user.passkey_sign_in", "authentication_method", &m.id, json!({ "user_id": user.id.0 })))
+            .insert_audit_event(
+                tenant,
+                &AuditEvent::success(
+                    ctx,
+                    "user.passkey_sign_in",
+                    "authentication_method",
+                    &m.id,
+                    json!({ "user_id": user.id.0 }),
+                ),
+            )
             .await?;
         Ok(user)
     }

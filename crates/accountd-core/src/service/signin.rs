@@ -189,7 +189,13 @@ impl Core {
         tx.update_user(tenant, &updated).await?;
         tx.insert_audit_event(
             tenant,
-            &AuditEvent::success(ctx, "user.sign_in", "user", &user.id.0, json!({"method": session.amr.join(" "), "sid": session.id})),
+            &AuditEvent::success(
+                ctx,
+                "user.sign_in",
+                "user",
+                &user.id.0,
+                json!({"method": session.amr.join(" "), "sid": session.id}),
+            ),
         )
         .await?;
         tx.commit().await?;

@@ -10,8 +10,12 @@ pub trait AuthenticationMethodStore {
     /// A user's methods, oldest first, without secrets.
     async fn list_methods(&self, tenant: &TenantId, user: &UserId) -> StoreResult<Vec<AuthenticationMethod>>;
     /// One method of the user.
-    async fn find_method(&self, tenant: &TenantId, user: &UserId, id: &str)
-    -> StoreResult<Option<AuthenticationMethod>>;
+    async fn find_method(
+        &self,
+        tenant: &TenantId,
+        user: &UserId,
+        id: &str,
+    ) -> StoreResult<Option<AuthenticationMethod>>;
     /// A user's methods of one type with their secrets (to check a proof).
     async fn load_methods_with_secrets(
         &self,

@@ -55,7 +55,9 @@ fn not_found(entity: Entity) -> (&'static str, &'static str) {
         Entity::Tenant => ("The tenant does not exist.", "inexistent_tenant"),
         Entity::Domain => ("The domain does not exist.", "inexistent_domain"),
         Entity::Permission => ("The permission does not exist.", "inexistent_permission"),
-        Entity::AuthenticationMethod => ("The authentication method does not exist.", "inexistent_authentication_method"),
+        Entity::AuthenticationMethod => {
+            ("The authentication method does not exist.", "inexistent_authentication_method")
+        }
     }
 }
 

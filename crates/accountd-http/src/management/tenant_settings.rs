@@ -59,8 +59,8 @@ pub async fn update_tenant_settings(
     // Check the whole request before changing anything.
     let policy = match body.account_policy {
         Some(serde_json::Value::Object(changes)) => {
-            let mut merged = serde_json::to_value(state.core.account_policy(&rt.tenant.id).await?.as_ref())
-                .unwrap_or_default();
+            let mut merged =
+                serde_json::to_value(state.core.account_policy(&rt.tenant.id).await?.as_ref()).unwrap_or_default();
             for (k, v) in changes {
                 merged[k] = v;
             }
@@ -74,7 +74,11 @@ pub async fn update_tenant_settings(
             })?;
             Some(p)
         }
-        Some(_) => return Err(MgmtError::invalid_body("Payload validation error: 'Expected type object' on property account_policy.")),
+        Some(_) => {
+            return Err(MgmtError::invalid_body(
+                "Payload validation error: 'Expected type object' on property account_policy.",
+            ));
+        }
         None => None,
     };
     if let Some(p) = &policy {

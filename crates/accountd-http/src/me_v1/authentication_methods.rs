@@ -58,7 +58,12 @@ pub async fn list(auth: MeAuth, RawQuery(q): RawQuery) -> Result<Json<serde_json
 /// `GET /me/v1/authentication-methods/{id}`.
 pub async fn get(auth: MeAuth, Path(id): Path<String>) -> Result<Json<serde_json::Value>, MeError> {
     let caller = auth.require("read:me:authentication_methods")?;
-    let m = auth.state().core.get_authentication_method(&caller.tenant, &caller.user, &id).await.map_err(|e| auth.err(e))?;
+    let m = auth
+        .state()
+        .core
+        .get_authentication_method(&caller.tenant, &caller.user, &id)
+        .await
+        .map_err(|e| auth.err(e))?;
     Ok(Json(wire::method_view(&m)))
 }
 
@@ -83,15 +88,15 @@ pub async fn verify(auth: MeAuth, Path(id): Path<String>, MeJson(body): MeJson) 
 }
 
 /// `PATCH /me/v1/authentication-methods/{id}`.
-pub async fn update(auth: MeAuth, Path(id): Path<String>, MeJson(body): MeJson) -> Result<Json<serde_json::Value>, MeError> {
+pub async fn update(
+    auth: MeAuth,
+    Path(id): Path<String>,
+    MeJson(body): MeJson,
+) -> Result<Json<serde_json::Value>, MeError> {
     let caller = auth.require("update:me:authentication_methods")?;
     let (name, preferred) = wire::update_request(&body).map_err(MeError::validation)?;
-    let m = auth
-        .state()
-        .core
-        .update_authentication_method(&caller, &id, name, preferred)
-        .await
-        .map_err(|e| auth.err(e))?;
+    let m =
+        auth.state().core.update_authentication_method(&caller, &id, name, preferred).await.map_err(|e| auth.err(e))?;
     Ok(Json(wire::method_view(&m)))
 }
 

@@ -29,7 +29,12 @@ impl ValidationError {
     /// An error about the field at `pointer` (`/email`, or `` for the whole body).
     pub fn at(pointer: &str, detail: impl Into<String>) -> Self {
         let field = pointer.rsplit('/').next().filter(|f| !f.is_empty()).map(str::to_string);
-        Self { detail: detail.into(), field, pointer: Some(pointer.to_string()).filter(|p| !p.is_empty()), source: None }
+        Self {
+            detail: detail.into(),
+            field,
+            pointer: Some(pointer.to_string()).filter(|p| !p.is_empty()),
+            source: None,
+        }
     }
 }
 
@@ -106,10 +111,12 @@ impl MeError {
 
     /// 429 with `retry-after` (seconds); `global` when the tenant-wide limit was hit.
     pub fn rate_limited(retry_after: u64, global: bool) -> Self {
-        let mut e = Self::new(StatusCode::TOO_MANY_REQUESTS, "A0E-429-0001", "Too Many Requests", "Rate limit exceeded.");
+        let mut e =
+            Self::new(StatusCode::TOO_MANY_REQUESTS, "A0E-429-0001", "Too Many Requests", "Rate limit exceeded.");
         e.headers.push((header::RETRY_AFTER, HeaderValue::from(retry_after.max(1))));
         if global {
-            e.headers.push((HeaderName::from_static("x-auth0-error-kind"), HeaderValue::from_static("global-rate-limit")));
+            e.headers
+                .push((HeaderName::from_static("x-auth0-error-kind"), HeaderValue::from_static("global-rate-limit")));
         }
         e
     }
@@ -127,7 +134,8 @@ impl MeError {
 
     /// 403 for a token without the endpoint's scope.
     pub fn missing_scope(scope: &str) -> Self {
-        let mut e = Self::new(StatusCode::FORBIDDEN, "A0E-403-0002", "insufficient_scope", "Token lacks required scope.");
+        let mut e =
+            Self::new(StatusCode::FORBIDDEN, "A0E-403-0002", "insufficient_scope", "Token lacks required scope.");
         if let Ok(v) = HeaderValue::from_str(&format!("Bearer error=\"insufficient_scope\", scope=\"{scope}\"")) {
             e.headers.push((header::WWW_AUTHENTICATE, v));
         }
@@ -166,12 +174,9 @@ impl From<Error> for MeError {
                     })
                     .collect(),
             ),
-            Error::NotFound(entity) => MeError::new(
-                StatusCode::NOT_FOUND,
-                "A0E-404-0001",
-                "Not Found",
-                format!("The {entity} was not found."),
-            ),
+            Error::NotFound(entity) => {
+                MeError::new(StatusCode::NOT_FOUND, "A0E-404-0001", "Not Found", format!("The {entity} was not found."))
+            }
             Error::Conflict(kind) => MeError::new(
                 StatusCode::CONFLICT,
                 "A0E-409-0001",
@@ -194,14 +199,17 @@ impl From<Error> for MeError {
                 e.detail = "Too many attempts; try again later.".into();
                 e
             }
-            Error::BadProof(detail) => MeError::new(StatusCode::BAD_REQUEST, "A0E-400-0004", "Invalid Verification", detail),
+            Error::BadProof(detail) => {
+                MeError::new(StatusCode::BAD_REQUEST, "A0E-400-0004", "Invalid Verification", detail)
+            }
             Error::StepUpRequired(s) => {
                 // RFC 9470: say what sign-in would do, in the header and in the body.
                 let mut challenge = format!(
                     "Bearer error=\"insufficient_user_authentication\", error_description=\"A more recent or stronger sign-in is required\", max_age={}",
                     s.max_age
                 );
-                let mut detail = format!("This operation requires signing in again within the last {} seconds", s.max_age);
+                let mut detail =
+                    format!("This operation requires signing in again within the last {} seconds", s.max_age);
                 if let Some(acr) = s.acr_values {
                     challenge.push_str(&format!(", acr_values=\"{acr}\""));
                     detail.push_str(&format!(" with multi-factor authentication (acr_values={acr})"));
@@ -228,7 +236,12 @@ impl From<Error> for MeError {
             ),
             Error::Internal(e) => {
                 tracing::error!(error = ?e, "internal error");
-                MeError::new(StatusCode::INTERNAL_SERVER_ERROR, "A0E-500-0001", "Internal Server Error", "Internal error.")
+                MeError::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "A0E-500-0001",
+                    "Internal Server Error",
+                    "Internal error.",
+                )
             }
         }
     }

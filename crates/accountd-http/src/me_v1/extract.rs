@@ -77,12 +77,14 @@ impl FromRequestParts<AppState> for MeAuth {
     type Rejection = MeError;
 
     async fn from_request_parts(parts: &mut Parts, _: &AppState) -> Result<Self, Self::Rejection> {
-        parts.extensions.get::<MeAuth>().cloned().ok_or_else(|| MeError::from_auth(principal::AuthError {
-            scheme: "Bearer",
-            error: None,
-            description: "Missing authentication".into(),
-            nonce: None,
-        }))
+        parts.extensions.get::<MeAuth>().cloned().ok_or_else(|| {
+            MeError::from_auth(principal::AuthError {
+                scheme: "Bearer",
+                error: None,
+                description: "Missing authentication".into(),
+                nonce: None,
+            })
+        })
     }
 }
 
@@ -155,7 +157,9 @@ impl FromRequest<AppState> for MeJson {
         match serde_json::from_slice::<Value>(&bytes) {
             Ok(Value::Object(m)) => Ok(MeJson(m)),
             Ok(_) => Err(MeError::validation(vec![ValidationError::at("", "data must be object")])),
-            Err(e) => Err(MeError::validation(vec![ValidationError::at("", format!("the body is not valid JSON: {e}"))])),
+            Err(e) => {
+                Err(MeError::validation(vec![ValidationError::at("", format!("the body is not valid JSON: {e}"))]))
+            }
         }
     }
 }

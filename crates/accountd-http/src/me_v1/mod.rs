@@ -26,5 +26,8 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .route("/me/v1/profile", get(profile::get).patch(profile::update))
         .route_layer(axum::middleware::from_fn_with_state(state, extract::gate))
         // Anything else under /me/ answers in this API's error format, not the generic one.
-        .route("/me/{*rest}", any(|m: Method, u: Uri| async move { error::MeError::no_route(m.as_str(), u.path()).into_response() }))
+        .route(
+            "/me/{*rest}",
+            any(|m: Method, u: Uri| async move { error::MeError::no_route(m.as_str(), u.path()).into_response() }),
+        )
 }

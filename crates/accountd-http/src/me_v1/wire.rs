@@ -41,13 +41,15 @@ impl<'a> Checker<'a> {
         let mut extra: Vec<&String> = self.body.keys().filter(|k| !allowed.contains(&k.as_str())).collect();
         extra.sort();
         for k in extra {
-            let e = ValidationError::at(&self.ptr(k), format!("{} must NOT have additional properties", self.data_root()));
+            let e =
+                ValidationError::at(&self.ptr(k), format!("{} must NOT have additional properties", self.data_root()));
             self.errors.push(e);
         }
     }
 
     fn missing(&mut self, key: &str) {
-        let e = ValidationError::at(&self.ptr(key), format!("{} must have required property '{key}'", self.data_root()));
+        let e =
+            ValidationError::at(&self.ptr(key), format!("{} must have required property '{key}'", self.data_root()));
         self.errors.push(e);
     }
 
@@ -63,11 +65,17 @@ impl<'a> Checker<'a> {
             Some(Value::String(s)) => {
                 let n = s.chars().count();
                 if n < min {
-                    let e = ValidationError::at(&self.ptr(key), format!("{} must NOT have fewer than {min} characters", self.data(key)));
+                    let e = ValidationError::at(
+                        &self.ptr(key),
+                        format!("{} must NOT have fewer than {min} characters", self.data(key)),
+                    );
                     self.errors.push(e);
                     None
                 } else if n > max {
-                    let e = ValidationError::at(&self.ptr(key), format!("{} must NOT have more than {max} characters", self.data(key)));
+                    let e = ValidationError::at(
+                        &self.ptr(key),
+                        format!("{} must NOT have more than {max} characters", self.data(key)),
+                    );
                     self.errors.push(e);
                     None
                 } else {
@@ -83,10 +91,17 @@ impl<'a> Checker<'a> {
     }
 
     /// A string property that must also match `pattern` (described by `shown`).
-    pub fn pattern(&mut self, key: &str, value: Option<String>, ok: impl Fn(&str) -> bool, shown: &str) -> Option<String> {
+    pub fn pattern(
+        &mut self,
+        key: &str,
+        value: Option<String>,
+        ok: impl Fn(&str) -> bool,
+        shown: &str,
+    ) -> Option<String> {
         match value {
             Some(v) if !ok(&v) => {
-                let e = ValidationError::at(&self.ptr(key), format!("{} must match pattern \"{shown}\"", self.data(key)));
+                let e =
+                    ValidationError::at(&self.ptr(key), format!("{} must match pattern \"{shown}\"", self.data(key)));
                 self.errors.push(e);
                 None
             }
@@ -100,7 +115,10 @@ impl<'a> Checker<'a> {
         if allowed.contains(&v.as_str()) {
             Some(v)
         } else {
-            let e = ValidationError::at(&self.ptr(key), format!("{} must be equal to one of the allowed values", self.data(key)));
+            let e = ValidationError::at(
+                &self.ptr(key),
+                format!("{} must be equal to one of the allowed values", self.data(key)),
+            );
             self.errors.push(e);
             None
         }
@@ -278,19 +296,24 @@ fn check_attestation(errors: &mut Vec<ValidationError>, r: &Map<String, Value>) 
         c.errors.extend(inner.errors);
     }
     if r.get("clientExtensionResults").is_some_and(|v| !v.is_object()) {
-        c.errors.push(ValidationError::at("/authn_response/clientExtensionResults", "data/authn_response/clientExtensionResults must be object"));
+        c.errors.push(ValidationError::at(
+            "/authn_response/clientExtensionResults",
+            "data/authn_response/clientExtensionResults must be object",
+        ));
     }
     errors.extend(c.errors);
 }
 
 /// `PATCH /authentication-methods/{id}`.
-pub fn update_request(body: &Map<String, Value>) -> Result<(Option<String>, Option<PhoneDelivery>), Vec<ValidationError>> {
+pub fn update_request(
+    body: &Map<String, Value>,
+) -> Result<(Option<String>, Option<PhoneDelivery>), Vec<ValidationError>> {
     let mut c = Checker::new(body, "");
     c.only(&["name", "preferred_authentication_method"]);
     let name = c.string("name", false, 0, 255);
-    let preferred = c.one_of("preferred_authentication_method", false, &["sms", "voice"]).map(|v| {
-        if v == "voice" { PhoneDelivery::Voice } else { PhoneDelivery::Sms }
-    });
+    let preferred = c
+        .one_of("preferred_authentication_method", false, &["sms", "voice"])
+        .map(|v| if v == "voice" { PhoneDelivery::Voice } else { PhoneDelivery::Sms });
     c.finish().map(|_| (name, preferred))
 }
 

@@ -258,7 +258,8 @@ pub async fn authorize(
         None => None,
     };
     let fresh_enough = |s: &accountd_core::session::Session| {
-        req.max_age.is_none_or(|m| now_secs() - s.auth_time <= m) && (!req.require_mfa || s.amr.iter().any(|a| a == "mfa"))
+        req.max_age.is_none_or(|m| now_secs() - s.auth_time <= m)
+            && (!req.require_mfa || s.amr.iter().any(|a| a == "mfa"))
     };
     match session {
         Some(s) if req.prompt != Some(Prompt::Login) && fresh_enough(&s) => {

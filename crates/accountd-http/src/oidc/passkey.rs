@@ -69,7 +69,9 @@ fn parse(headers: &HeaderMap, body: &[u8]) -> Result<PasskeyRequest, OAuthError>
     let ct = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
     let ct = ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
     match ct.as_str() {
-        "application/json" => serde_json::from_slice(body).map_err(|e| OAuthError::invalid_request(format!("Invalid body: {e}"))),
+        "application/json" => {
+            serde_json::from_slice(body).map_err(|e| OAuthError::invalid_request(format!("Invalid body: {e}")))
+        }
         "application/x-www-form-urlencoded" => {
             serde_urlencoded::from_bytes(body).map_err(|e| OAuthError::invalid_request(format!("Invalid body: {e}")))
         }
@@ -80,7 +82,8 @@ fn parse(headers: &HeaderMap, body: &[u8]) -> Result<PasskeyRequest, OAuthError>
 fn answer(result: Result<(serde_json::Value, String), OAuthError>) -> Response {
     match result {
         Ok((options, session)) => {
-            let mut r = axum::Json(json!({ "authn_params_public_key": options, "auth_session": session })).into_response();
+            let mut r =
+                axum::Json(json!({ "authn_params_public_key": options, "auth_session": session })).into_response();
             r.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
             r
         }
@@ -88,8 +91,13 @@ fn answer(result: Result<(serde_json::Value, String), OAuthError>) -> Response {
     }
 }
 
-async fn client(state: &AppState, rt: &RequestTenant, req: &PasskeyRequest) -> Result<accountd_core::application::Application, OAuthError> {
-    let id = req.client_id.as_deref().ok_or_else(|| OAuthError::invalid_request("Missing required parameter: client_id"))?;
+async fn client(
+    state: &AppState,
+    rt: &RequestTenant,
+    req: &PasskeyRequest,
+) -> Result<accountd_core::application::Application, OAuthError> {
+    let id =
+        req.client_id.as_deref().ok_or_else(|| OAuthError::invalid_request("Missing required parameter: client_id"))?;
     let app = state.core.authenticate_client(&rt.tenant.id, id, req.client_secret.as_deref()).await?;
     if req.organization.is_some() {
         return Err(OAuthError::invalid_request("Organizations are not supported."));
@@ -99,7 +107,12 @@ async fn client(state: &AppState, rt: &RequestTenant, req: &PasskeyRequest) -> R
 }
 
 /// `POST /passkey/challenge`.
-pub async fn challenge(State(state): State<AppState>, rt: RequestTenant, headers: HeaderMap, body: axum::body::Bytes) -> Response {
+pub async fn challenge(
+    State(state): State<AppState>,
+    rt: RequestTenant,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
     answer(
         async {
             let req = parse(&headers, &body)?;
@@ -111,12 +124,19 @@ pub async fn challenge(State(state): State<AppState>, rt: RequestTenant, headers
 }
 
 /// `POST /passkey/register`.
-pub async fn register(State(state): State<AppState>, rt: RequestTenant, headers: HeaderMap, body: axum::body::Bytes) -> Response {
+pub async fn register(
+    State(state): State<AppState>,
+    rt: RequestTenant,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
     answer(
         async {
             let req = parse(&headers, &body)?;
             client(&state, &rt, &req).await?;
-            let profile = req.user_profile.ok_or_else(|| OAuthError::invalid_request("Missing required parameter: user_profile"))?;
+            let profile = req
+                .user_profile
+                .ok_or_else(|| OAuthError::invalid_request("Missing required parameter: user_profile"))?;
             Ok(state.core.start_passkey_sign_up(&rt.tenant.id, &relying_party(&rt), profile.into()).await?)
         }
         .await,

@@ -47,7 +47,9 @@ fn label(m: &AuthenticationMethod) -> String {
     let what = match m.method_type {
         MethodType::Totp => "Authenticator app code".to_string(),
         MethodType::Email => format!("Code by email to {}", m.details.email.as_deref().unwrap_or("your address")),
-        MethodType::Phone => format!("Code by text message to {}", m.details.phone_number.as_deref().unwrap_or("your phone")),
+        MethodType::Phone => {
+            format!("Code by text message to {}", m.details.phone_number.as_deref().unwrap_or("your phone"))
+        }
         MethodType::WebauthnPlatform => "This device's screen lock (Touch ID, Windows Hello)".to_string(),
         MethodType::WebauthnRoaming => "Security key".to_string(),
         MethodType::PushNotification => "Approve on your device".to_string(),
@@ -66,7 +68,13 @@ fn choose_page(sealed: &str, methods: &[AuthenticationMethod], error: Option<&st
     let err = error.map(|e| format!("<p class=\"error\" role=\"alert\">{}</p>", esc(e))).unwrap_or_default();
     let buttons: String = methods
         .iter()
-        .map(|m| format!("<button type=\"submit\" name=\"choose\" value=\"{}\" {SECONDARY}>{}</button>", esc(&m.id), esc(&label(m))))
+        .map(|m| {
+            format!(
+                "<button type=\"submit\" name=\"choose\" value=\"{}\" {SECONDARY}>{}</button>",
+                esc(&m.id),
+                esc(&label(m))
+            )
+        })
         .collect();
     pages::page(
         if error.is_some() { StatusCode::UNAUTHORIZED } else { StatusCode::OK },
@@ -82,13 +90,22 @@ fn choose_page(sealed: &str, methods: &[AuthenticationMethod], error: Option<&st
 fn answer_page(sealed: &str, c: &SecondFactorChallenge, error: Option<&str>) -> Response {
     let err = error.map(|e| format!("<p class=\"error\" role=\"alert\">{}</p>", esc(e))).unwrap_or_default();
     let flow = format!("<input type=\"hidden\" name=\"flow\" value=\"{}\">", esc(sealed));
-    let back = format!("<form method=\"post\" action=\"/u/mfa\">{flow}<button type=\"submit\" name=\"back\" value=\"1\" {SECONDARY}>Try another way</button></form>");
+    let back = format!(
+        "<form method=\"post\" action=\"/u/mfa\">{flow}<button type=\"submit\" name=\"back\" value=\"1\" {SECONDARY}>Try another way</button></form>"
+    );
     let body = match &c.prompt {
         SecondFactorPrompt::EnterCode | SecondFactorPrompt::CodeSent { .. } => {
             let (title, sub) = match (&c.prompt, c.method_type) {
-                (SecondFactorPrompt::CodeSent { to }, _) => ("Enter the code".to_string(), format!("We sent a code to {to}.")),
-                (_, MethodType::RecoveryCode) => ("Enter a recovery code".to_string(), "It can be used once.".to_string()),
-                _ => ("Enter the code".to_string(), "Open your authenticator app and enter the current code.".to_string()),
+                (SecondFactorPrompt::CodeSent { to }, _) => {
+                    ("Enter the code".to_string(), format!("We sent a code to {to}."))
+                }
+                (_, MethodType::RecoveryCode) => {
+                    ("Enter a recovery code".to_string(), "It can be used once.".to_string())
+                }
+                _ => (
+                    "Enter the code".to_string(),
+                    "Open your authenticator app and enter the current code.".to_string(),
+                ),
             };
             format!(
                 "<h1>{}</h1><p class=\"sub\">{}</p>{err}<form method=\"post\" action=\"/u/mfa\">{flow}\
@@ -116,7 +133,13 @@ fn answer_page(sealed: &str, c: &SecondFactorChallenge, error: Option<&str>) -> 
 }
 
 /// After the password: asks for one of `methods` (or explains there is none).
-pub(super) async fn ask(state: &AppState, rt: &RequestTenant, login: LoginFlow, user: &User, methods: &[AuthenticationMethod]) -> Response {
+pub(super) async fn ask(
+    state: &AppState,
+    rt: &RequestTenant,
+    login: LoginFlow,
+    user: &User,
+    methods: &[AuthenticationMethod],
+) -> Response {
     if methods.is_empty() {
         return pages::error(
             StatusCode::FORBIDDEN,
@@ -124,7 +147,11 @@ pub(super) async fn ask(state: &AppState, rt: &RequestTenant, login: LoginFlow, 
             "This account must sign in with a second factor, but none is set up. Ask the administrator for help.",
         );
     }
-    let flow = MfaFlow { login: LoginFlow { exp: now_secs() + FLOW_TTL_SECS, ..login }, user_id: user.id.0.clone(), challenge: None };
+    let flow = MfaFlow {
+        login: LoginFlow { exp: now_secs() + FLOW_TTL_SECS, ..login },
+        user_id: user.id.0.clone(),
+        challenge: None,
+    };
     // One method: start it at once.
     if let [only] = methods {
         return start(state, rt, flow, user, &only.id, methods).await;
@@ -135,7 +162,14 @@ pub(super) async fn ask(state: &AppState, rt: &RequestTenant, login: LoginFlow, 
     }
 }
 
-async fn start(state: &AppState, rt: &RequestTenant, mut flow: MfaFlow, user: &User, method_id: &str, methods: &[AuthenticationMethod]) -> Response {
+async fn start(
+    state: &AppState,
+    rt: &RequestTenant,
+    mut flow: MfaFlow,
+    user: &User,
+    method_id: &str,
+    methods: &[AuthenticationMethod],
+) -> Response {
     let fail = |flow: &MfaFlow, msg: &str| match seal(state, rt, flow) {
         Some(s) => choose_page(&s, methods, Some(msg)),
         None => pages::error(StatusCode::INTERNAL_SERVER_ERROR, "server_error", "Try again later."),
@@ -148,7 +182,9 @@ async fn start(state: &AppState, rt: &RequestTenant, mut flow: MfaFlow, user: &U
                 None => pages::error(StatusCode::INTERNAL_SERVER_ERROR, "server_error", "Try again later."),
             }
         }
-        Err(accountd_core::Error::LockedOut { .. }) => fail(&flow, "Too many codes were sent. Try again later or choose another way."),
+        Err(accountd_core::Error::LockedOut { .. }) => {
+            fail(&flow, "Too many codes were sent. Try again later or choose another way.")
+        }
         Err(accountd_core::Error::Delivery(_)) => fail(&flow, "The code could not be sent. Try another way."),
         Err(e) => {
             tracing::warn!(error = %e, "starting a second factor failed");
@@ -169,12 +205,27 @@ pub struct MfaForm {
 }
 
 /// `POST /u/mfa`: choose a method, or answer its challenge.
-pub async fn mfa(State(state): State<AppState>, rt: RequestTenant, info: ClientInfo, headers: HeaderMap, Form(form): Form<MfaForm>) -> Response {
-    let expired = || pages::error(StatusCode::BAD_REQUEST, "invalid_request", "This sign-in has expired. Go back to the application and sign in again.");
+pub async fn mfa(
+    State(state): State<AppState>,
+    rt: RequestTenant,
+    info: ClientInfo,
+    headers: HeaderMap,
+    Form(form): Form<MfaForm>,
+) -> Response {
+    let expired = || {
+        pages::error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "This sign-in has expired. Go back to the application and sign in again.",
+        )
+    };
     let Ok(json) = state.core.master_key().open(&mfa_context(&rt), &form.flow) else { return expired() };
     let Ok(flow) = serde_json::from_slice::<MfaFlow>(&json) else { return expired() };
     // Same browser binding and lifetime as the sign-in form it continues.
-    let relogin = match serde_json::to_vec(&flow.login).ok().and_then(|j| state.core.master_key().seal(&flow_context(&rt), &j).ok()) {
+    let relogin = match serde_json::to_vec(&flow.login)
+        .ok()
+        .and_then(|j| state.core.master_key().seal(&flow_context(&rt), &j).ok())
+    {
         Some(s) => s,
         None => return expired(),
     };
@@ -208,12 +259,7 @@ pub async fn mfa(State(state): State<AppState>, rt: RequestTenant, info: ClientI
         (_, _, Some(_)) => SecondFactorAnswer::Approved,
         _ => return expired(),
     };
-    let challenge = SecondFactorChallenge {
-        method_id,
-        method_type,
-        token,
-        prompt: SecondFactorPrompt::EnterCode,
-    };
+    let challenge = SecondFactorChallenge { method_id, method_type, token, prompt: SecondFactorPrompt::EnterCode };
     let ctx = accountd_core::audit::Context {
         actor: accountd_core::audit::Actor::User(user.id.0.clone()),
         ip: info.ip.clone(),
@@ -241,7 +287,9 @@ pub async fn mfa(State(state): State<AppState>, rt: RequestTenant, info: ClientI
             };
             let shown = SecondFactorChallenge { prompt, ..challenge };
             let mut r = match seal(&state, &rt, &flow) {
-                Some(s) if !matches!(shown.method_type, MethodType::WebauthnPlatform | MethodType::WebauthnRoaming) => answer_page(&s, &shown, Some(&msg)),
+                Some(s) if !matches!(shown.method_type, MethodType::WebauthnPlatform | MethodType::WebauthnRoaming) => {
+                    answer_page(&s, &shown, Some(&msg))
+                }
                 Some(s) => choose_page(&s, &methods, Some(&msg)),
                 None => return expired(),
             };
@@ -262,7 +310,12 @@ pub struct PasskeyForm {
 }
 
 /// `POST /u/passkey/options`: a passkey sign-in ceremony for this sign-in form (JSON).
-pub async fn passkey_options(State(state): State<AppState>, rt: RequestTenant, headers: HeaderMap, Form(form): Form<PasskeyForm>) -> Response {
+pub async fn passkey_options(
+    State(state): State<AppState>,
+    rt: RequestTenant,
+    headers: HeaderMap,
+    Form(form): Form<PasskeyForm>,
+) -> Response {
     if let Err(r) = open_login_flow(&state, &rt, &headers, &form.flow) {
         return *r;
     }
@@ -280,29 +333,53 @@ pub async fn passkey_options(State(state): State<AppState>, rt: RequestTenant, h
 }
 
 /// `POST /u/passkey/login`: finishes a passkey sign-in and completes the authorization request.
-pub async fn passkey_login(State(state): State<AppState>, rt: RequestTenant, info: ClientInfo, headers: HeaderMap, Form(form): Form<PasskeyForm>) -> Response {
+pub async fn passkey_login(
+    State(state): State<AppState>,
+    rt: RequestTenant,
+    info: ClientInfo,
+    headers: HeaderMap,
+    Form(form): Form<PasskeyForm>,
+) -> Response {
     let flow = match open_login_flow(&state, &rt, &headers, &form.flow) {
         Ok(f) => f,
         Err(r) => return *r,
     };
-    let ctx = accountd_core::audit::Context { actor: accountd_core::audit::Actor::System, ip: info.ip.clone(), user_agent: info.user_agent.clone() };
+    let ctx = accountd_core::audit::Context {
+        actor: accountd_core::audit::Actor::System,
+        ip: info.ip.clone(),
+        user_agent: info.user_agent.clone(),
+    };
     let assertion = form.assertion.as_deref().and_then(|a| serde_json::from_str(a).ok()).unwrap_or_default();
     let token = form.token.unwrap_or_default();
     match state.core.finish_passkey_sign_in(&ctx, &rt.tenant.id, &rp(&rt), &token, &assertion).await {
-        Ok(user) => finish_sign_in(&state, &rt, ctx, &user, &flow.req, vec!["hwk".into(), "user".into(), "mfa".into()]).await,
+        Ok(user) => {
+            finish_sign_in(&state, &rt, ctx, &user, &flow.req, vec!["hwk".into(), "user".into(), "mfa".into()]).await
+        }
         Err(e) => {
             if !matches!(e, accountd_core::Error::BadProof(_) | accountd_core::Error::Invalid(_)) {
                 tracing::warn!(error = %e, "passkey sign-in failed");
             }
-            let name = state.core.get_application(&rt.tenant.id, &flow.req.client_id).await.map(|c| c.name).unwrap_or_default();
-            pages::sign_in(&name, &form.flow, "", Some("That passkey could not be used here. Try again or use your password."), false)
+            let name = state
+                .core
+                .get_application(&rt.tenant.id, &flow.req.client_id)
+                .await
+                .map(|c| c.name)
+                .unwrap_or_default();
+            pages::sign_in(
+                &name,
+                &form.flow,
+                "",
+                Some("That passkey could not be used here. Try again or use your password."),
+                false,
+            )
         }
     }
 }
 
 /// `GET /u/assets/accountd.js`.
 pub async fn script() -> Response {
-    let mut r = ([(header::CONTENT_TYPE, "text/javascript; charset=utf-8")], include_str!("assets/accountd.js")).into_response();
+    let mut r = ([(header::CONTENT_TYPE, "text/javascript; charset=utf-8")], include_str!("assets/accountd.js"))
+        .into_response();
     r.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=300"));
     r
 }
