@@ -6,7 +6,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use serde_json::{Value, json};
+use serde_json::json;
 use zeroize::Zeroizing;
 
 use super::Core;
@@ -14,17 +14,14 @@ use crate::audit::{AuditEvent, Context};
 use crate::authn::credential::{self, EnrollChallenge, EnrollContext, EnrollProof, EnrollRequest, RelyingParty};
 use crate::authn::method::{AuthenticationMethod, MethodType, new_method_id, password_method_id};
 use crate::authn::password_policy::ProfileData;
-use crate::authn::pending::{MAX_ATTEMPTS, PENDING_TTL_MILLIS, PendingPurpose, PendingStatus, PendingVerification};
+use crate::authn::pending::{MAX_ATTEMPTS, PendingPurpose, PendingVerification};
 use crate::authn::policy::{AccountPolicy, Freshness, MfaPolicy};
 use crate::clock::now_millis;
 use crate::error::{ConflictKind, Entity, Error, Result};
-use crate::secret::{hash_high_entropy_secret, random_token};
+use crate::secret::hash_high_entropy_secret;
 use crate::store::ThrottleRule;
 use crate::tenant::TenantId;
 use crate::user::{User, UserId};
-
-/// Seal context of pending verification state.
-const PENDING_SEAL: &str = "pending-verification";
 
 /// How long a tenant's account policy is served from memory before it is read again.
 const POLICY_TTL: Duration = Duration::from_secs(2);
@@ -198,21 +195,8 @@ impl Core {
                 Error::Delivery(e.to_string())
             })?;
         }
-        let auth_session = random_token::<32>();
-        let now = now_millis();
-        let sealed = self.master_key.seal(PENDING_SEAL, &serde_json::to_vec(&state).map_err(anyhow::Error::from)?)?;
-        let pending = PendingVerification {
-            id: hash_high_entropy_secret(&auth_session),
-            purpose: PendingPurpose::Enroll,
-            user_id: Some(user.id.clone()),
-            method_type: t,
-            method_id: method_id.clone(),
-            state: sealed,
-            status: PendingStatus::Pending,
-            attempts: 0,
-            created_at: now,
-            expires_at: now + PENDING_TTL_MILLIS,
-        };
+        let (auth_session, pending) =
+            self.new_pending(PendingPurpose::Enroll, Some(&user.id), (t, &method_id), &state)?;
         let tx = self.store.begin().await?;
         tx.insert_pending(&caller.tenant, &pending).await?;
         tx.insert_audit_event(
@@ -303,8 +287,7 @@ impl Core {
         let user = self.caller_user(caller).await?;
         let methods = self.store.list_methods(&caller.tenant, &user.id).await?;
         self.require_step_up(caller, &methods).await?;
-        let state: Value = serde_json::from_slice(&self.master_key.open(PENDING_SEAL, &pending.state)?)
-            .map_err(anyhow::Error::from)?;
+        let state = self.open_pending_state(&pending)?;
         let t = pending.method_type;
         let outcome = match credential::for_type(t) {
             Some(module) => {

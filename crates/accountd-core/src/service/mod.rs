@@ -8,6 +8,7 @@ mod connectors;
 mod grants;
 mod keys;
 mod passkey_grant;
+mod pending;
 mod profile;
 mod push;
 mod roles;

@@ -12,20 +12,18 @@ use crate::application::Application;
 use crate::audit::{AuditEvent, Context};
 use crate::authn::credential::{Credential as _, EnrollContext, EnrollProof, EnrollRequest, RelyingParty};
 use crate::authn::method::{MethodType, new_method_id};
-use crate::authn::pending::{PENDING_TTL_MILLIS, PendingPurpose, PendingStatus, PendingVerification};
+use crate::authn::pending::PendingPurpose;
 use crate::authn::webauthn::WebAuthn;
 use crate::authorization::{AuthorizationRequest, ResponseMode, UserGrant};
 use crate::clock::now_millis;
 use crate::error::{Error, Result};
 use crate::origin::Origin;
-use crate::secret::{hash_high_entropy_secret, random_token};
+use crate::secret::hash_high_entropy_secret;
 use crate::tenant::TenantId;
 use crate::user::{NewUser, User, UserFields, UserId};
 
 /// The grant type of native passkey sign-in.
 pub const WEBAUTHN_GRANT: &str = "urn:okta:params:oauth:grant-type:webauthn";
-
-const PENDING_SEAL: &str = "pending-verification";
 
 fn refused(d: &'static str) -> ExchangeError {
     ExchangeError::Grant(GrantError::InvalidGrant(d))
@@ -96,24 +94,13 @@ impl Core {
         };
         options["rp"]["name"] = json!(rp.id);
         begun.state["user"] = serde_json::to_value(UserSnapshot::from(&user)).map_err(anyhow::Error::from)?;
-        let token = random_token::<32>();
-        let sealed =
-            self.master_key.seal(PENDING_SEAL, &serde_json::to_vec(&begun.state).map_err(anyhow::Error::from)?)?;
-        self.store
-            .insert_pending(
+        let token = self
+            .insert_new_pending(
                 tenant,
-                &PendingVerification {
-                    id: hash_high_entropy_secret(&token),
-                    purpose: PendingPurpose::PasskeySignUp,
-                    user_id: None,
-                    method_type: MethodType::Passkey,
-                    method_id,
-                    state: sealed,
-                    status: PendingStatus::Pending,
-                    attempts: 0,
-                    created_at: now,
-                    expires_at: now + PENDING_TTL_MILLIS,
-                },
+                PendingPurpose::PasskeySignUp,
+                None,
+                (MethodType::Passkey, &method_id),
+                &begun.state,
             )
             .await?;
         Ok((options, token))
@@ -158,8 +145,7 @@ impl Core {
                 if !self.store.take_pending(tenant, &pending.id).await? {
                     return Err(refused("Invalid or expired auth_session."));
                 }
-                let state: Value = serde_json::from_slice(&self.master_key.open(PENDING_SEAL, &pending.state)?)
-                    .map_err(|e| ExchangeError::Core(Error::Internal(e.into())))?;
+                let state = self.open_pending_state(&pending)?;
                 let snapshot: UserSnapshot = serde_json::from_value(state["user"].clone())
                     .map_err(|e| ExchangeError::Core(Error::Internal(e.into())))?;
                 let user = snapshot.into_user();

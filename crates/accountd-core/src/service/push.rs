@@ -25,9 +25,6 @@ use crate::secret::random_token;
 use crate::tenant::TenantId;
 use crate::user::UserId;
 
-/// Seal context of pending verification state (the same as the account service's).
-const PENDING_SEAL: &str = "pending-verification";
-
 /// Longest binding message, in characters (what fits on a phone's notification).
 pub const MAX_BINDING_MESSAGE_CHARS: usize = 64;
 
@@ -99,15 +96,6 @@ fn is_open_challenge_of(p: &PendingVerification, m: &AuthenticationMethod) -> bo
 }
 
 impl Core {
-    fn open_pending_state(&self, p: &PendingVerification) -> Result<Value> {
-        let plain = self.master_key.open(PENDING_SEAL, &p.state)?;
-        Ok(serde_json::from_slice(&plain).map_err(anyhow::Error::from)?)
-    }
-
-    fn seal_pending_state(&self, state: &Value) -> Result<String> {
-        self.master_key.seal(PENDING_SEAL, &serde_json::to_vec(state).map_err(anyhow::Error::from)?)
-    }
-
     /// The push method `method_id` and its device's key (JSON), found by its lookup key.
     async fn push_method(&self, tenant: &TenantId, method_id: &str) -> Result<Option<(AuthenticationMethod, String)>> {
         Ok(self

@@ -9,7 +9,7 @@ use super::Core;
 use crate::audit::{AuditEvent, Context};
 use crate::authn::credential::RelyingParty;
 use crate::authn::method::{AuthenticationMethod, MethodType};
-use crate::authn::pending::{MAX_ATTEMPTS, PENDING_TTL_MILLIS, PendingPurpose, PendingStatus, PendingVerification};
+use crate::authn::pending::{MAX_ATTEMPTS, PendingPurpose, PendingStatus, PendingVerification};
 use crate::authn::policy::MfaPolicy;
 use crate::authn::{otp, recovery_code, totp, webauthn};
 use crate::clock::now_millis;
@@ -18,8 +18,6 @@ use crate::message::{Channel, Purpose};
 use crate::secret::{hash_high_entropy_secret, random_token};
 use crate::tenant::TenantId;
 use crate::user::{User, UserId};
-
-const PENDING_SEAL: &str = "pending-verification";
 
 /// What the user is asked after choosing a second factor.
 #[derive(Debug, Clone, PartialEq)]
@@ -108,37 +106,6 @@ impl Core {
         })
     }
 
-    async fn insert_sign_in_pending(
-        &self,
-        tenant: &TenantId,
-        purpose: PendingPurpose,
-        user: Option<&UserId>,
-        method: (MethodType, &str),
-        state: &Value,
-    ) -> Result<String> {
-        let token = random_token::<32>();
-        let now = now_millis();
-        let sealed = self.master_key.seal(PENDING_SEAL, &serde_json::to_vec(state).map_err(anyhow::Error::from)?)?;
-        self.store
-            .insert_pending(
-                tenant,
-                &PendingVerification {
-                    id: hash_high_entropy_secret(&token),
-                    purpose,
-                    user_id: user.cloned(),
-                    method_type: method.0,
-                    method_id: method.1.to_string(),
-                    state: sealed,
-                    status: PendingStatus::Pending,
-                    attempts: 0,
-                    created_at: now,
-                    expires_at: now + PENDING_TTL_MILLIS,
-                },
-            )
-            .await?;
-        Ok(token)
-    }
-
     /// Starts the challenge of the second factor `method_id` the user picked.
     pub async fn start_second_factor(
         &self,
@@ -169,7 +136,7 @@ impl Core {
                 self.messages.send(tenant, &msg).await.map_err(|e| Error::Delivery(e.to_string()))?;
                 let state = json!({ "salt": salt, "hash": otp::hash_code(&code, &salt) });
                 let token = self
-                    .insert_sign_in_pending(tenant, PendingPurpose::SecondFactor, Some(&user.id), (t, &m.id), &state)
+                    .insert_new_pending(tenant, PendingPurpose::SecondFactor, Some(&user.id), (t, &m.id), &state)
                     .await?;
                 (Some(token), SecondFactorPrompt::CodeSent { to: mask(&to) })
             }
@@ -184,7 +151,7 @@ impl Core {
                     .collect();
                 let (options, st) = webauthn::start_second_factor(rp, &stored)?;
                 let token = self
-                    .insert_sign_in_pending(
+                    .insert_new_pending(
                         tenant,
                         PendingPurpose::SecondFactor,
                         Some(&user.id),
@@ -198,7 +165,7 @@ impl Core {
                 let binding_message = crate::secret::random_hex::<2>().to_uppercase();
                 let state = json!({ "binding_message": binding_message });
                 let token = self
-                    .insert_sign_in_pending(tenant, PendingPurpose::SecondFactor, Some(&user.id), (t, &m.id), &state)
+                    .insert_new_pending(tenant, PendingPurpose::SecondFactor, Some(&user.id), (t, &m.id), &state)
                     .await?;
                 (Some(token), SecondFactorPrompt::Push { binding_message })
             }
@@ -270,8 +237,7 @@ impl Core {
         {
             return Err(expired());
         }
-        let state =
-            serde_json::from_slice(&self.master_key.open(PENDING_SEAL, &p.state)?).map_err(anyhow::Error::from)?;
+        let state = self.open_pending_state(&p)?;
         Ok((p, state))
     }
 
@@ -376,7 +342,7 @@ impl Core {
     pub async fn start_passkey_sign_in(&self, tenant: &TenantId, rp: &RelyingParty) -> Result<(Value, String)> {
         let (options, st) = webauthn::start_discoverable(rp)?;
         let token = self
-            .insert_sign_in_pending(
+            .insert_new_pending(
                 tenant,
                 PendingPurpose::PasskeySignIn,
                 None,
@@ -406,8 +372,7 @@ impl Core {
         if p.purpose != PendingPurpose::PasskeySignIn || !self.store.take_pending(tenant, &p.id).await? {
             return Err(refused());
         }
-        let state: Value =
-            serde_json::from_slice(&self.master_key.open(PENDING_SEAL, &p.state)?).map_err(anyhow::Error::from)?;
+        let state: Value = self.open_pending_state(&p)?;
         let (cred, handle) = webauthn::asserted_user_handle(assertion)?;
         let stored = self.store.load_methods_by_lookup(tenant, &handle).await?;
         let stored: Vec<(AuthenticationMethod, String)> =
