@@ -3,6 +3,16 @@
 
 use crate::error::{Error, Result};
 
+/// Everything but RFC 3986's unreserved characters is escaped (like JavaScript's
+/// `encodeURIComponent`, plus `!*'()`): for ids in paths and values in query strings.
+const COMPONENT: &percent_encoding::AsciiSet =
+    &percent_encoding::NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
+
+/// Percent-encodes one URI component (`totp|dev_1` → `totp%7Cdev_1`).
+pub fn encode_component(s: &str) -> String {
+    percent_encoding::utf8_percent_encode(s, COMPONENT).to_string()
+}
+
 /// `{scheme}://{authority}` of a request, e.g. `http://127.0.0.1:8080` or `https://auth.example.com`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Origin {

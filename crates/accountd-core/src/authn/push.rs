@@ -14,20 +14,11 @@ use super::credential::{
 };
 use super::method::{MethodDetails, MethodType, NewMethod};
 use crate::error::{Error, Result};
+use crate::origin::encode_component as enc;
 use crate::secret::{hash_high_entropy_secret, random_token, verify_high_entropy_secret};
 
 /// The push credential module.
 pub struct Push;
-
-/// Percent-encodes a query value (RFC 3986 unreserved characters pass).
-fn enc(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
-}
 
 /// Splits a ticket into the method id it enrolls and its secret.
 pub fn parse_ticket(ticket: &str) -> Option<(&str, &str)> {

@@ -407,12 +407,6 @@ pub fn type_of_id(id: &str) -> Option<MethodType> {
 
 /// `Location` of a method: absolute, on the serving host, the id percent-encoded.
 pub fn location(base_url: &str, id: &str) -> String {
-    let enc: String = id
-        .bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect();
+    let enc = accountd_core::origin::encode_component(id);
     format!("{base_url}/me/v1/authentication-methods/{enc}")
 }
