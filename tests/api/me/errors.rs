@@ -98,39 +98,8 @@ async fn verification_refuses_wrong_reused_and_foreign_sessions() {
 }
 
 async fn bob_token(me: &Me) -> String {
-    let mut b = crate::util::browser::Browser::new(me.app.port);
-    let audience = format!("{}/me/", me.base);
-    let params = [
-        ("response_type", "code"),
-        ("client_id", me.client_id.as_str()),
-        ("redirect_uri", super::CALLBACK),
-        (
-            "scope",
-            "openid create:me:authentication_methods read:me:authentication_methods delete:me:authentication_methods",
-        ),
-        ("code_challenge", "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"),
-        ("code_challenge_method", "S256"),
-        ("audience", audience.as_str()),
-    ];
-    let page = b.get(&format!("{}/authorize?{}", me.base, serde_urlencoded::to_string(params).unwrap())).await;
-    let flow = page.hidden("flow").unwrap();
-    let done = b
-        .post_form(
-            &format!("{}/u/login", me.base),
-            &[("flow", &flow), ("identifier", "bob@example.com"), ("password", "another horse battery")],
-        )
-        .await;
-    let t = me
-        .app
-        .request(
-            Method::POST,
-            &format!("{}/oauth/token", me.base),
-            None,
-            Some(json!({"grant_type": "authorization_code", "client_id": me.client_id, "code": done.param("code").unwrap(),
-                        "redirect_uri": super::CALLBACK, "code_verifier": "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"})),
-        )
-        .await;
-    t.body["access_token"].as_str().unwrap().to_string()
+    let scope = "create:me:authentication_methods read:me:authentication_methods delete:me:authentication_methods";
+    me.sign_in_as("bob@example.com", "another horse battery", scope).await
 }
 
 #[tokio::test]

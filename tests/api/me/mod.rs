@@ -81,7 +81,18 @@ pub async fn signed_in_with(host: &str, tweak: impl FnOnce(&mut accountd::Config
 impl Me {
     /// A fresh My Account token for `scope` through the hosted sign-in form.
     pub async fn sign_in(&self, scope: &str) -> String {
-        let code = self.authorization_code(scope).await;
+        self.sign_in_as(EMAIL, PASSWORD, scope).await
+    }
+
+    /// A fresh My Account token for another user of the tenant.
+    pub async fn sign_in_as(&self, identifier: &str, password: &str, scope: &str) -> String {
+        let code = self.authorization_code_for(identifier, password, scope).await;
+        let t = self.exchange(&code).await;
+        t["access_token"].as_str().unwrap().to_string()
+    }
+
+    /// Exchanges an authorization code (with the PKCE verifier of the sign-in) for tokens.
+    pub async fn exchange(&self, code: &str) -> Value {
         let t = self
             .app
             .request(
@@ -93,11 +104,16 @@ impl Me {
             )
             .await;
         assert_eq!(t.status, 200, "{}", t.text);
-        t.body["access_token"].as_str().unwrap().to_string()
+        t.body
     }
 
-    /// Signs in through the hosted form; returns the authorization code.
+    /// Signs the test user in through the hosted form; returns the authorization code.
     pub async fn authorization_code(&self, scope: &str) -> String {
+        self.authorization_code_for(EMAIL, PASSWORD, scope).await
+    }
+
+    /// Signs `identifier` in through the hosted form; returns the authorization code.
+    pub async fn authorization_code_for(&self, identifier: &str, password: &str, scope: &str) -> String {
         let mut browser = Browser::new(self.app.port);
         let audience = format!("{}/me/", self.base);
         let params = [
@@ -117,7 +133,7 @@ impl Me {
         let done = browser
             .post_form(
                 &format!("{}/u/login", self.base),
-                &[("flow", &flow), ("identifier", EMAIL), ("password", PASSWORD)],
+                &[("flow", &flow), ("identifier", identifier), ("password", password)],
             )
             .await;
         done.param("code").unwrap_or_else(|| panic!("no code: {:?} {}", done.location, done.html))

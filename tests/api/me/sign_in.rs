@@ -8,7 +8,6 @@ use super::{CALLBACK, EMAIL, Me, PASSWORD, signed_in};
 use crate::util::authenticator::SoftAuthenticator;
 use crate::util::browser::{Browser, Page};
 
-const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
 const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
 
 fn claims(jwt: &str) -> Value {
@@ -47,18 +46,7 @@ impl Me {
 
     async fn tokens_for(&self, done: &Page) -> Value {
         let code = done.param("code").unwrap_or_else(|| panic!("no code: {:?} {}", done.location, done.html));
-        let t = self
-            .app
-            .request(
-                reqwest::Method::POST,
-                &format!("{}/oauth/token", self.base),
-                None,
-                Some(json!({"grant_type": "authorization_code", "client_id": self.client_id, "code": code,
-                            "redirect_uri": CALLBACK, "code_verifier": VERIFIER})),
-            )
-            .await;
-        assert_eq!(t.status, 200, "{}", t.text);
-        t.body
+        self.exchange(&code).await
     }
 
     async fn enroll_totp(&self) -> String {
