@@ -376,18 +376,49 @@ test('logout through /v2/logout ends the session', T, async () => {
   );
 });
 
-test('passkey: sign in with the passkey on the hosted page', { ...T, todo: 'in headless Chromium the hosted page button is not visible yet (passkey sign-in itself is covered by tests/api/me/sign_in.rs)' }, async () => {
-  await page.evaluate(() => { window.client.loginWithRedirect(); });
-  await page.waitForURL((u) => u.origin === domain, { timeout: 10000 });
-  const button = page.getByRole('button', { name: /sign in with a passkey/i });
-  await button.waitFor({ timeout: 3000 });
+// Under automation (CDP, no browser UI) Chromium sends even a conditional (autofill) request straight
+// to the virtual authenticator, which with automatic presence answers it at once: the hosted page's
+// conditional request, started at load, would sign in before anyone clicks. So the authenticator is
+// "untouched" while the page loads, as for a user who ignores the autofill offer, and is touched
+// only for the button's request: the page asks for that request's options after aborting the
+// conditional request, and the route lets the options through once presence is back on.
+test('passkey: sign in with the passkey on the hosted page', T, async () => {
   assert.ok(passkeyId, 'a passkey was enrolled');
-  const before = (await cdp.send('WebAuthn.getCredentials', { authenticatorId })).credentials[0].signCount;
-  await button.click(); // no password typed: the virtual authenticator answers navigator.credentials.get
-  const user = await backSignedIn();
-  assert.equal(user.email, USER.email);
-  const after = (await cdp.send('WebAuthn.getCredentials', { authenticatorId })).credentials[0].signCount;
-  assert.ok(after > before, 'the virtual authenticator signed an assertion');
-  const id = await sdk((c) => c.getIdTokenClaims());
-  assert.ok(!id.amr?.includes('pwd'), `not a password sign-in: amr ${JSON.stringify(id.amr)}`);
+  const optionsUrl = `${domain}/u/passkey/options`;
+  let clicked = false;
+  let buttonToken; // the ceremony token of the button's request
+  await cdp.send('WebAuthn.setAutomaticPresenceSimulation', { authenticatorId, enabled: false });
+  await page.route(optionsUrl, async (route) => {
+    if (!clicked) return route.continue();
+    await cdp.send('WebAuthn.setAutomaticPresenceSimulation', { authenticatorId, enabled: true });
+    const response = await route.fetch();
+    buttonToken = (await response.json()).token;
+    await route.fulfill({ response });
+  });
+  try {
+    const conditional = page.waitForResponse(optionsUrl);
+    await page.evaluate(() => { window.client.loginWithRedirect(); });
+    await page.waitForURL((u) => u.origin === domain, { timeout: 10000 });
+    const button = page.getByRole('button', { name: /sign in with a passkey/i });
+    await button.waitFor({ timeout: 3000 });
+    if (await page.evaluate(() => PublicKeyCredential.isConditionalMediationAvailable?.() ?? false)) {
+      assert.equal((await conditional).status(), 200, 'the page offers the passkey in autofill');
+    }
+    const before = (await cdp.send('WebAuthn.getCredentials', { authenticatorId })).credentials[0].signCount;
+
+    clicked = true;
+    const login = page.waitForRequest(`${domain}/u/passkey/login`);
+    await button.click(); // no password typed: the virtual authenticator answers navigator.credentials.get
+    const user = await backSignedIn();
+    assert.equal(user.email, USER.email);
+    assert.equal(new URLSearchParams((await login).postData()).get('token'), buttonToken,
+      "the assertion answers the button's request");
+    const after = (await cdp.send('WebAuthn.getCredentials', { authenticatorId })).credentials[0].signCount;
+    assert.ok(after > before, 'the virtual authenticator signed an assertion');
+    const id = await sdk((c) => c.getIdTokenClaims());
+    assert.ok(!id.amr?.includes('pwd'), `not a password sign-in: amr ${JSON.stringify(id.amr)}`);
+  } finally {
+    await page.unroute(optionsUrl);
+    await cdp.send('WebAuthn.setAutomaticPresenceSimulation', { authenticatorId, enabled: true });
+  }
 });

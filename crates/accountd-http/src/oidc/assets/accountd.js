@@ -13,15 +13,22 @@
     });
   }
 
+  // The passkey request in progress, if any: the conditional one (autofill) started at load, or the
+  // one the button started. Only one can be pending, so the button aborts the conditional request;
+  // a conditional request that gets ready only after a click leaves the button's request alone.
   var pending = null;
   function passkey(mediation) {
     var form = document.getElementById("passkey-form");
     if (!form || !supported) return;
-    if (pending) pending.abort();
-    pending = new AbortController();
-    var signal = pending.signal;
+    var conditional = mediation === "conditional";
+    if (pending) {
+      if (conditional && !pending.conditional) return;
+      pending.abort();
+    }
+    var request = (pending = new AbortController());
+    request.conditional = conditional;
     post("/u/passkey/options", form).then(function (j) {
-      var opts = { publicKey: PublicKeyCredential.parseRequestOptionsFromJSON(j.options), signal: signal };
+      var opts = { publicKey: PublicKeyCredential.parseRequestOptionsFromJSON(j.options), signal: request.signal };
       if (mediation) opts.mediation = mediation;
       return navigator.credentials.get(opts).then(function (cred) {
         form.elements.token.value = j.token;
@@ -30,6 +37,8 @@
       });
     }).catch(function (e) {
       if (e && e.name !== "AbortError") console.warn("passkey sign-in:", e);
+    }).then(function () {
+      if (pending === request) pending = null;
     });
   }
 
