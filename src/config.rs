@@ -68,11 +68,21 @@ pub struct StorageConfig {
     pub max_connections: u32,
     /// Apply migrations when `serve` starts.
     pub migrate_on_start: bool,
+    /// Seconds a user's authentication method list may be served from memory to the account
+    /// API's reads (0: never). Writes through accountd clear it at once, on every node; this
+    /// bounds only changes made behind accountd's back.
+    pub method_cache_secs: u64,
 }
 
 impl Default for StorageConfig {
     fn default() -> Self {
-        Self { data_dir: "./data".into(), database_url: String::new(), max_connections: 16, migrate_on_start: true }
+        Self {
+            data_dir: "./data".into(),
+            database_url: String::new(),
+            max_connections: 16,
+            migrate_on_start: true,
+            method_cache_secs: 30,
+        }
     }
 }
 

@@ -83,7 +83,11 @@ pub async fn build_core(cfg: &Config, migrate: bool) -> anyhow::Result<(Arc<Core
         create_private_dir(&cfg.storage.data_dir)?;
     }
     let (master_key, generated) = load_master_key(cfg)?;
-    let opts = accountd_store::ConnectOptions { max_connections: cfg.storage.max_connections, ..Default::default() };
+    let opts = accountd_store::ConnectOptions {
+        max_connections: cfg.storage.max_connections,
+        method_cache_ttl: std::time::Duration::from_secs(cfg.storage.method_cache_secs),
+        ..Default::default()
+    };
     let store = accountd_store::connect(&url, &opts, migrate).await?;
     if let Some(new_key) = generated
         && !store.list_tenants().await.map_err(|e| anyhow::anyhow!("{e}"))?.is_empty()

@@ -11,6 +11,10 @@ use std::time::Duration;
 use accountd_core::store::{Store, StoreError};
 use anyhow::Context as _;
 
+pub mod method_cache;
+pub mod seen_keys;
+use method_cache::MethodCache;
+
 /// Connection settings that do not fit in the URL.
 #[derive(Debug, Clone)]
 pub struct ConnectOptions {
@@ -18,13 +22,19 @@ pub struct ConnectOptions {
     pub max_connections: u32,
     /// How long a query waits for a connection or a lock.
     pub acquire_timeout: Duration,
+    /// How long a user's method list may be served from memory (zero: never); see
+    /// [`method_cache`].
+    pub method_cache_ttl: Duration,
 }
 
 impl Default for ConnectOptions {
     fn default() -> Self {
-        Self { max_connections: 16, acquire_timeout: Duration::from_secs(5) }
+        Self { max_connections: 16, acquire_timeout: Duration::from_secs(5), method_cache_ttl: Duration::from_secs(30) }
     }
 }
+
+/// How many users' method lists a store keeps in memory at most.
+const METHOD_CACHE_USERS: usize = 100_000;
 
 /// Opens the database a URL names (`sqlite://path` or `postgres://…`) and, when `migrate` is
 /// set, brings its schema up to date.
@@ -46,23 +56,75 @@ pub async fn connect(url: &str, opts: &ConnectOptions, migrate: bool) -> anyhow:
         if migrate {
             sqlx::migrate!("migrations/sqlite").run(&pool).await.context("migrating the SQLite database")?;
         }
-        Ok(Arc::new(sqlite::Handle::pool(pool)))
+        let methods = Arc::new(MethodCache::new(opts.method_cache_ttl, METHOD_CACHE_USERS, true));
+        let seen = Arc::new(seen_keys::SeenKeys::default());
+        Ok(Arc::new(sqlite::Handle::pool(pool, methods, Some(seen))))
     } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
         let options = sqlx::postgres::PgConnectOptions::from_str(url).context("invalid PostgreSQL URL")?;
         let pool = sqlx::pool::PoolOptions::<sqlx::Postgres>::new()
             .max_connections(opts.max_connections)
             .acquire_timeout(opts.acquire_timeout)
-            .connect_with(options)
+            .connect_with(options.clone())
             .await
             .context("cannot connect to PostgreSQL")?;
         if migrate {
             // sqlx takes an advisory lock, so several nodes starting at once migrate once.
             sqlx::migrate!("migrations/postgres").run(&pool).await.context("migrating the PostgreSQL database")?;
         }
-        Ok(Arc::new(postgres::Handle::pool(pool)))
+        // Served from only once this node hears other nodes' changes.
+        let methods = Arc::new(MethodCache::new(opts.method_cache_ttl, METHOD_CACHE_USERS, false));
+        if !opts.method_cache_ttl.is_zero() {
+            tokio::spawn(listen_for_method_changes(options, methods.clone(), pool.clone()));
+        }
+        Ok(Arc::new(postgres::Handle::pool(pool, methods, None)))
     } else {
         anyhow::bail!("unsupported database URL (use sqlite://… or postgres://…)")
     }
+}
+
+/// Keeps a PostgreSQL store's method cache in step with every node's writes: LISTEN on
+/// [`method_cache::CHANNEL`] over a connection of its own, clear each user a notification names,
+/// clear everything after a reconnection (notifications sent meanwhile are lost), and serve nothing
+/// while it cannot listen. Ends when the store's pool closes.
+async fn listen_for_method_changes(
+    options: sqlx::postgres::PgConnectOptions,
+    cache: Arc<MethodCache>,
+    store_pool: sqlx::Pool<sqlx::Postgres>,
+) {
+    let own = sqlx::pool::PoolOptions::<sqlx::Postgres>::new()
+        .max_connections(1)
+        .max_lifetime(None)
+        .idle_timeout(None)
+        .connect_lazy_with(options);
+    let closed = store_pool.close_event();
+    tokio::pin!(closed);
+    loop {
+        let listen = async {
+            let mut listener = sqlx::postgres::PgListener::connect_with(&own).await?;
+            listener.listen(method_cache::CHANNEL).await?;
+            cache.reset(true);
+            loop {
+                match listener.try_recv().await? {
+                    Some(n) => cache.invalidate_payload(n.payload()),
+                    // Lost and already reconnected (and listening again).
+                    None => cache.reset(true),
+                }
+            }
+        };
+        tokio::select! {
+            _ = &mut closed => break,
+            r = listen => {
+                let e: sqlx::Error = match r { Ok(()) => unreachable!(), Err(e) => e };
+                cache.reset(false);
+                tracing::warn!(error = %e, "not hearing other nodes' method changes; cached lists are off until it reconnects");
+            }
+        }
+        tokio::select! {
+            _ = &mut closed => break,
+            _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+        }
+    }
+    own.close().await;
 }
 
 /// Maps a driver error to the store's error, naming violated unique constraints the same way on
@@ -110,7 +172,7 @@ fn from_json<T: serde::de::DeserializeOwned + Default>(s: &str) -> T {
 /// Stamps out the store for one backend: the files under `src/sql/` are compiled once per backend
 /// with `Db` naming its sqlx database type, so the SQL and row mapping are written once.
 macro_rules! backend {
-    ($name:ident, $db:ty, $begin:literal) => {
+    ($name:ident, $db:ty, $begin:literal, $notify:expr) => {
         /// The store on this backend.
         pub mod $name {
             #![allow(unused_imports)]
@@ -121,6 +183,8 @@ macro_rules! backend {
             const BEGIN: &str = $begin;
             /// The backend's name.
             const BACKEND: &str = stringify!($name);
+            /// How a change to a user's methods is announced to other nodes (bind: the payload).
+            const NOTIFY: Option<&str> = $notify;
             include!("sql/handle.rs");
             include!("sql/tenant.rs");
             include!("sql/user.rs");
@@ -140,8 +204,9 @@ macro_rules! backend {
     };
 }
 
-backend!(sqlite, sqlx::Sqlite, "BEGIN IMMEDIATE");
-backend!(postgres, sqlx::Postgres, "BEGIN");
+// One SQLite file has one server: its cache needs no announcements.
+backend!(sqlite, sqlx::Sqlite, "BEGIN IMMEDIATE", None);
+backend!(postgres, sqlx::Postgres, "BEGIN", Some("SELECT pg_notify('accountd_methods', $1)"));
 
 #[cfg(test)]
 mod tests {

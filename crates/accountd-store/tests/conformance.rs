@@ -43,7 +43,8 @@ contracts!(
     replay,
     consents,
     connectors,
-    pending_verifications
+    pending_verifications,
+    method_lists
 );
 
 /// Both migration folders must list the same files, so the backends never drift apart.

@@ -127,7 +127,7 @@ impl Core {
         user: &UserId,
         filter: Option<MethodType>,
     ) -> Result<Vec<AuthenticationMethod>> {
-        let mut methods = self.store.list_methods(tenant, user).await?;
+        let mut methods = self.store.list_methods_for_display(tenant, user).await?;
         if let Some(t) = filter {
             methods.retain(|m| m.method_type == t);
         }
@@ -141,7 +141,8 @@ impl Core {
         user: &UserId,
         id: &str,
     ) -> Result<AuthenticationMethod> {
-        self.store.find_method(tenant, user, id).await?.ok_or(Error::NotFound(Entity::AuthenticationMethod))
+        let methods = self.store.list_methods_for_display(tenant, user).await?;
+        methods.into_iter().find(|m| m.id == id).ok_or(Error::NotFound(Entity::AuthenticationMethod))
     }
 
     async fn caller_user(&self, caller: &AccountCaller) -> Result<User> {

@@ -9,6 +9,16 @@ use crate::user::UserId;
 pub trait AuthenticationMethodStore {
     /// A user's methods, oldest first, without secrets.
     async fn list_methods(&self, tenant: &TenantId, user: &UserId) -> StoreResult<Vec<AuthenticationMethod>>;
+    /// A user's methods to show the user (the account API's reads), oldest first: may come from
+    /// a cache that every write through the store clears (on every node). Decisions about
+    /// signing in or removing a method use [`Self::list_methods`].
+    async fn list_methods_for_display(
+        &self,
+        tenant: &TenantId,
+        user: &UserId,
+    ) -> StoreResult<Vec<AuthenticationMethod>> {
+        self.list_methods(tenant, user).await
+    }
     /// One method of the user.
     async fn find_method(
         &self,

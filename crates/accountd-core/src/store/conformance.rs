@@ -37,6 +37,7 @@ pub const CONTRACTS: &[&str] = &[
     "consents",
     "connectors",
     "pending_verifications",
+    "method_lists",
 ];
 
 async fn tenant(store: &dyn Store, name: &str) -> TenantId {
@@ -118,6 +119,7 @@ pub async fn run(name: &str, store: &dyn Store) {
         "consents" => consents(store).await,
         "connectors" => connectors(store).await,
         "pending_verifications" => pending_verifications(store).await,
+        "method_lists" => method_lists(store).await,
         other => panic!("unknown contract {other}"),
     }
 }
@@ -797,4 +799,67 @@ pub async fn pending_verifications(s: &dyn Store) {
     assert!(s.take_pending(&a, "p3").await.unwrap());
     assert!(!s.take_pending(&a, "p3").await.unwrap(), "taken twice");
     assert_eq!(s.record_pending_attempt(&a, "p3").await.unwrap(), 0);
+}
+
+/// The list shown to the user (`list_methods_for_display`, which a store may cache) is never
+/// staler than the store's own writes: every kind of write shows at once, a transaction's at its
+/// commit and not before, a rolled-back one never.
+pub async fn method_lists(s: &dyn Store) {
+    use crate::authn::method::{AuthenticationMethod, MethodDetails, MethodType, NewMethod, password_method_id};
+    let a = tenant(s, "a").await;
+    let b = tenant(s, "b").await;
+    let ada = user("auth0|1", "ada@example.com", 10);
+    let uid = ada.id.clone();
+    s.insert_user(&a, &NewUser { user: ada, password_hash: Some("$argon2id$v1".into()) }).await.unwrap();
+    let shown = |t: TenantId| async move { s.list_methods_for_display(&t, &UserId("auth0|1".into())).await.unwrap() };
+    let ids = |v: Vec<AuthenticationMethod>| v.into_iter().map(|m| m.id).collect::<Vec<_>>();
+    let password = password_method_id(&uid);
+    assert_eq!(ids(shown(a.clone()).await), [password.clone()]);
+    assert_eq!(ids(shown(a.clone()).await), [password.clone()], "a repeated read differs");
+    assert!(shown(b.clone()).await.is_empty(), "methods crossed tenants");
+
+    let totp = AuthenticationMethod {
+        id: "totp|dev_1".into(),
+        user_id: uid.clone(),
+        method_type: MethodType::Totp,
+        confirmed: true,
+        name: None,
+        details: MethodDetails::default(),
+        created_at: 20,
+        updated_at: 20,
+        last_used_at: None,
+    };
+    let new = |m: &AuthenticationMethod| NewMethod { method: m.clone(), secret: "s0".into(), lookup_key: None };
+    s.insert_method(&a, &new(&totp)).await.unwrap();
+    assert_eq!(ids(shown(a.clone()).await), [password.clone(), totp.id.clone()], "an insert is not shown");
+    let mut renamed = totp.clone();
+    renamed.name = Some("phone".into());
+    assert!(s.update_method(&a, &renamed).await.unwrap());
+    assert_eq!(shown(a.clone()).await[1].name.as_deref(), Some("phone"), "a rename is not shown");
+    assert!(s.swap_method_secret(&a, &uid, &totp.id, "s0", "s1", 30).await.unwrap());
+    assert_eq!(shown(a.clone()).await[1].last_used_at, Some(30), "a use is not shown");
+    s.set_password_hash(&a, &uid, "$argon2id$v2", 40).await.unwrap();
+    assert_eq!(shown(a.clone()).await[0].updated_at, 40, "a password change is not shown");
+
+    // A transaction's writes show once it commits, and a rolled-back one's never.
+    let tx = s.begin().await.unwrap();
+    assert!(tx.delete_method(&a, &uid, &totp.id).await.unwrap());
+    drop(tx);
+    assert_eq!(shown(a.clone()).await.len(), 2, "a rolled-back delete shows");
+    let tx = s.begin().await.unwrap();
+    assert!(tx.delete_method(&a, &uid, &totp.id).await.unwrap());
+    tx.commit().await.unwrap();
+    assert_eq!(ids(shown(a.clone()).await), [password.clone()], "a committed delete is not shown");
+
+    let key = |id: &str| AuthenticationMethod { id: id.into(), method_type: MethodType::RecoveryCode, ..totp.clone() };
+    s.insert_method(&a, &new(&key("recovery-code|dev_1"))).await.unwrap();
+    assert_eq!(shown(a.clone()).await.len(), 2);
+    assert_eq!(s.delete_methods_of_type(&a, &uid, MethodType::RecoveryCode).await.unwrap(), 1);
+    assert_eq!(ids(shown(a.clone()).await), [password.clone()], "a delete by type is not shown");
+    assert!(s.delete_method(&a, &uid, &password).await.unwrap());
+    assert!(shown(a.clone()).await.is_empty(), "a deleted password shows");
+    s.set_password_hash(&a, &uid, "$argon2id$v3", 50).await.unwrap();
+    assert_eq!(ids(shown(a.clone()).await), [password.clone()], "a new password is not shown");
+    assert!(s.delete_user(&a, &uid).await.unwrap());
+    assert!(shown(a.clone()).await.is_empty(), "a deleted user's methods show");
 }

@@ -40,6 +40,18 @@ impl AuthenticationMethodStore for Handle {
         rows.iter().map(method_from).collect::<Result<_, _>>().map_err(map_err)
     }
 
+    async fn list_methods_for_display(&self, tenant: &TenantId, user: &UserId) -> StoreResult<Vec<AuthenticationMethod>> {
+        if let Some(methods) = self.cached_methods(tenant, user) {
+            return Ok(methods.to_vec());
+        }
+        let ticket = self.methods.ticket();
+        let methods = self.list_methods(tenant, user).await?;
+        if self.tx.is_none() {
+            self.methods.put(ticket, tenant, user, &methods);
+        }
+        Ok(methods)
+    }
+
     async fn find_method(
         &self,
         tenant: &TenantId,
@@ -123,7 +135,7 @@ impl AuthenticationMethodStore for Handle {
         .execute(&mut *c)
         .await
         .map_err(map_err)?;
-        Ok(())
+        self.methods_changed(&mut c, tenant, &m.user_id).await
     }
 
     async fn update_method(&self, tenant: &TenantId, m: &AuthenticationMethod) -> StoreResult<bool> {
@@ -142,6 +154,7 @@ impl AuthenticationMethodStore for Handle {
         .execute(&mut *c)
         .await
         .map_err(map_err)?;
+        self.methods_changed(&mut c, tenant, &m.user_id).await?;
         Ok(r.rows_affected() > 0)
     }
 
@@ -168,6 +181,9 @@ impl AuthenticationMethodStore for Handle {
         .execute(&mut *c)
         .await
         .map_err(map_err)?;
+        if r.rows_affected() > 0 {
+            self.methods_changed(&mut c, tenant, user).await?;
+        }
         Ok(r.rows_affected() > 0)
     }
 
@@ -180,6 +196,9 @@ impl AuthenticationMethodStore for Handle {
             .execute(&mut *c)
             .await
             .map_err(map_err)?;
+        if r.rows_affected() > 0 {
+            self.methods_changed(&mut c, tenant, user).await?;
+        }
         Ok(r.rows_affected() > 0)
     }
 
@@ -194,6 +213,9 @@ impl AuthenticationMethodStore for Handle {
         .execute(&mut *c)
         .await
         .map_err(map_err)?;
+        if r.rows_affected() > 0 {
+            self.methods_changed(&mut c, tenant, user).await?;
+        }
         Ok(r.rows_affected())
     }
 

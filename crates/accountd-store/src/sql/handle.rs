@@ -30,6 +30,11 @@ type Row = <Db as sqlx::Database>::Row;
 pub struct Handle {
     pool: sqlx::Pool<Db>,
     tx: Option<tokio::sync::Mutex<sqlx::Transaction<'static, Db>>>,
+    methods: Arc<crate::method_cache::MethodCache>,
+    /// Users whose methods this transaction changed: cleared from the cache once it commits.
+    touched: std::sync::Mutex<Vec<(TenantId, UserId)>>,
+    /// One-time values checked in memory (the one-server SQLite store only).
+    seen: Option<Arc<crate::seen_keys::SeenKeys>>,
 }
 
 /// A connection to run one query on: pooled, or the handle's transaction.
@@ -58,9 +63,41 @@ impl DerefMut for Conn<'_> {
 }
 
 impl Handle {
-    /// The store over a pool.
-    pub fn pool(pool: sqlx::Pool<Db>) -> Self {
-        Self { pool, tx: None }
+    /// The store over a pool, with the cache of method lists it keeps current.
+    pub fn pool(
+        pool: sqlx::Pool<Db>,
+        methods: Arc<crate::method_cache::MethodCache>,
+        seen: Option<Arc<crate::seen_keys::SeenKeys>>,
+    ) -> Self {
+        if let Some(seen) = &seen {
+            tokio::spawn(save_seen_keys_until_closed(pool.clone(), seen.clone()));
+        }
+        Self { pool, tx: None, methods, touched: std::sync::Mutex::new(Vec::new()), seen }
+    }
+
+    /// The cached method list of a user, outside transactions (which read their own writes).
+    fn cached_methods(&self, tenant: &TenantId, user: &UserId) -> Option<Arc<Vec<AuthenticationMethod>>> {
+        if self.tx.is_some() { None } else { self.methods.get(tenant, user) }
+    }
+
+    /// After a write to a user's methods: on the pool it is committed, so the user's cached list
+    /// goes now (and other nodes are told); in a transaction, at commit.
+    async fn methods_changed(&self, c: &mut Conn<'_>, tenant: &TenantId, user: &UserId) -> StoreResult<()> {
+        if matches!(c, Conn::Tx(_)) {
+            if let Ok(mut t) = self.touched.lock() {
+                t.push((tenant.clone(), user.clone()));
+            }
+            return Ok(());
+        }
+        self.methods.invalidate(tenant.as_str(), &user.0);
+        if let Some(notify) = NOTIFY {
+            sqlx::query(notify)
+                .bind(crate::method_cache::MethodCache::payload(tenant, user))
+                .execute(&mut **c)
+                .await
+                .map_err(map_err)?;
+        }
+        Ok(())
     }
 
     async fn conn(&self) -> StoreResult<Conn<'_>> {
@@ -87,7 +124,13 @@ impl CoreStore for Handle {
             return Err(StoreError::Other(anyhow::anyhow!("nested Store::begin")));
         }
         let tx = self.pool.begin_with(BEGIN).await.map_err(map_err)?;
-        Ok(Box::new(Handle { pool: self.pool.clone(), tx: Some(tokio::sync::Mutex::new(tx)) }))
+        Ok(Box::new(Handle {
+            pool: self.pool.clone(),
+            tx: Some(tokio::sync::Mutex::new(tx)),
+            methods: self.methods.clone(),
+            touched: std::sync::Mutex::new(Vec::new()),
+            seen: None,
+        }))
     }
 
     async fn ping(&self) -> StoreResult<()> {
@@ -97,6 +140,14 @@ impl CoreStore for Handle {
     }
 
     async fn close(&self) {
+        if let Some(seen) = &self.seen {
+            let rows = seen.take_unsaved();
+            if !rows.is_empty()
+                && let Err(e) = save_seen_keys(&self.pool, rows, accountd_core::clock::now_millis(), false).await
+            {
+                tracing::warn!(error = %e, "could not save the last DPoP proof ids");
+            }
+        }
         self.pool.close().await;
     }
 
@@ -108,10 +159,25 @@ impl CoreStore for Handle {
 #[async_trait::async_trait]
 impl CoreTx for Handle {
     async fn commit(self: Box<Self>) -> StoreResult<()> {
-        match self.tx {
-            Some(tx) => tx.into_inner().commit().await.map_err(map_err),
-            None => Ok(()),
+        let touched = std::mem::take(&mut *self.touched.lock().unwrap_or_else(|e| e.into_inner()));
+        let Some(tx) = self.tx else { return Ok(()) };
+        let mut tx = tx.into_inner();
+        if let Some(notify) = NOTIFY {
+            // Delivered to the other nodes when (and only if) the transaction commits.
+            for (tenant, user) in &touched {
+                sqlx::query(notify)
+                    .bind(crate::method_cache::MethodCache::payload(tenant, user))
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(map_err)?;
+            }
         }
+        let done = tx.commit().await.map_err(map_err);
+        // Cleared even if the commit failed: its outcome may be unknown, and a miss is harmless.
+        for (tenant, user) in &touched {
+            self.methods.invalidate(tenant.as_str(), &user.0);
+        }
+        done
     }
 }
 

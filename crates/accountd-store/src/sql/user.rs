@@ -75,7 +75,8 @@ impl UserStore for Handle {
             .await
             .map_err(map_err)?;
         }
-        tx.commit().await.map_err(map_err)
+        tx.commit().await.map_err(map_err)?;
+        self.methods_changed(&mut c, tenant, &u.id).await
     }
 
     async fn find_user(&self, tenant: &TenantId, id: &UserId) -> StoreResult<Option<User>> {
@@ -154,6 +155,10 @@ impl UserStore for Handle {
             .execute(&mut *c)
             .await
             .map_err(map_err)?;
+        // Their methods went with them (ON DELETE CASCADE).
+        if r.rows_affected() > 0 {
+            self.methods_changed(&mut c, tenant, id).await?;
+        }
         Ok(r.rows_affected() > 0)
     }
 
@@ -172,7 +177,7 @@ impl UserStore for Handle {
         .execute(&mut *c)
         .await
         .map_err(map_err)?;
-        Ok(())
+        self.methods_changed(&mut c, tenant, id).await
     }
 
     async fn load_password_hash(&self, tenant: &TenantId, id: &UserId) -> StoreResult<Option<String>> {

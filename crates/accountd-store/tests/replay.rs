@@ -1,0 +1,46 @@
+//! DPoP proof ids outlive the process: one seen before a restart is refused after it, on both
+//! backends (SQLite checks them in memory and saves them behind the requests).
+
+use accountd_core::tenant::{NewTenant, TenantId};
+use accountd_store::connect;
+use accountd_store::testdb::{Backend, TestDb};
+
+async fn survives_a_restart(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let t = TenantId::from_stored("ten_a".into());
+    let now = accountd_core::clock::now_millis();
+    let until = now + 300_000;
+    let first = connect(&db.url, &Default::default(), true).await.unwrap();
+    let tenant = NewTenant {
+        id: t.clone(),
+        name: "a".into(),
+        is_default: false,
+        canonical_domain: "a.test".into(),
+        extra_domains: vec![],
+    };
+    first.insert_tenant(&tenant, 1).await.unwrap();
+    assert!(first.remember_once(&t, "dpop:jkt:before", now, until).await.unwrap());
+    assert!(!first.remember_once(&t, "dpop:jkt:before", now, until).await.unwrap(), "replay accepted");
+    // A clean stop saves what is still queued.
+    first.close().await;
+
+    let second = connect(&db.url, &Default::default(), true).await.unwrap();
+    assert!(!second.remember_once(&t, "dpop:jkt:before", now + 1, until).await.unwrap(), "replayed after a restart");
+    assert!(second.remember_once(&t, "dpop:jkt:after", now + 1, until).await.unwrap());
+    // Saved behind the request: a third process sees it too once it is written.
+    tokio::time::sleep(accountd_store::seen_keys::FLUSH_EVERY * 5).await;
+    let third = connect(&db.url, &Default::default(), true).await.unwrap();
+    assert!(!third.remember_once(&t, "dpop:jkt:after", now + 2, until).await.unwrap(), "not saved in the background");
+    second.close().await;
+    third.close().await;
+}
+
+#[tokio::test]
+async fn sqlite_proof_ids_survive_a_restart() {
+    survives_a_restart(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn postgres_proof_ids_survive_a_restart() {
+    survives_a_restart(Backend::Postgres).await;
+}
