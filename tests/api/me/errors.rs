@@ -97,6 +97,24 @@ async fn verification_refuses_wrong_reused_and_foreign_sessions() {
     me.app.stop().await;
 }
 
+#[tokio::test]
+async fn an_expired_auth_session_is_refused_and_enrolls_nothing() {
+    let me = signed_in("127.0.0.1").await;
+    let (r, location) = me.enroll(json!({"type": "totp"})).await;
+    let session = r.body["auth_session"].as_str().unwrap().to_string();
+    let secret = r.body["manual_input_code"].as_str().unwrap().to_string();
+    // Its five minutes are over (moved into the past rather than waited for).
+    let expired = me.app.sql("UPDATE pending_verifications SET expires_at = created_at - 1").await;
+    assert_eq!(expired, 1);
+    let code = accountd_core::authn::totp::current_code(&secret).unwrap();
+    let r = me.post(&format!("{location}/verify"), json!({"auth_session": session, "otp_code": code})).await;
+    assert_eq!(r.status, 400, "{}", r.text);
+    assert_eq!(error_type(&r), "A0E-400-0004");
+    assert!(r.body["detail"].as_str().unwrap().contains("expired"), "{}", r.text);
+    assert!(!me.method_ids().await.iter().any(|i| i.starts_with("totp|")), "an expired session enrolled");
+    me.app.stop().await;
+}
+
 async fn bob_token(me: &Me) -> String {
     let scope = "create:me:authentication_methods read:me:authentication_methods delete:me:authentication_methods";
     me.sign_in_as("bob@example.com", "another horse battery", scope).await

@@ -191,6 +191,20 @@ impl TestApp {
         t.body["access_token"].as_str().expect("token").to_string()
     }
 
+    /// Runs one SQL statement on the test database behind the server's back, for what no API
+    /// can do (making a row expire without waiting for it). Returns the rows it changed.
+    pub async fn sql(&self, statement: &str) -> u64 {
+        use sqlx::Connection as _;
+        let statement = sqlx::AssertSqlSafe(statement.to_string());
+        if self._db.url.starts_with("sqlite:") {
+            let mut c = sqlx::SqliteConnection::connect(&self._db.url).await.expect("open the test database");
+            sqlx::query(statement).execute(&mut c).await.expect("statement").rows_affected()
+        } else {
+            let mut c = sqlx::PgConnection::connect(&self._db.url).await.expect("open the test database");
+            sqlx::query(statement).execute(&mut c).await.expect("statement").rows_affected()
+        }
+    }
+
     /// Stops the server cleanly.
     pub async fn stop(mut self) {
         if let Some(r) = self.running.take() {
