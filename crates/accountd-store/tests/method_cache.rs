@@ -3,6 +3,8 @@
 //! store reaches this node at once on PostgreSQL (LISTEN/NOTIFY), and the TTL bounds what no
 //! notification reaches.
 
+#![expect(clippy::unwrap_used, reason = "a failing test should panic where it failed")]
+
 use std::time::{Duration, Instant};
 
 use accountd_core::authn::method::{AuthenticationMethod, MethodDetails, MethodType, NewMethod};

@@ -1,6 +1,8 @@
 //! DPoP proof ids outlive the process: one seen before a restart is refused after it, on both
 //! backends (SQLite checks them in memory and saves them behind the requests).
 
+#![expect(clippy::unwrap_used, reason = "a failing test should panic where it failed")]
+
 use accountd_core::tenant::{NewTenant, TenantId};
 use accountd_store::connect;
 use accountd_store::testdb::{Backend, TestDb};

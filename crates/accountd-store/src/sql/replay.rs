@@ -89,7 +89,7 @@ pub async fn save_seen_keys_until_closed(pool: sqlx::Pool<Db>, seen: Arc<crate::
             _ = tokio::time::sleep(crate::seen_keys::FLUSH_EVERY) => {}
         }
         ticks += 1;
-        let sweep = ticks % 100 == 0;
+        let sweep = ticks.is_multiple_of(100);
         let rows = seen.take_unsaved();
         if rows.is_empty() && !sweep {
             continue;
