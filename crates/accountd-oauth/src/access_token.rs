@@ -145,8 +145,7 @@ async fn verify_with(
 ) -> Result<AccessTokenClaims, TokenError> {
     // A token verified before (same tenant, same bytes) skips the signature check; its claims are
     // still checked against this request's issuer, audience and the clock.
-    let cache_key = keys.verified_key(tenant, token);
-    if let Some(claims) = keys.verified_get(&cache_key) {
+    if let Some(claims) = keys.verified_get(tenant, token) {
         let now = accountd_core::clock::now_millis() / 1000;
         if claims.iss != issuer {
             return Err(TokenError::Invalid("wrong issuer"));
@@ -160,7 +159,7 @@ async fn verify_with(
         return Ok(claims);
     }
     let claims = verify_signed(keys, tenant, token, issuer, audience).await?;
-    keys.verified_put(cache_key, &claims);
+    keys.verified_put(tenant, token, &claims);
     Ok(claims)
 }
 
