@@ -20,7 +20,7 @@ fn with_location(status: StatusCode, location: &str, body: serde_json::Value) ->
 }
 
 /// `GET /me/v1/authentication-methods[?type=…]`.
-pub async fn list(auth: MeAuth, RawQuery(q): RawQuery) -> Result<Json<serde_json::Value>, MeError> {
+pub async fn list(auth: MeAuth, RawQuery(q): RawQuery) -> Result<Response, MeError> {
     let caller = auth.require("read:me:authentication_methods")?;
     let mut filter = None;
     for (k, v) in serde_urlencoded::from_str::<Vec<(String, String)>>(q.as_deref().unwrap_or(""))
@@ -51,8 +51,8 @@ pub async fn list(auth: MeAuth, RawQuery(q): RawQuery) -> Result<Json<serde_json
         .await
         .map_err(|e| auth.err(e))?;
     // The schema allows at most 20 items.
-    let items: Vec<_> = methods.iter().take(20).map(wire::method_view).collect();
-    Ok(Json(json!({ "authentication_methods": items })))
+    let authentication_methods = methods.iter().take(20).map(wire::MethodView::from).collect();
+    Ok(Json(wire::MethodList { authentication_methods }).into_response())
 }
 
 /// `GET /me/v1/authentication-methods/{id}`.

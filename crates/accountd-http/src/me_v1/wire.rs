@@ -5,6 +5,7 @@
 use accountd_core::authn::credential::{EnrollChallenge, EnrollProof, EnrollRequest};
 use accountd_core::authn::method::{AuthenticationMethod, MethodType, PhoneDelivery};
 use accountd_core::clock::to_rfc3339;
+use serde::Serialize;
 use serde_json::{Map, Value, json};
 use zeroize::Zeroizing;
 
@@ -317,65 +318,115 @@ pub fn update_request(
     c.finish().map(|_| (name, preferred))
 }
 
-fn usage(t: MethodType) -> Value {
-    json!([if t.is_primary() { "primary" } else { "secondary" }])
+/// The spec's `AuthenticationMethod` object for a stored method, serialized straight from the
+/// method (the list is the account API's most frequent read; building `Value` maps cost more than
+/// reading the list).
+#[derive(Serialize, Default)]
+pub struct MethodView<'a> {
+    id: &'a str,
+    #[serde(rename = "type")]
+    method_type: &'static str,
+    usage: [&'static str; 1],
+    created_at: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    identity_user_id: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    last_password_reset: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    credential_backed_up: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    credential_device_type: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    key_id: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    public_key: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    user_handle: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    transports: Option<&'a [String]>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    user_agent: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    aaguid: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    relying_party_id: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    confirmed: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    last_auth_at: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    name: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    email: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    phone_number: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    preferred_authentication_method: Option<PhoneDelivery>,
 }
 
-/// The spec's `AuthenticationMethod` object for a stored method.
-pub fn method_view(m: &AuthenticationMethod) -> Value {
-    let d = &m.details;
-    let mut v = json!({
-        "id": m.id,
-        "type": m.method_type.as_str(),
-        "usage": usage(m.method_type),
-        "created_at": to_rfc3339(m.created_at),
-    });
-    let o = v.as_object_mut().expect("object literal");
-    let mut put = |k: &str, val: Option<Value>| {
-        if let Some(val) = val {
-            o.insert(k.into(), val);
-        }
-    };
-    match m.method_type {
-        MethodType::Password => {
-            put("identity_user_id", Some(json!(m.user_id.0)));
-            put("last_password_reset", (m.updated_at > m.created_at).then(|| json!(to_rfc3339(m.updated_at))));
-        }
-        MethodType::Passkey => {
-            put("credential_backed_up", Some(json!(d.credential_backed_up.unwrap_or(false))));
-            put("credential_device_type", Some(json!(d.credential_device_type.as_deref().unwrap_or("single_device"))));
-            put("identity_user_id", Some(json!(m.user_id.0)));
-            put("key_id", Some(json!(d.key_id.as_deref().unwrap_or_default())));
-            put("public_key", Some(json!(d.public_key.as_deref().unwrap_or_default())));
-            put("user_handle", Some(json!(d.user_handle.as_deref().unwrap_or_default())));
-            put("transports", d.transports.as_ref().map(|t| json!(t)));
-            put("user_agent", d.user_agent.as_ref().map(|t| json!(t)));
-            put("aaguid", d.aaguid.as_ref().map(|t| json!(t)));
-            put("relying_party_id", d.relying_party_id.as_ref().map(|t| json!(t)));
-            put("last_auth_at", m.last_used_at.map(|t| json!(to_rfc3339(t))));
-        }
-        t => {
-            put("confirmed", Some(json!(m.confirmed)));
-            put("last_auth_at", m.last_used_at.map(|t| json!(to_rfc3339(t))));
-            if t != MethodType::RecoveryCode {
-                put("name", m.name.as_ref().map(|n| json!(n)));
+impl<'a> From<&'a AuthenticationMethod> for MethodView<'a> {
+    fn from(m: &'a AuthenticationMethod) -> Self {
+        let d = &m.details;
+        let t = m.method_type;
+        let mut v = MethodView {
+            id: &m.id,
+            method_type: t.as_str(),
+            usage: [if t.is_primary() { "primary" } else { "secondary" }],
+            created_at: to_rfc3339(m.created_at),
+            ..Default::default()
+        };
+        match t {
+            MethodType::Password => {
+                v.identity_user_id = Some(&m.user_id.0);
+                v.last_password_reset = (m.updated_at > m.created_at).then(|| to_rfc3339(m.updated_at));
             }
-            match t {
-                MethodType::Email => put("email", Some(json!(d.email.as_deref().unwrap_or_default()))),
-                MethodType::Phone => {
-                    put("phone_number", Some(json!(d.phone_number.as_deref().unwrap_or_default())));
-                    let pref = d.preferred_authentication_method.unwrap_or_default();
-                    put("preferred_authentication_method", Some(json!(pref)));
+            MethodType::Passkey => {
+                v.credential_backed_up = Some(d.credential_backed_up.unwrap_or(false));
+                v.credential_device_type = Some(d.credential_device_type.as_deref().unwrap_or("single_device"));
+                v.identity_user_id = Some(&m.user_id.0);
+                v.key_id = Some(d.key_id.as_deref().unwrap_or_default());
+                v.public_key = Some(d.public_key.as_deref().unwrap_or_default());
+                v.user_handle = Some(d.user_handle.as_deref().unwrap_or_default());
+                v.transports = d.transports.as_deref();
+                v.user_agent = d.user_agent.as_deref();
+                v.aaguid = d.aaguid.as_deref();
+                v.relying_party_id = d.relying_party_id.as_deref();
+                v.last_auth_at = m.last_used_at.map(to_rfc3339);
+            }
+            t => {
+                v.confirmed = Some(m.confirmed);
+                v.last_auth_at = m.last_used_at.map(to_rfc3339);
+                if t != MethodType::RecoveryCode {
+                    v.name = m.name.as_deref();
                 }
-                MethodType::WebauthnPlatform | MethodType::WebauthnRoaming => {
-                    put("key_id", d.key_id.as_ref().map(|k| json!(k)));
-                    put("public_key", d.public_key.as_ref().map(|k| json!(k)));
+                match t {
+                    MethodType::Email => v.email = Some(d.email.as_deref().unwrap_or_default()),
+                    MethodType::Phone => {
+                        v.phone_number = Some(d.phone_number.as_deref().unwrap_or_default());
+                        v.preferred_authentication_method = Some(d.preferred_authentication_method.unwrap_or_default());
+                    }
+                    MethodType::WebauthnPlatform | MethodType::WebauthnRoaming => {
+                        v.key_id = d.key_id.as_deref();
+                        v.public_key = d.public_key.as_deref();
+                    }
+                    _ => {}
                 }
-                _ => {}
             }
         }
+        v
     }
-    v
+}
+
+/// The spec's `AuthenticationMethod` object as a JSON value.
+pub fn method_view(m: &AuthenticationMethod) -> Value {
+    serde_json::to_value(MethodView::from(m)).unwrap_or(Value::Null)
+}
+
+/// The body of `GET /me/v1/authentication-methods`.
+#[derive(Serialize)]
+pub struct MethodList<'a> {
+    /// At most 20 (the schema's limit).
+    pub authentication_methods: Vec<MethodView<'a>>,
 }
 
 /// The 202 body of an enrollment start.
