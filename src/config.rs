@@ -23,6 +23,18 @@ pub struct Config {
     pub sign_in: SignInConfig,
     /// Logging.
     pub log: LogConfig,
+    /// Redis, for state several nodes share.
+    pub redis: RedisConfig,
+}
+
+/// `[redis]`
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RedisConfig {
+    /// `redis://host:port/db`; empty (the default) keeps the account API's rate-limit counters in
+    /// each process and DPoP proof ids in the database. Set it when several nodes serve one
+    /// PostgreSQL database, so limits count across nodes.
+    pub url: String,
 }
 
 /// `[server]`

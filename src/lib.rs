@@ -175,7 +175,15 @@ impl Running {
 /// shutdown signal, for `serve`).
 pub async fn start(cfg: &Config) -> anyhow::Result<Running> {
     let (core, bootstrap) = build_core(cfg, cfg.storage.migrate_on_start).await?;
-    let state = App::new(core, http_config(cfg));
+    let shared = if cfg.redis.url.is_empty() {
+        None
+    } else {
+        let s = accountd_http::common::shared::SharedState::connect(&cfg.redis.url)
+            .await
+            .with_context(|| format!("cannot connect to Redis at {}", cfg.redis.url))?;
+        Some(s)
+    };
+    let state = App::with_shared(core, http_config(cfg), shared);
     let listener = tokio::net::TcpListener::bind(&cfg.server.listen)
         .await
         .with_context(|| format!("cannot listen on {}", cfg.server.listen))?;

@@ -13,6 +13,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use accountd_core::Core;
+use accountd_core::tenant::TenantId;
 use accountd_oauth::KeyCache;
 use axum::Router;
 use axum::http::{HeaderName, Request};
@@ -62,8 +63,10 @@ pub struct App {
     pub tenants: TenantCache,
     /// (tenant, origin) → CORS allowed.
     pub origins: common::cors::OriginCache,
-    /// Account API request limits.
+    /// Account API request limits counted in this process (without Redis).
     pub rate_limits: common::rate_limit::AccountRateLimiter,
+    /// Redis, when several nodes share limits and one-time values.
+    pub shared: Option<common::shared::SharedState>,
     /// HTTP settings.
     pub config: HttpConfig,
 }
@@ -74,7 +77,13 @@ pub type AppState = Arc<App>;
 impl App {
     /// Builds the state over a core.
     pub fn new(core: Arc<Core>, config: HttpConfig) -> AppState {
+        Self::with_shared(core, config, None)
+    }
+
+    /// Builds the state over a core, with the nodes' shared state in Redis if given.
+    pub fn with_shared(core: Arc<Core>, config: HttpConfig, shared: Option<common::shared::SharedState>) -> AppState {
         Arc::new(App {
+            shared,
             keys: KeyCache::new(core.clone(), config.key_cache_ttl),
             tenants: TenantCache::new(config.tenant_cache_ttl),
             origins: Default::default(),
@@ -82,6 +91,31 @@ impl App {
             core,
             config,
         })
+    }
+}
+
+impl App {
+    /// Records a one-time value (a proof id) of `tenant` until `until` (ms); false for a replay.
+    /// In Redis when configured (every node sees it at once), else in the database.
+    pub async fn remember_once(&self, tenant: &TenantId, key: &str, now: i64, until: i64) -> Result<bool, String> {
+        match &self.shared {
+            Some(s) => s.remember_once(tenant, key, until).await.map_err(|e| e.to_string()),
+            None => self.core.store().remember_once(tenant, key, now, until).await.map_err(|e| e.to_string()),
+        }
+    }
+
+    /// Counts one account API request against the tenant's limits.
+    pub async fn check_rate(
+        &self,
+        tenant: &TenantId,
+        limits: &accountd_core::authn::policy::RateLimits,
+        user: Option<&str>,
+        write: bool,
+    ) -> common::rate_limit::RateVerdict {
+        match &self.shared {
+            Some(s) => s.check(tenant, limits, user, write).await,
+            None => self.rate_limits.check(tenant, limits, user, write),
+        }
     }
 }
 

@@ -3,7 +3,7 @@
 use reqwest::Method;
 use serde_json::json;
 
-use super::{Me, error_type, signed_in};
+use super::{Me, error_type, signed_in, signed_in_with};
 
 async fn assert_nothing_enrolled(me: &Me) {
     let ids = me.method_ids().await;
@@ -193,12 +193,68 @@ async fn every_answer_reports_the_rate_limit_and_excess_is_refused() {
     me.app.stop().await;
 }
 
+/// With `redis.url` set, two nodes count one user's requests together (the limit is not per
+/// node), and a DPoP proof spent on one node is refused on the other.
 #[tokio::test]
-async fn a_dpop_bound_token_needs_its_proof() {
+async fn with_redis_nodes_share_limits_and_proof_ids() {
     use crate::util::dpop::DpopKey;
-    let me = signed_in("127.0.0.1").await;
+    let me = signed_in_with("127.0.0.1", |cfg| cfg.redis.url = crate::util::redis_url()).await;
+    me.set_policy(json!({"rate_limits": {"tenant_reads_per_second": 100, "tenant_writes_per_second": 100,
+                                         "user_reads_per_minute": 4, "user_writes_per_minute": 10}}))
+        .await;
+    let other = me.app.another_node().await;
+    // Behind a balancer both nodes see the same Host (the token's issuer and audience name it).
+    let host = me.base.trim_start_matches("http://").to_string();
+    let other_url = format!("{}/me/v1/authentication-methods", other.base);
+    let on_other = || async {
+        let r =
+            reqwest::Client::new().get(&other_url).header("host", &host).bearer_auth(&me.token).send().await.unwrap();
+        let (status, headers) = (r.status(), r.headers().clone());
+        let text = r.text().await.unwrap();
+        crate::util::Resp { status, headers, body: serde_json::from_str(&text).unwrap_or_default(), text }
+    };
+    let mut remaining = vec![];
+    for i in 0..4 {
+        let r = if i % 2 == 0 { me.get("/authentication-methods").await } else { on_other().await };
+        assert_eq!(r.status, 200, "{}", r.text);
+        remaining.push(r.header("x-ratelimit-remaining").unwrap().to_string());
+    }
+    assert_eq!(remaining, ["3", "2", "1", "0"], "the nodes counted apart");
+    let r = on_other().await;
+    assert_eq!(r.status, 429, "{}", r.text);
+    assert_eq!(error_type(&r), "A0E-429-0001");
+    assert!(r.header("retry-after").unwrap().parse::<u64>().unwrap() >= 1);
+    assert_eq!(me.get("/authentication-methods").await.status, 429);
+
+    // A DPoP proof checked on one node is a replay on the other (another user: this one is out
+    // of reads).
+    me.app
+        .post("/api/v2/users", &me.mgmt, json!({"email": "bob@example.com", "password": "another horse battery"}))
+        .await;
     let key = DpopKey::new();
-    let code = me.authorization_code("read:me:authentication_methods").await;
+    let code =
+        me.authorization_code_for("bob@example.com", "another horse battery", "read:me:authentication_methods").await;
+    let token = dpop_token(&me, &key, &code).await;
+    let url = format!("{}/me/v1/authentication-methods", me.base);
+    let proof = key.proof("GET", &url, Some(&token), None);
+    let send = |base: &str| {
+        reqwest::Client::new()
+            .get(format!("{base}/me/v1/authentication-methods"))
+            .header("host", &host)
+            .header("authorization", format!("DPoP {token}"))
+            .header("dpop", &proof)
+            .send()
+    };
+    assert_eq!(send(&me.base).await.unwrap().status(), 200);
+    let replay = send(&other.base).await.unwrap();
+    assert_eq!(replay.status(), 401);
+    assert!(replay.headers()["www-authenticate"].to_str().unwrap().contains("replayed"));
+    other.stop().await;
+    me.app.stop().await;
+}
+
+/// Exchanges `code` for a token bound to `key`.
+async fn dpop_token(me: &Me, key: &crate::util::dpop::DpopKey, code: &str) -> String {
     let token_url = format!("{}/oauth/token", me.base);
     let t = reqwest::Client::new()
         .post(&token_url)
@@ -211,7 +267,16 @@ async fn a_dpop_bound_token_needs_its_proof() {
     assert_eq!(t.status(), 200);
     let body: serde_json::Value = t.json().await.unwrap();
     assert_eq!(body["token_type"], "DPoP");
-    let token = body["access_token"].as_str().unwrap().to_string();
+    body["access_token"].as_str().unwrap().to_string()
+}
+
+#[tokio::test]
+async fn a_dpop_bound_token_needs_its_proof() {
+    use crate::util::dpop::DpopKey;
+    let me = signed_in("127.0.0.1").await;
+    let key = DpopKey::new();
+    let code = me.authorization_code("read:me:authentication_methods").await;
+    let token = dpop_token(&me, &key, &code).await;
     let url = me.url("/authentication-methods");
     // As a Bearer token: refused, in the DPoP scheme.
     let r = me.app.request(Method::GET, &url, Some(&token), None).await;

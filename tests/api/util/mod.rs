@@ -26,8 +26,10 @@ pub struct TestApp {
     /// The default tenant's bootstrap credentials.
     pub bootstrap: Bootstrap,
     client: reqwest::Client,
-    _db: TestDb,
-    _data: tempfile::TempDir,
+    cfg: Config,
+    /// The database and data dir, owned by the first node (dropped with it).
+    _db: Option<TestDb>,
+    _data: Option<tempfile::TempDir>,
 }
 
 /// A response: status, headers and body.
@@ -43,6 +45,11 @@ impl Resp {
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers.get(name).and_then(|v| v.to_str().ok())
     }
+}
+
+/// The Redis server tests use (`ACCOUNTD_TEST_REDIS_URL`, default the machine's on 6379).
+pub fn redis_url() -> String {
+    std::env::var("ACCOUNTD_TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379/".into())
 }
 
 /// A configuration for tests: a fresh data dir, the test database, cheap Argon2.
@@ -76,6 +83,16 @@ impl TestApp {
         tweak(&mut cfg);
         let running = accountd::start(&cfg).await.expect("server starts");
         let bootstrap = running.bootstrap.clone().expect("a fresh database bootstraps");
+        Self::serving(running, bootstrap, cfg, Some(db), Some(data))
+    }
+
+    fn serving(
+        running: accountd::Running,
+        bootstrap: Bootstrap,
+        cfg: Config,
+        db: Option<TestDb>,
+        data: Option<tempfile::TempDir>,
+    ) -> Self {
         let port = running.addr.port();
         let client = reqwest::Client::builder()
             .resolve("tenant2.test", SocketAddr::from(([127, 0, 0, 1], port)))
@@ -88,9 +105,16 @@ impl TestApp {
             port,
             bootstrap,
             client,
+            cfg,
             _db: db,
             _data: data,
         }
+    }
+
+    /// A second server on the same database and configuration (another node behind a balancer).
+    pub async fn another_node(&self) -> TestApp {
+        let running = accountd::start(&self.cfg).await.expect("second node starts");
+        Self::serving(running, self.bootstrap.clone(), self.cfg.clone(), None, None)
     }
 
     /// The core, for setting up what the API cannot (another tenant).
@@ -196,11 +220,12 @@ impl TestApp {
     pub async fn sql(&self, statement: &str) -> u64 {
         use sqlx::Connection as _;
         let statement = sqlx::AssertSqlSafe(statement.to_string());
-        if self._db.url.starts_with("sqlite:") {
-            let mut c = sqlx::SqliteConnection::connect(&self._db.url).await.expect("open the test database");
+        let url = &self.cfg.storage.database_url;
+        if url.starts_with("sqlite:") {
+            let mut c = sqlx::SqliteConnection::connect(url).await.expect("open the test database");
             sqlx::query(statement).execute(&mut c).await.expect("statement").rows_affected()
         } else {
-            let mut c = sqlx::PgConnection::connect(&self._db.url).await.expect("open the test database");
+            let mut c = sqlx::PgConnection::connect(url).await.expect("open the test database");
             sqlx::query(statement).execute(&mut c).await.expect("statement").rows_affected()
         }
     }

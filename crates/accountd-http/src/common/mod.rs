@@ -5,6 +5,7 @@ pub mod cookies;
 pub mod cors;
 pub mod principal;
 pub mod rate_limit;
+pub mod shared;
 pub mod tenant;
 
 use axum::http::StatusCode;

@@ -83,7 +83,7 @@ pub async fn check_dpop(
     let proof = dpop::verify(proof, method, url, access_token, nonce_check, now)?;
     let now_ms = accountd_core::clock::now_millis();
     let until = now_ms + (dpop::MAX_AGE_SECS + dpop::MAX_SKEW_SECS) * 1000;
-    match state.core.store().remember_once(tenant, &proof.replay_key(), now_ms, until).await {
+    match state.remember_once(tenant, &proof.replay_key(), now_ms, until).await {
         Ok(true) => Ok(Some(proof)),
         Ok(false) => Err(DpopError::Invalid("DPoP proof replayed")),
         Err(e) => {

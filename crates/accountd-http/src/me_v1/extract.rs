@@ -120,7 +120,7 @@ pub async fn gate(State(state): State<AppState>, req: Request, next: Next) -> Re
     });
     let write = !matches!(parts.method, Method::GET | Method::HEAD);
     let user = auth.as_ref().ok().map(|c| c.sub.as_str());
-    let verdict = state.rate_limits.check(&rt.tenant.id, &policy.rate_limits, user, write);
+    let verdict = state.check_rate(&rt.tenant.id, &policy.rate_limits, user, write).await;
     let mut res = match (verdict.refused, auth) {
         (Some((retry, global)), _) => MeError::rate_limited(retry, global).into_response(),
         (None, Err(e)) => MeError::from_auth(e).into_response(),

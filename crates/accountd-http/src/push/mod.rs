@@ -65,7 +65,7 @@ impl FromRequestParts<AppState> for Device {
         let checked = device_proof::verify(proof, &jwk, parts.method.as_str(), &url, now_ms / 1000)
             .map_err(PushError::invalid_token)?;
         let until = now_ms + 2 * device_proof::MAX_SKEW_SECS * 1000;
-        match state.core.store().remember_once(&rt.tenant.id, &checked.replay_key(), now_ms, until).await {
+        match state.remember_once(&rt.tenant.id, &checked.replay_key(), now_ms, until).await {
             Ok(true) => Ok(Device { method_id: checked.sub, rt }),
             Ok(false) => Err(PushError::invalid_token("device proof replayed")),
             Err(e) => {

@@ -1,0 +1,123 @@
+//! State every node must share when accountd runs on several nodes, kept in Redis when
+//! `redis.url` is set: the account API's request limits (one GCRA script over the tenant's and
+//! the user's counters, atomic, on Redis' clock) and one-time values (DPoP and device proof ids,
+//! `SET NX` with their expiry). Without Redis the limits are counted per process
+//! ([`super::rate_limit`]) and one-time values go to the database.
+//!
+//! When Redis does not answer, limits let the request through (logged): an outage of the counter
+//! store must not take the account API down. One-time values refuse it: a proof that cannot be
+//! checked is not accepted.
+
+use accountd_core::authn::policy::RateLimits;
+use accountd_core::tenant::TenantId;
+use redis::aio::ConnectionManager;
+
+use super::rate_limit::RateVerdict;
+
+/// GCRA over several keys at once: a request passes only if every key allows it, and then
+/// counts against all of them (a refused request counts against none).
+/// KEYS: the counters. ARGV: per key, its emission interval and burst, in milliseconds and
+/// requests. Returns per key: allowed (1/0), remaining, milliseconds until allowed, milliseconds
+/// until full.
+const GCRA: &str = r"
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local out = {}
+local ok = true
+local tats = {}
+for i, key in ipairs(KEYS) do
+  local interval = tonumber(ARGV[2 * i - 1])
+  local burst = tonumber(ARGV[2 * i])
+  local tat = tonumber(redis.call('GET', key) or now)
+  if tat < now then tat = now end
+  local new_tat = tat + interval
+  local allow_at = new_tat - burst * interval
+  if now < allow_at then
+    ok = false
+    out[i] = {0, 0, allow_at - now, tat - now}
+  else
+    out[i] = {1, math.floor((now - allow_at) / interval), 0, new_tat - now}
+  end
+  tats[i] = new_tat
+end
+if ok then
+  for i, key in ipairs(KEYS) do
+    redis.call('SET', key, tats[i], 'PX', math.max(1, tats[i] - now))
+  end
+end
+return out
+";
+
+/// The Redis connection and the scripts run on it.
+#[derive(Clone)]
+pub struct SharedState {
+    conn: ConnectionManager,
+    gcra: redis::Script,
+}
+
+impl SharedState {
+    /// Connects to `url` (`redis://…`); the manager reconnects by itself later.
+    pub async fn connect(url: &str) -> anyhow::Result<Self> {
+        let client = redis::Client::open(url)?;
+        let conn = ConnectionManager::new(client).await?;
+        Ok(Self { conn, gcra: redis::Script::new(GCRA) })
+    }
+
+    /// Records `key` of `tenant` until `expires_at` (ms); false if it is already recorded.
+    pub async fn remember_once(&self, tenant: &TenantId, key: &str, expires_at: i64) -> redis::RedisResult<bool> {
+        let mut conn = self.conn.clone();
+        let set: Option<String> = redis::cmd("SET")
+            .arg(format!("accountd:once:{}:{key}", tenant.as_str()))
+            .arg(1)
+            .arg("NX")
+            .arg("PXAT")
+            .arg(expires_at)
+            .query_async(&mut conn)
+            .await?;
+        Ok(set.is_some())
+    }
+
+    /// Counts one request of `user` (if authenticated) against the tenant's limits, on every
+    /// node's counters.
+    pub async fn check(&self, tenant: &TenantId, limits: &RateLimits, user: Option<&str>, write: bool) -> RateVerdict {
+        let (kind, per_tenant, per_user) = if write {
+            ("w", limits.tenant_writes_per_second, limits.user_writes_per_minute)
+        } else {
+            ("r", limits.tenant_reads_per_second, limits.user_reads_per_minute)
+        };
+        let t = tenant.as_str();
+        let mut keys = vec![(format!("accountd:rl:{t}:tenant:{kind}"), 1_000u64, per_tenant.max(1))];
+        if let Some(u) = user {
+            keys.push((format!("accountd:rl:{t}:user:{kind}:{u}"), 60_000, per_user.max(1)));
+        }
+        let mut inv = self.gcra.prepare_invoke();
+        for (key, per_ms, n) in &keys {
+            inv.key(key).arg((per_ms / u64::from(*n)).max(1)).arg(*n);
+        }
+        let mut conn = self.conn.clone();
+        let answers: Vec<(i64, i64, i64, i64)> = match inv.invoke_async(&mut conn).await {
+            Ok(a) => a,
+            Err(e) => {
+                tracing::warn!(error = %e, "rate-limit counters unavailable; request let through");
+                return RateVerdict { limit: per_tenant, remaining: per_tenant, reset: 0, refused: None };
+            }
+        };
+        let now = accountd_core::clock::now_millis();
+        let secs = |ms: i64| (ms.max(0) as u64).div_ceil(1000);
+        let at = |ms: i64| ((now + ms.max(0)) as u64).div_ceil(1000);
+        // A refusal names the first counter that refused (the tenant's is the global one).
+        if let Some((i, a)) = answers.iter().enumerate().find(|(_, a)| a.0 == 0) {
+            let limit = keys[i].2;
+            return RateVerdict { limit, remaining: 0, reset: at(a.3), refused: Some((secs(a.2).max(1), i == 0)) };
+        }
+        // Otherwise the headers report the counter closest to running out.
+        let closest = answers.iter().enumerate().min_by_key(|(_, a)| a.1).map(|(i, a)| (i, *a));
+        let (i, a) = closest.unwrap_or((0, (1, i64::from(per_tenant), 0, 0)));
+        RateVerdict {
+            limit: keys.get(i).map_or(per_tenant, |k| k.2),
+            remaining: a.1.max(0) as u32,
+            reset: at(a.3),
+            refused: None,
+        }
+    }
+}
