@@ -82,11 +82,12 @@ async fn an_enrolled_totp_is_asked_for_and_recorded_in_amr() {
     assert_eq!(other.post_form(&mfa, &[("flow", &flow), ("code", &code)]).await.status, 403);
 
     // The code that enrolled the app was already used in this time step; wait for the next one.
+    let mut accepted = code.clone();
     let mut done = browser.post_form(&mfa, &[("flow", &flow), ("code", &code)]).await;
     if done.status == 401 {
         tokio::time::sleep(std::time::Duration::from_secs(31)).await;
-        let code = accountd_core::authn::totp::current_code(&secret).unwrap();
-        done = browser.post_form(&mfa, &[("flow", &flow), ("code", &code)]).await;
+        accepted = accountd_core::authn::totp::current_code(&secret).unwrap();
+        done = browser.post_form(&mfa, &[("flow", &flow), ("code", &accepted)]).await;
     }
     assert_eq!(done.status, 302, "{}", done.html);
     let tokens = me.tokens_for(&done).await;
@@ -94,12 +95,12 @@ async fn an_enrolled_totp_is_asked_for_and_recorded_in_amr() {
     assert_eq!(at["amr"], json!(["pwd", "otp", "mfa"]), "{at}");
     assert_eq!(claims(tokens["id_token"].as_str().unwrap())["amr"], json!(["pwd", "otp", "mfa"]));
 
-    // A code is accepted once: the same code in another sign-in is refused.
+    // A code is accepted once: the same code in another sign-in is refused (the very code that
+    // was accepted, which stays inside the ±1 step window even if a step boundary passed since).
     let mut again = Browser::new(me.app.port);
     let page = me.password_step(&mut again, &[]).await;
     let flow = page.hidden("flow").unwrap();
-    let used = accountd_core::authn::totp::current_code(&secret).unwrap();
-    let r = again.post_form(&mfa, &[("flow", &flow), ("code", &used)]).await;
+    let r = again.post_form(&mfa, &[("flow", &flow), ("code", &accepted)]).await;
     assert_eq!(r.status, 401, "a TOTP code is not accepted twice");
     me.app.stop().await;
 }
