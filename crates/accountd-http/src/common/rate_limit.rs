@@ -4,7 +4,7 @@
 //! closest to running out.
 //!
 //! The counters live in this process. One node (the SQLite default) counts exactly; several nodes
-//! behind a balancer each allow the full limit.
+//! set `redis.url` and count in Redis instead ([`super::shared`]).
 
 use std::collections::HashMap;
 use std::num::NonZeroU32;
