@@ -182,7 +182,7 @@ impl Default for LogConfig {
 }
 
 /// The sections environment variables may set; other `ACCOUNTD_*` variables are not configuration.
-const SECTIONS: &[&str] = &["server", "storage", "security", "passwords", "sign_in", "log"];
+const SECTIONS: &[&str] = &["server", "storage", "security", "passwords", "sign_in", "log", "redis"];
 
 impl Config {
     /// Defaults, then `file`, then the environment.
@@ -234,13 +234,22 @@ impl Config {
         if !c.security.master_key.is_empty() {
             c.security.master_key = "<redacted>".into();
         }
-        if let Some(at) = c.storage.database_url.find('@')
-            && let Some(colon) = c.storage.database_url[..at].rfind(':').filter(|&i| i > "postgres://".len() - 1)
-        {
-            c.storage.database_url.replace_range(colon + 1..at, "<redacted>");
-        }
+        c.storage.database_url = redact_url_password(&c.storage.database_url);
+        c.redis.url = redact_url_password(&c.redis.url);
         c
     }
+}
+
+/// `scheme://user:<redacted>@host…` for a URL with a password; other URLs unchanged.
+pub fn redact_url_password(url: &str) -> String {
+    let mut out = url.to_string();
+    let start = url.find("://").map_or(0, |i| i + 3);
+    if let Some(at) = url[start..].find('@').map(|i| i + start)
+        && let Some(colon) = url[start..at].rfind(':').map(|i| i + start)
+    {
+        out.replace_range(colon + 1..at, "<redacted>");
+    }
+    out
 }
 
 #[cfg(test)]
@@ -268,5 +277,18 @@ mod tests {
         let r = c.redacted();
         assert_eq!(r.security.master_key, "<redacted>");
         assert_eq!(r.storage.database_url, "postgres://app:<redacted>@db/accountd");
+        c.redis.url = "redis://:s3cret@cache:6379/0".into();
+        assert_eq!(c.redacted().redis.url, "redis://:<redacted>@cache:6379/0");
+        assert_eq!(redact_url_password("redis://cache:6379/0"), "redis://cache:6379/0");
+    }
+
+    #[test]
+    fn every_section_can_be_set_from_the_environment() {
+        let value = serde_json::to_value(Config::default()).unwrap();
+        let mut sections: Vec<&str> = value.as_object().unwrap().keys().map(String::as_str).collect();
+        sections.sort_unstable();
+        let mut known = SECTIONS.to_vec();
+        known.sort_unstable();
+        assert_eq!(sections, known, "a section missing from SECTIONS ignores its ACCOUNTD_* variables");
     }
 }

@@ -180,7 +180,7 @@ pub async fn start(cfg: &Config) -> anyhow::Result<Running> {
     } else {
         let s = accountd_http::common::shared::SharedState::connect(&cfg.redis.url)
             .await
-            .with_context(|| format!("cannot connect to Redis at {}", cfg.redis.url))?;
+            .with_context(|| format!("cannot connect to Redis at {}", config::redact_url_password(&cfg.redis.url)))?;
         Some(s)
     };
     let state = App::with_shared(core, http_config(cfg), shared);
