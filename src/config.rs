@@ -28,13 +28,22 @@ pub struct Config {
 }
 
 /// `[redis]`
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct RedisConfig {
     /// `redis://host:port/db`; empty (the default) keeps the account API's rate-limit counters in
     /// each process and DPoP proof ids in the database. Set it when several nodes serve one
     /// PostgreSQL database, so limits count across nodes.
     pub url: String,
+    /// What every key accountd writes starts with: give deployments that share one Redis
+    /// different prefixes.
+    pub key_prefix: String,
+}
+
+impl Default for RedisConfig {
+    fn default() -> Self {
+        Self { url: String::new(), key_prefix: "accountd".into() }
+    }
 }
 
 /// `[server]`

@@ -178,7 +178,7 @@ pub async fn start(cfg: &Config) -> anyhow::Result<Running> {
     let shared = if cfg.redis.url.is_empty() {
         None
     } else {
-        let s = accountd_http::common::shared::SharedState::connect(&cfg.redis.url)
+        let s = accountd_http::common::shared::SharedState::connect(&cfg.redis.url, &cfg.redis.key_prefix)
             .await
             .with_context(|| format!("cannot connect to Redis at {}", config::redact_url_password(&cfg.redis.url)))?;
         Some(s)

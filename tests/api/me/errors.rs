@@ -198,7 +198,12 @@ async fn every_answer_reports_the_rate_limit_and_excess_is_refused() {
 #[tokio::test]
 async fn with_redis_nodes_share_limits_and_proof_ids() {
     use crate::util::dpop::DpopKey;
-    let me = signed_in_with("127.0.0.1", |cfg| cfg.redis.url = crate::util::redis_url()).await;
+    let me = signed_in_with("127.0.0.1", |cfg| {
+        cfg.redis.url = crate::util::redis_url();
+        // Every test's default tenant has the same id: keep this run's counters apart.
+        cfg.redis.key_prefix = format!("accountd-test-{}", accountd_core::secret::random_alnum(8));
+    })
+    .await;
     me.set_policy(json!({"rate_limits": {"tenant_reads_per_second": 100, "tenant_writes_per_second": 100,
                                          "user_reads_per_minute": 4, "user_writes_per_minute": 10}}))
         .await;

@@ -16,12 +16,12 @@ use super::rate_limit::RateVerdict;
 
 /// GCRA over several keys at once: a request passes only if every key allows it, and then
 /// counts against all of them (a refused request counts against none).
-/// KEYS: the counters. ARGV: per key, its emission interval and burst, in milliseconds and
-/// requests. Returns per key: allowed (1/0), remaining, milliseconds until allowed, milliseconds
-/// until full.
+/// KEYS: the counters. ARGV: per key, its emission interval and burst, in microseconds (so
+/// limits above 1,000 a second keep their precision) and requests. Returns per key: allowed
+/// (1/0), remaining, microseconds until allowed, microseconds until full.
 const GCRA: &str = r"
 local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
 local out = {}
 local ok = true
 local tats = {}
@@ -42,7 +42,7 @@ for i, key in ipairs(KEYS) do
 end
 if ok then
   for i, key in ipairs(KEYS) do
-    redis.call('SET', key, tats[i], 'PX', math.max(1, tats[i] - now))
+    redis.call('SET', key, tats[i], 'PX', math.max(1, math.ceil((tats[i] - now) / 1000)))
   end
 end
 return out
@@ -53,21 +53,24 @@ return out
 pub struct SharedState {
     conn: ConnectionManager,
     gcra: redis::Script,
+    /// Starts every key, so deployments (and tests) sharing one Redis stay apart.
+    prefix: String,
 }
 
 impl SharedState {
-    /// Connects to `url` (`redis://…`); the manager reconnects by itself later.
-    pub async fn connect(url: &str) -> anyhow::Result<Self> {
+    /// Connects to `url` (`redis://…`); the manager reconnects by itself later. Keys start with
+    /// `prefix`.
+    pub async fn connect(url: &str, prefix: &str) -> anyhow::Result<Self> {
         let client = redis::Client::open(url)?;
         let conn = ConnectionManager::new(client).await?;
-        Ok(Self { conn, gcra: redis::Script::new(GCRA) })
+        Ok(Self { conn, gcra: redis::Script::new(GCRA), prefix: prefix.to_string() })
     }
 
     /// Records `key` of `tenant` until `expires_at` (ms); false if it is already recorded.
     pub async fn remember_once(&self, tenant: &TenantId, key: &str, expires_at: i64) -> redis::RedisResult<bool> {
         let mut conn = self.conn.clone();
         let set: Option<String> = redis::cmd("SET")
-            .arg(format!("accountd:once:{}:{key}", tenant.as_str()))
+            .arg(format!("{}:once:{}:{key}", self.prefix, tenant.as_str()))
             .arg(1)
             .arg("NX")
             .arg("PXAT")
@@ -85,14 +88,14 @@ impl SharedState {
         } else {
             ("r", limits.tenant_reads_per_second, limits.user_reads_per_minute)
         };
-        let t = tenant.as_str();
-        let mut keys = vec![(format!("accountd:rl:{t}:tenant:{kind}"), 1_000u64, per_tenant.max(1))];
+        let (p, t) = (&self.prefix, tenant.as_str());
+        let mut keys = vec![(format!("{p}:rl:{t}:tenant:{kind}"), 1_000_000u64, per_tenant.max(1))];
         if let Some(u) = user {
-            keys.push((format!("accountd:rl:{t}:user:{kind}:{u}"), 60_000, per_user.max(1)));
+            keys.push((format!("{p}:rl:{t}:user:{kind}:{u}"), 60_000_000, per_user.max(1)));
         }
         let mut inv = self.gcra.prepare_invoke();
-        for (key, per_ms, n) in &keys {
-            inv.key(key).arg((per_ms / u64::from(*n)).max(1)).arg(*n);
+        for (key, per_us, n) in &keys {
+            inv.key(key).arg((per_us / u64::from(*n)).max(1)).arg(*n);
         }
         let mut conn = self.conn.clone();
         let answers: Vec<(i64, i64, i64, i64)> = match inv.invoke_async(&mut conn).await {
@@ -102,9 +105,9 @@ impl SharedState {
                 return RateVerdict { limit: per_tenant, remaining: per_tenant, reset: 0, refused: None };
             }
         };
-        let now = accountd_core::clock::now_millis();
-        let secs = |ms: i64| (ms.max(0) as u64).div_ceil(1000);
-        let at = |ms: i64| ((now + ms.max(0)) as u64).div_ceil(1000);
+        let now_us = accountd_core::clock::now_millis() * 1000;
+        let secs = |us: i64| (us.max(0) as u64).div_ceil(1_000_000);
+        let at = |us: i64| ((now_us + us.max(0)) as u64).div_ceil(1_000_000);
         // A refusal names the first counter that refused (the tenant's is the global one).
         if let Some((i, a)) = answers.iter().enumerate().find(|(_, a)| a.0 == 0) {
             let limit = keys[i].2;
