@@ -15,6 +15,13 @@ pub struct ClientInfo {
     pub user_agent: Option<String>,
 }
 
+impl ClientInfo {
+    /// The audit context of a request by `actor` from this caller.
+    pub fn context(&self, actor: accountd_core::audit::Actor) -> accountd_core::audit::Context {
+        accountd_core::audit::Context { actor, ip: self.ip.clone(), user_agent: self.user_agent.clone() }
+    }
+}
+
 impl FromRequestParts<crate::AppState> for ClientInfo {
     type Rejection = std::convert::Infallible;
 

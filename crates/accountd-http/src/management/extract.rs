@@ -25,11 +25,7 @@ impl ManagementAuth {
         if !self.claims.has_scope(scope) {
             return Err(accountd_core::Error::MissingScope(scope.into()).into());
         }
-        Ok(Context {
-            actor: Actor::Client(self.claims.client_id.clone()),
-            ip: self.info.ip.clone(),
-            user_agent: self.info.user_agent.clone(),
-        })
+        Ok(self.info.context(Actor::Client(self.claims.client_id.clone())))
     }
 }
 

@@ -2,7 +2,7 @@
 //! `/me/` audience and counted against the tenant's limits before a handler runs; handlers then
 //! take the caller ([`MeAuth`]) and validated JSON bodies ([`MeJson`]).
 
-use accountd_core::audit::{Actor, Context};
+use accountd_core::audit::Actor;
 use accountd_core::authn::credential::RelyingParty;
 use accountd_core::authn::policy::Freshness;
 use accountd_core::service::AccountCaller;
@@ -42,11 +42,7 @@ impl MeAuth {
         Ok(AccountCaller {
             tenant: self.rt.tenant.id.clone(),
             user: accountd_core::user::UserId(self.claims.sub.clone()),
-            ctx: Context {
-                actor: Actor::User(self.claims.sub.clone()),
-                ip: self.info.ip.clone(),
-                user_agent: self.info.user_agent.clone(),
-            },
+            ctx: self.info.context(Actor::User(self.claims.sub.clone())),
             rp: RelyingParty {
                 id: origin.host().to_string(),
                 origin: origin.base_url(),

@@ -353,11 +353,7 @@ pub async fn login(
         Ok(f) => f,
         Err(r) => return *r,
     };
-    let ctx = accountd_core::audit::Context {
-        actor: accountd_core::audit::Actor::System,
-        ip: info.ip.clone(),
-        user_agent: info.user_agent.clone(),
-    };
+    let ctx = info.context(accountd_core::audit::Actor::System);
     let password = Zeroizing::new(form.password);
     let user = match state.core.sign_in_with_password(&ctx, &rt.tenant.id, &form.identifier, password).await {
         Ok(u) => u,
@@ -487,11 +483,7 @@ pub async fn signup(
     }
     let name = state.core.get_application(&rt.tenant.id, &flow.req.client_id).await.map(|c| c.name).unwrap_or_default();
     let again = |msg: &str| pages::sign_in(&name, &form.flow, &form.identifier, Some(msg), true);
-    let ctx = accountd_core::audit::Context {
-        actor: accountd_core::audit::Actor::System,
-        ip: info.ip.clone(),
-        user_agent: info.user_agent.clone(),
-    };
+    let ctx = info.context(accountd_core::audit::Actor::System);
     let fields = accountd_core::user::UserFields { email: Some(form.identifier.clone()), ..Default::default() };
     let user = match state.core.create_user(&ctx, &rt.tenant.id, fields, Some(Zeroizing::new(form.password))).await {
         Ok(u) => u,

@@ -260,11 +260,7 @@ pub async fn mfa(
         _ => return expired(),
     };
     let challenge = SecondFactorChallenge { method_id, method_type, token, prompt: SecondFactorPrompt::EnterCode };
-    let ctx = accountd_core::audit::Context {
-        actor: accountd_core::audit::Actor::User(user.id.0.clone()),
-        ip: info.ip.clone(),
-        user_agent: info.user_agent.clone(),
-    };
+    let ctx = info.context(accountd_core::audit::Actor::User(user.id.0.clone()));
     match state.core.verify_second_factor(&ctx, &rt.tenant.id, &user, &challenge, answer, &rp(&rt)).await {
         Ok(used) => {
             let amr = vec!["pwd".to_string(), used.amr().to_string(), "mfa".to_string()];
@@ -344,11 +340,7 @@ pub async fn passkey_login(
         Ok(f) => f,
         Err(r) => return *r,
     };
-    let ctx = accountd_core::audit::Context {
-        actor: accountd_core::audit::Actor::System,
-        ip: info.ip.clone(),
-        user_agent: info.user_agent.clone(),
-    };
+    let ctx = info.context(accountd_core::audit::Actor::System);
     let assertion = form.assertion.as_deref().and_then(|a| serde_json::from_str(a).ok()).unwrap_or_default();
     let token = form.token.unwrap_or_default();
     match state.core.finish_passkey_sign_in(&ctx, &rt.tenant.id, &rp(&rt), &token, &assertion).await {
