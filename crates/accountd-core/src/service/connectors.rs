@@ -3,12 +3,13 @@ use serde_json::json;
 use super::Core;
 use crate::audit::{AuditEvent, Context};
 use crate::clock::now_millis;
+use crate::connector::StoredConnector;
 use crate::connector::{
     ConnectorFields, OutboxMessage, Template, TenantConnector, default_template, validate_template,
 };
 use crate::error::{Error, Result};
 use crate::message::{Channel, Purpose};
-use crate::store::Queries;
+use crate::store::{Queries, Tx};
 use crate::tenant::TenantId;
 
 /// A template as a tenant sees it: its own, or the built-in one.
@@ -39,7 +40,39 @@ fn changed_fields(f: &ConnectorFields) -> serde_json::Value {
         .clone()
 }
 
+/// Replaces the channel's stored connector, or inserts it if there is none; the audit action.
+async fn write_connector(tx: &dyn Tx, tenant: &TenantId, stored: &StoredConnector) -> Result<&'static str> {
+    if tx.update_connector(tenant, stored).await? {
+        return Ok("connector.update");
+    }
+    tx.insert_connector(tenant, stored).await?;
+    Ok("connector.create")
+}
+
 impl Core {
+    /// Records a connector change (with the fields it changed, never their values) and commits.
+    async fn record_connector_change(
+        &self,
+        tx: Box<dyn Tx>,
+        ctx: &Context,
+        tenant: &TenantId,
+        action: &str,
+        connector: &TenantConnector,
+        detail: serde_json::Value,
+    ) -> Result<()> {
+        let channel = connector.channel;
+        let event = AuditEvent::success(
+            ctx,
+            action,
+            "connector",
+            channel.as_str(),
+            json!({"name": connector.config.kind().as_str(), "changed": detail}),
+        );
+        tx.insert_audit_event(tenant, &event).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// The tenant's connector for `channel`, or `None` when it configured none (the outbox applies).
     pub async fn connector(&self, tenant: &TenantId, channel: Channel) -> Result<Option<TenantConnector>> {
         self.load_connector(&*self.store, tenant, channel).await
@@ -70,18 +103,7 @@ impl Core {
         let stored = connector.seal(tenant, &self.master_key)?;
         let tx = self.store.begin().await?;
         tx.insert_connector(tenant, &stored).await?;
-        tx.insert_audit_event(
-            tenant,
-            &AuditEvent::success(
-                ctx,
-                "connector.create",
-                "connector",
-                channel.as_str(),
-                json!({"name": connector.config.kind().as_str(), "changed": detail}),
-            ),
-        )
-        .await?;
-        tx.commit().await?;
+        self.record_connector_change(tx, ctx, tenant, "connector.create", &connector, detail).await?;
         Ok(connector)
     }
 
@@ -99,25 +121,8 @@ impl Core {
         let current = self.load_connector(&*tx, tenant, channel).await?;
         let connector = TenantConnector::apply(current.as_ref(), channel, fields, now_millis())?;
         let stored = connector.seal(tenant, &self.master_key)?;
-        let action = if current.is_some() {
-            tx.update_connector(tenant, &stored).await?;
-            "connector.update"
-        } else {
-            tx.insert_connector(tenant, &stored).await?;
-            "connector.create"
-        };
-        tx.insert_audit_event(
-            tenant,
-            &AuditEvent::success(
-                ctx,
-                action,
-                "connector",
-                channel.as_str(),
-                json!({"name": connector.config.kind().as_str(), "changed": detail}),
-            ),
-        )
-        .await?;
-        tx.commit().await?;
+        let action = write_connector(&*tx, tenant, &stored).await?;
+        self.record_connector_change(tx, ctx, tenant, action, &connector, detail).await?;
         Ok(connector)
     }
 
@@ -151,24 +156,8 @@ impl Core {
         let connector = TenantConnector::apply(None, channel, full, now_millis())?;
         let stored = connector.seal(tenant, &self.master_key)?;
         let tx = self.store.begin().await?;
-        let action = if tx.update_connector(tenant, &stored).await? {
-            "connector.update"
-        } else {
-            tx.insert_connector(tenant, &stored).await?;
-            "connector.create"
-        };
-        tx.insert_audit_event(
-            tenant,
-            &AuditEvent::success(
-                ctx,
-                action,
-                "connector",
-                channel.as_str(),
-                json!({"name": connector.config.kind().as_str(), "changed": detail}),
-            ),
-        )
-        .await?;
-        tx.commit().await?;
+        let action = write_connector(&*tx, tenant, &stored).await?;
+        self.record_connector_change(tx, ctx, tenant, action, &connector, detail).await?;
         Ok(connector)
     }
 
