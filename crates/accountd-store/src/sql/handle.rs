@@ -143,7 +143,7 @@ impl CoreStore for Handle {
         if let Some(seen) = &self.seen {
             let rows = seen.take_unsaved();
             if !rows.is_empty()
-                && let Err(e) = save_seen_keys(&self.pool, rows, accountd_core::clock::now_millis(), false).await
+                && let Err(e) = save_seen_keys(&self.pool, &rows, accountd_core::clock::now_millis(), false).await
             {
                 tracing::warn!(error = %e, "could not save the last DPoP proof ids");
             }

@@ -54,7 +54,7 @@ impl ReplayStore for Handle {
 
 /// Writes keys checked in memory ([`crate::seen_keys`]) to the table, in one transaction, and
 /// sweeps expired rows now and then.
-async fn save_seen_keys(pool: &sqlx::Pool<Db>, rows: Vec<crate::seen_keys::Unsaved>, now: i64, sweep: bool) -> StoreResult<()> {
+async fn save_seen_keys(pool: &sqlx::Pool<Db>, rows: &[crate::seen_keys::Unsaved], now: i64, sweep: bool) -> StoreResult<()> {
     let mut tx = pool.begin_with(BEGIN).await.map_err(map_err)?;
     for chunk in rows.chunks(300) {
         let mut sql = String::from("INSERT INTO dpop_proofs (tenant_id, proof_key, expires_at) VALUES ");
@@ -95,7 +95,7 @@ pub async fn save_seen_keys_until_closed(pool: sqlx::Pool<Db>, seen: Arc<crate::
             continue;
         }
         let now = accountd_core::clock::now_millis();
-        if let Err(e) = save_seen_keys(&pool, rows.clone(), now, sweep).await {
+        if let Err(e) = save_seen_keys(&pool, &rows, now, sweep).await {
             // Kept in memory (still refused here); retried with the next batch.
             tracing::warn!(error = %e, "could not save DPoP proof ids");
             seen.requeue(rows);
