@@ -6,6 +6,19 @@
 use accountd_core::tenant::{NewTenant, TenantId};
 use accountd_store::connect;
 use accountd_store::testdb::{Backend, TestDb};
+use sqlx::Connection as _;
+
+/// Writes a proof id as a row of `dpop_proofs`, with plain SQL.
+async fn in_the_table(db: &TestDb, key: &str, until: i64) {
+    let sql = "INSERT INTO dpop_proofs (tenant_id, proof_key, expires_at) VALUES ('ten_a', $1, $2)";
+    if db.url.starts_with("sqlite:") {
+        let mut c = sqlx::SqliteConnection::connect(&db.url).await.unwrap();
+        sqlx::query(sql).bind(key).bind(until).execute(&mut c).await.unwrap();
+    } else {
+        let mut c = sqlx::PgConnection::connect(&db.url).await.unwrap();
+        sqlx::query(sql).bind(key).bind(until).execute(&mut c).await.unwrap();
+    }
+}
 
 async fn survives_a_restart(backend: Backend) {
     let db = TestDb::new(backend).await;
@@ -25,9 +38,12 @@ async fn survives_a_restart(backend: Backend) {
     assert!(!first.remember_once(&t, "dpop:jkt:before", now, until).await.unwrap(), "replay accepted");
     // A clean stop saves what is still queued.
     first.close().await;
+    // A key checked in the table itself (what SQLite does past its in-memory cap).
+    in_the_table(&db, "dpop:jkt:in-table", until).await;
 
     let second = connect(&db.url, &Default::default(), true).await.unwrap();
     assert!(!second.remember_once(&t, "dpop:jkt:before", now + 1, until).await.unwrap(), "replayed after a restart");
+    assert!(!second.remember_once(&t, "dpop:jkt:in-table", now + 1, until).await.unwrap(), "a table row forgotten");
     assert!(second.remember_once(&t, "dpop:jkt:after", now + 1, until).await.unwrap());
     // Saved behind the request: a third process sees it too once it is written.
     tokio::time::sleep(accountd_store::seen_keys::FLUSH_EVERY * 5).await;

@@ -5,17 +5,7 @@ impl ReplayStore for Handle {
     async fn remember_once(&self, tenant: &TenantId, key: &str, now: i64, expires_at: i64) -> StoreResult<bool> {
         if let (Some(seen), None) = (&self.seen, &self.tx) {
             if !seen.loaded() {
-                let mut c = self.conn().await?;
-                let rows = sqlx::query("SELECT tenant_id, proof_key, expires_at FROM dpop_proofs WHERE expires_at > $1")
-                    .bind(now)
-                    .fetch_all(&mut *c)
-                    .await
-                    .map_err(map_err)?;
-                let rows = rows
-                    .iter()
-                    .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?)))
-                    .collect::<Result<Vec<_>, sqlx::Error>>()
-                    .map_err(map_err)?;
+                let rows = load_seen_keys(&mut *self.conn().await?, now).await?;
                 seen.load(rows);
             }
             match seen.check(tenant.as_str(), key, now, expires_at) {
@@ -52,27 +42,53 @@ impl ReplayStore for Handle {
     }
 }
 
-/// Writes keys checked in memory ([`crate::seen_keys`]) to the table, in one transaction, and
-/// sweeps expired rows now and then.
+/// The unexpired keys saved by earlier processes: the batches written from memory, and the rows of
+/// keys checked in the table itself.
+async fn load_seen_keys(c: &mut <Db as sqlx::Database>::Connection, now: i64) -> StoreResult<Vec<crate::seen_keys::Unsaved>> {
+    let mut keys: Vec<crate::seen_keys::Unsaved> = Vec::new();
+    let batches = sqlx::query("SELECT proof_keys FROM dpop_proof_batches WHERE expires_at > $1")
+        .bind(now)
+        .fetch_all(&mut *c)
+        .await
+        .map_err(map_err)?;
+    for b in &batches {
+        let json: &str = b.try_get(0).map_err(map_err)?;
+        let batch: Vec<crate::seen_keys::Unsaved> =
+            serde_json::from_str(json).map_err(|e| StoreError::Other(anyhow::anyhow!("dpop_proof_batches: {e}")))?;
+        keys.extend(batch.into_iter().filter(|k| k.2 > now));
+    }
+    let rows = sqlx::query("SELECT tenant_id, proof_key, expires_at FROM dpop_proofs WHERE expires_at > $1")
+        .bind(now)
+        .fetch_all(&mut *c)
+        .await
+        .map_err(map_err)?;
+    for r in &rows {
+        keys.push((r.try_get(0).map_err(map_err)?, r.try_get(1).map_err(map_err)?, r.try_get(2).map_err(map_err)?));
+    }
+    Ok(keys)
+}
+
+/// Writes keys checked in memory ([`crate::seen_keys`]) to the table as one batch, and sweeps
+/// expired batches and rows now and then.
 async fn save_seen_keys(pool: &sqlx::Pool<Db>, rows: &[crate::seen_keys::Unsaved], now: i64, sweep: bool) -> StoreResult<()> {
     let mut tx = pool.begin_with(BEGIN).await.map_err(map_err)?;
-    for chunk in rows.chunks(300) {
-        let mut sql = String::from("INSERT INTO dpop_proofs (tenant_id, proof_key, expires_at) VALUES ");
-        for i in 0..chunk.len() {
-            if i > 0 {
-                sql.push(',');
-            }
-            sql.push_str(&format!("(${}, ${}, ${})", 3 * i + 1, 3 * i + 2, 3 * i + 3));
-        }
-        sql.push_str(" ON CONFLICT (tenant_id, proof_key) DO UPDATE SET expires_at = excluded.expires_at");
-        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-        for (tenant, key, expires_at) in chunk {
-            q = q.bind(tenant).bind(key).bind(*expires_at);
-        }
-        q.execute(&mut *tx).await.map_err(map_err)?;
+    if let Some(last) = rows.iter().map(|r| r.2).max() {
+        let json = serde_json::to_string(rows).map_err(|e| StoreError::Other(e.into()))?;
+        sqlx::query("INSERT INTO dpop_proof_batches (expires_at, proof_keys) VALUES ($1, $2)")
+            .bind(last)
+            .bind(json)
+            .execute(&mut *tx)
+            .await
+            .map_err(map_err)?;
     }
     if sweep {
-        sqlx::query("DELETE FROM dpop_proofs WHERE expires_at <= $1").bind(now).execute(&mut *tx).await.map_err(map_err)?;
+        for table in ["dpop_proof_batches", "dpop_proofs"] {
+            sqlx::query(sqlx::AssertSqlSafe(format!("DELETE FROM {table} WHERE expires_at <= $1")))
+                .bind(now)
+                .execute(&mut *tx)
+                .await
+                .map_err(map_err)?;
+        }
     }
     tx.commit().await.map_err(map_err)
 }
