@@ -102,6 +102,16 @@ async fn bad_proofs_are_refused_with_the_right_error() {
     let mut wrong_typ = key.header();
     wrong_typ["typ"] = json!("JWT");
     let replayed = key.sign(&key.header(), &good);
+    // The key's own header (already checked and kept once `replayed` is used) over a signature
+    // that is not this message's: another key's, and the key's own for other claims.
+    // Fresh claims each, so that only the signature can refuse them.
+    let fresh = || key.claims("GET", &url, Some(&token), None);
+    let signed_by_other = other.sign(&key.header(), &fresh());
+    let borrowed_signature = {
+        let proof = key.sign(&key.header(), &fresh());
+        let other_claims = key.proof("GET", &url, Some(&token), None);
+        format!("{}.{}", proof.rsplit_once('.').unwrap().0, other_claims.rsplit_once('.').unwrap().1)
+    };
     let cases: Vec<(&str, String)> = vec![
         ("wrong htm", key.sign(&key.header(), &with("htm", json!("POST")))),
         ("wrong htu", key.sign(&key.header(), &with("htu", json!(format!("{}/api/v2/users", app.base))))),
@@ -121,6 +131,10 @@ async fn bad_proofs_are_refused_with_the_right_error() {
         ("private key in jwk", key.sign(&private_jwk, &key.claims("GET", &url, Some(&token), None))),
         ("alg none", key.sign(&alg_none, &key.claims("GET", &url, Some(&token), None))),
         ("typ not dpop+jwt", key.sign(&wrong_typ, &key.claims("GET", &url, Some(&token), None))),
+        ("signed by another key", signed_by_other),
+        ("signature of another proof", borrowed_signature),
+        ("no signature", format!("{}.", key.sign(&key.header(), &fresh()).rsplit_once('.').unwrap().0)),
+        ("four parts", format!("{}.x", key.sign(&key.header(), &fresh()))),
         ("not a JWT", "garbage".into()),
     ];
     let (status, _, _) = call(&app, "/api/v2/clients", "DPoP", &token, Some(&replayed)).await;

@@ -61,6 +61,8 @@ pub struct App {
     pub keys: KeyCache,
     /// Host → tenant.
     pub tenants: TenantCache,
+    /// DPoP proof headers already checked.
+    pub proof_keys: accountd_oauth::dpop::ProofKeys,
     /// (tenant, origin) → CORS allowed.
     pub origins: common::cors::OriginCache,
     /// Account API request limits counted in this process (without Redis).
@@ -86,6 +88,7 @@ impl App {
             shared,
             keys: KeyCache::new(core.clone(), config.key_cache_ttl),
             tenants: TenantCache::new(config.tenant_cache_ttl),
+            proof_keys: Default::default(),
             origins: Default::default(),
             rate_limits: Default::default(),
             core,

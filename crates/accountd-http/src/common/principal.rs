@@ -80,7 +80,7 @@ pub async fn check_dpop(
     let nonce_ok = |n: &str| dpop::nonce_is_fresh(master, tenant, n, now);
     let nonce_check: Option<&dyn Fn(&str) -> bool> =
         if state.config.dpop_require_nonce { Some(&nonce_ok) } else { None };
-    let proof = dpop::verify(proof, method, url, access_token, nonce_check, now)?;
+    let proof = dpop::verify(&state.proof_keys, proof, method, url, access_token, nonce_check, now)?;
     let now_ms = accountd_core::clock::now_millis();
     let until = now_ms + (dpop::MAX_AGE_SECS + dpop::MAX_SKEW_SECS) * 1000;
     match state.remember_once(tenant, &proof.replay_key(), now_ms, until).await {
