@@ -12,6 +12,7 @@ use accountd_core::store::{Store, StoreError};
 use anyhow::Context as _;
 
 pub mod method_cache;
+mod proof_batches;
 pub mod seen_keys;
 use method_cache::MethodCache;
 
@@ -58,7 +59,7 @@ pub async fn connect(url: &str, opts: &ConnectOptions, migrate: bool) -> anyhow:
         }
         let methods = Arc::new(MethodCache::new(opts.method_cache_ttl, METHOD_CACHE_USERS, true));
         let seen = Arc::new(seen_keys::SeenKeys::default());
-        Ok(Arc::new(sqlite::Handle::pool(pool, methods, Some(seen))))
+        Ok(Arc::new(sqlite::Handle::pool(pool, methods, Some(seen), None)))
     } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
         let options = sqlx::postgres::PgConnectOptions::from_str(url).context("invalid PostgreSQL URL")?;
         let pool = sqlx::pool::PoolOptions::<sqlx::Postgres>::new()
@@ -76,7 +77,8 @@ pub async fn connect(url: &str, opts: &ConnectOptions, migrate: bool) -> anyhow:
         if !opts.method_cache_ttl.is_zero() {
             tokio::spawn(listen_for_method_changes(options, methods.clone(), pool.clone()));
         }
-        Ok(Arc::new(postgres::Handle::pool(pool, methods, None)))
+        let batches = proof_batches::ProofBatches::start(pool.clone());
+        Ok(Arc::new(postgres::Handle::pool(pool, methods, None, Some(batches))))
     } else {
         anyhow::bail!("unsupported database URL (use sqlite://… or postgres://…)")
     }

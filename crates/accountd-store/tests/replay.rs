@@ -62,3 +62,42 @@ async fn sqlite_proof_ids_survive_a_restart() {
 async fn postgres_proof_ids_survive_a_restart() {
     survives_a_restart(Backend::Postgres).await;
 }
+
+/// Two PostgreSQL nodes spending the same proof ids at once, in opposite orders (so their batches
+/// overlap): each id is accepted exactly once, and no batch fails on a deadlock.
+#[tokio::test]
+async fn postgres_nodes_accept_each_proof_id_once() {
+    let db = TestDb::new(Backend::Postgres).await;
+    let t = TenantId::from_stored("ten_a".into());
+    let a = connect(&db.url, &Default::default(), true).await.unwrap();
+    let b = connect(&db.url, &Default::default(), true).await.unwrap();
+    let tenant = NewTenant {
+        id: t.clone(),
+        name: "a".into(),
+        is_default: false,
+        canonical_domain: "a.test".into(),
+        extra_domains: vec![],
+    };
+    a.insert_tenant(&tenant, 1).await.unwrap();
+    let now = accountd_core::clock::now_millis();
+    let keys: Vec<String> = (0..300).map(|i| format!("dpop:jkt:{i}")).collect();
+    let mut calls = tokio::task::JoinSet::new();
+    for (store, order) in [(&a, keys.clone()), (&b, keys.iter().rev().cloned().collect())] {
+        for k in order {
+            let (store, t) = (store.clone(), t.clone());
+            calls.spawn(async move {
+                let won = store.remember_once(&t, &k, now, now + 300_000).await.unwrap();
+                (k, won)
+            });
+        }
+    }
+    let mut wins = std::collections::HashMap::new();
+    while let Some(r) = calls.join_next().await {
+        let (k, won) = r.unwrap();
+        *wins.entry(k).or_insert(0) += u32::from(won);
+    }
+    assert!(keys.iter().all(|k| wins[k] == 1), "ids accepted other than once: {wins:?}");
+    assert!(!a.remember_once(&t, "dpop:jkt:7", now, now + 300_000).await.unwrap(), "a replay on a third try");
+    a.close().await;
+    b.close().await;
+}

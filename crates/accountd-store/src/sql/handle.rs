@@ -35,6 +35,8 @@ pub struct Handle {
     touched: std::sync::Mutex<Vec<(TenantId, UserId)>>,
     /// One-time values checked in memory (the one-server SQLite store only).
     seen: Option<Arc<crate::seen_keys::SeenKeys>>,
+    /// One-time values written a batch at a time (PostgreSQL only).
+    batches: Option<Arc<crate::proof_batches::ProofBatches>>,
 }
 
 /// A connection to run one query on: pooled, or the handle's transaction.
@@ -68,11 +70,12 @@ impl Handle {
         pool: sqlx::Pool<Db>,
         methods: Arc<crate::method_cache::MethodCache>,
         seen: Option<Arc<crate::seen_keys::SeenKeys>>,
+        batches: Option<Arc<crate::proof_batches::ProofBatches>>,
     ) -> Self {
         if let Some(seen) = &seen {
             tokio::spawn(save_seen_keys_until_closed(pool.clone(), seen.clone()));
         }
-        Self { pool, tx: None, methods, touched: std::sync::Mutex::new(Vec::new()), seen }
+        Self { pool, tx: None, methods, touched: std::sync::Mutex::new(Vec::new()), seen, batches }
     }
 
     /// The cached method list of a user, outside transactions (which read their own writes).
@@ -130,6 +133,7 @@ impl CoreStore for Handle {
             methods: self.methods.clone(),
             touched: std::sync::Mutex::new(Vec::new()),
             seen: None,
+            batches: None,
         }))
     }
 

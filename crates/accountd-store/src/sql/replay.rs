@@ -3,6 +3,9 @@
 #[async_trait::async_trait]
 impl ReplayStore for Handle {
     async fn remember_once(&self, tenant: &TenantId, key: &str, now: i64, expires_at: i64) -> StoreResult<bool> {
+        if let (Some(batches), None) = (&self.batches, &self.tx) {
+            return batches.remember_once(tenant.as_str(), key, now, expires_at).await;
+        }
         if let (Some(seen), None) = (&self.seen, &self.tx) {
             if !seen.loaded() {
                 let rows = load_seen_keys(&mut *self.conn().await?, now).await?;
