@@ -21,9 +21,14 @@ function init(args)
     i = i + 1
   end
   next_proof = 1
+  -- The request is formatted once around a placeholder; each request only splices its proof in.
+  -- wrk.format per request doubled wrk's CPU per request, taken from the server on this machine.
+  local req = wrk.format("GET", nil, { ["Authorization"] = "DPoP " .. token, ["DPoP"] = "@PROOF@" })
+  local at = req:find("@PROOF@", 1, true)
+  before, after = req:sub(1, at - 1), req:sub(at + #"@PROOF@")
 end
 function request()
   local p = proofs[next_proof]
   next_proof = next_proof % #proofs + 1
-  return wrk.format("GET", nil, { ["Authorization"] = "DPoP " .. token, ["DPoP"] = p })
+  return before .. p .. after
 end
