@@ -9,26 +9,19 @@ use std::time::{Duration, Instant};
 
 use accountd_core::authn::method::{AuthenticationMethod, MethodDetails, MethodType, NewMethod};
 use accountd_core::store::Store;
-use accountd_core::tenant::{NewTenant, TenantId};
+use accountd_core::tenant::TenantId;
 use accountd_core::user::{NewUser, User, UserId};
 use accountd_store::testdb::{Backend, TestDb};
 use accountd_store::{ConnectOptions, connect};
-use sqlx::Connection as _;
+
+mod common;
 
 fn uid() -> UserId {
     UserId("auth0|1".into())
 }
 
 async fn setup(store: &dyn Store) -> TenantId {
-    let t = TenantId::from_stored("ten_a".into());
-    let tenant = NewTenant {
-        id: t.clone(),
-        name: "a".into(),
-        is_default: false,
-        canonical_domain: "a.test".into(),
-        extra_domains: vec![],
-    };
-    store.insert_tenant(&tenant, 1).await.unwrap();
+    let t = common::tenant_a(store).await;
     let user = User {
         id: uid(),
         email: Some("ada@example.com".into()),
@@ -75,13 +68,7 @@ fn totp(id: &str) -> NewMethod {
 async fn write_behind_the_back(db: &TestDb, id: &str) {
     let sql = "INSERT INTO authentication_methods (tenant_id, id, user_id, method_type, secret, created_at, \
                updated_at, confirmed, details) VALUES ('ten_a', $1, 'auth0|1', 'totp', 's', 3, 3, TRUE, '{}')";
-    if db.url.starts_with("sqlite:") {
-        let mut c = sqlx::SqliteConnection::connect(&db.url).await.unwrap();
-        sqlx::query(sql).bind(id).execute(&mut c).await.unwrap();
-    } else {
-        let mut c = sqlx::PgConnection::connect(&db.url).await.unwrap();
-        sqlx::query(sql).bind(id).execute(&mut c).await.unwrap();
-    }
+    common::behind_the_back(db, sql, id).await;
 }
 
 async fn shown(store: &dyn Store, t: &TenantId) -> Vec<String> {

@@ -3,37 +3,23 @@
 
 #![expect(clippy::unwrap_used, reason = "a failing test should panic where it failed")]
 
-use accountd_core::tenant::{NewTenant, TenantId};
 use accountd_store::connect;
 use accountd_store::testdb::{Backend, TestDb};
-use sqlx::Connection as _;
+
+mod common;
 
 /// Writes a proof id as a row of `dpop_proofs`, with plain SQL.
 async fn in_the_table(db: &TestDb, key: &str, until: i64) {
-    let sql = "INSERT INTO dpop_proofs (tenant_id, proof_key, expires_at) VALUES ('ten_a', $1, $2)";
-    if db.url.starts_with("sqlite:") {
-        let mut c = sqlx::SqliteConnection::connect(&db.url).await.unwrap();
-        sqlx::query(sql).bind(key).bind(until).execute(&mut c).await.unwrap();
-    } else {
-        let mut c = sqlx::PgConnection::connect(&db.url).await.unwrap();
-        sqlx::query(sql).bind(key).bind(until).execute(&mut c).await.unwrap();
-    }
+    let sql = format!("INSERT INTO dpop_proofs (tenant_id, proof_key, expires_at) VALUES ('ten_a', $1, {until})");
+    common::behind_the_back(db, &sql, key).await;
 }
 
 async fn survives_a_restart(backend: Backend) {
     let db = TestDb::new(backend).await;
-    let t = TenantId::from_stored("ten_a".into());
     let now = accountd_core::clock::now_millis();
     let until = now + 300_000;
     let first = connect(&db.url, &Default::default(), true).await.unwrap();
-    let tenant = NewTenant {
-        id: t.clone(),
-        name: "a".into(),
-        is_default: false,
-        canonical_domain: "a.test".into(),
-        extra_domains: vec![],
-    };
-    first.insert_tenant(&tenant, 1).await.unwrap();
+    let t = common::tenant_a(&*first).await;
     assert!(first.remember_once(&t, "dpop:jkt:before", now, until).await.unwrap());
     assert!(!first.remember_once(&t, "dpop:jkt:before", now, until).await.unwrap(), "replay accepted");
     // A clean stop saves what is still queued.
@@ -68,17 +54,9 @@ async fn postgres_proof_ids_survive_a_restart() {
 #[tokio::test]
 async fn postgres_nodes_accept_each_proof_id_once() {
     let db = TestDb::new(Backend::Postgres).await;
-    let t = TenantId::from_stored("ten_a".into());
     let a = connect(&db.url, &Default::default(), true).await.unwrap();
     let b = connect(&db.url, &Default::default(), true).await.unwrap();
-    let tenant = NewTenant {
-        id: t.clone(),
-        name: "a".into(),
-        is_default: false,
-        canonical_domain: "a.test".into(),
-        extra_domains: vec![],
-    };
-    a.insert_tenant(&tenant, 1).await.unwrap();
+    let t = common::tenant_a(&*a).await;
     let now = accountd_core::clock::now_millis();
     let keys: Vec<String> = (0..300).map(|i| format!("dpop:jkt:{i}")).collect();
     let mut calls = tokio::task::JoinSet::new();
