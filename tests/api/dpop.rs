@@ -149,6 +149,9 @@ async fn bad_proofs_are_refused_with_the_right_error() {
         let challenge = headers["www-authenticate"].to_str().unwrap();
         assert!(challenge.starts_with("DPoP error=\"invalid_dpop_proof\""), "{what}: {challenge}");
         assert!(challenge.contains("algs=\"ES256 EdDSA RS256 PS256\""));
+        if what == "key differs from cnf.jkt" {
+            assert!(challenge.contains("The proof key does not match the token"), "{challenge}");
+        }
     }
     let (status, _, _) = call(&app, "/api/v2/clients", "DPoP", &token, None).await;
     assert_eq!(status, 401, "no proof at all");

@@ -136,17 +136,27 @@ fn check_header(header_b64: &str) -> Result<ProofKey, DpopError> {
     Ok(ProofKey { alg, key, jkt })
 }
 
-/// Checks `proof` for a request `method url`, and for `access_token` when presenting one.
-/// `nonce_ok` says whether a nonce value is acceptable; `None` means nonces are not required.
-/// The claims are checked before the signature, so a proof for another request costs no
-/// signature check; nothing is accepted before both pass.
+/// What a proof must match besides its request: the access token it comes with (`ath`, and the
+/// key thumbprint the token is bound to) and the server nonce when one is required.
+#[derive(Default, Clone, Copy)]
+pub struct Expected<'a> {
+    /// The access token presented with the proof.
+    pub access_token: Option<&'a str>,
+    /// The `cnf.jkt` of that token: the proof must be signed with this key.
+    pub jkt: Option<&'a str>,
+    /// Whether a nonce value is acceptable; `None` means nonces are not required.
+    pub nonce_ok: Option<&'a dyn Fn(&str) -> bool>,
+}
+
+/// Checks `proof` for a request `method url` and what else it must match. The key and the claims
+/// are checked before the signature, so a proof for another request or token costs no signature
+/// check; nothing is accepted before all pass.
 pub fn verify(
     keys: &ProofKeys,
     proof: &str,
     method: &str,
     url: &str,
-    access_token: Option<&str>,
-    nonce_ok: Option<&dyn Fn(&str) -> bool>,
+    expected: Expected<'_>,
     now: i64,
 ) -> Result<Proof, DpopError> {
     let bad = DpopError::Invalid;
@@ -157,6 +167,9 @@ pub fn verify(
         return Err(bad("malformed DPoP proof"));
     };
     let key = keys.get(header_b64)?;
+    if expected.jkt.is_some_and(|jkt| jkt != key.jkt) {
+        return Err(bad("The proof key does not match the token"));
+    }
     let claims: Claims = URL_SAFE_NO_PAD
         .decode(claims_b64)
         .ok()
@@ -174,12 +187,12 @@ pub fn verify(
     if claims.jti.is_empty() || claims.jti.len() > 256 {
         return Err(bad("DPoP proof jti is missing or too long"));
     }
-    if let Some(token) = access_token
+    if let Some(token) = expected.access_token
         && claims.ath.as_deref() != Some(ath(token).as_str())
     {
         return Err(bad("DPoP proof ath mismatch"));
     }
-    if let Some(nonce_ok) = nonce_ok {
+    if let Some(nonce_ok) = expected.nonce_ok {
         match &claims.nonce {
             Some(n) if nonce_ok(n) => {}
             _ => return Err(DpopError::UseNonce),

@@ -58,15 +58,16 @@ pub fn fresh_nonce(state: &AppState, rt: &RequestTenant) -> String {
     dpop::issue_nonce(state.core.master_key(), &rt.tenant.id, now_secs())
 }
 
-/// Checks the request's `DPoP` header, if any, for `method url` (and `access_token` when one is
-/// presented), including the nonce when required and replay through the shared store.
+/// Checks the request's `DPoP` header, if any, for `method url` (and for an access token when one
+/// is presented: `(token, cnf.jkt)`), including the nonce when required and replay through the
+/// shared store.
 pub async fn check_dpop(
     state: &AppState,
     rt: &RequestTenant,
     headers: &HeaderMap,
     method: &str,
     url: &str,
-    access_token: Option<&str>,
+    bound_token: Option<(&str, &str)>,
 ) -> Result<Option<Proof>, DpopError> {
     let mut values = headers.get_all("dpop").iter();
     let Some(first) = values.next() else { return Ok(None) };
@@ -80,7 +81,12 @@ pub async fn check_dpop(
     let nonce_ok = |n: &str| dpop::nonce_is_fresh(master, tenant, n, now);
     let nonce_check: Option<&dyn Fn(&str) -> bool> =
         if state.config.dpop_require_nonce { Some(&nonce_ok) } else { None };
-    let proof = dpop::verify(&state.proof_keys, proof, method, url, access_token, nonce_check, now)?;
+    let expected = dpop::Expected {
+        access_token: bound_token.map(|(token, _)| token),
+        jkt: bound_token.map(|(_, jkt)| jkt),
+        nonce_ok: nonce_check,
+    };
+    let proof = dpop::verify(&state.proof_keys, proof, method, url, expected, now)?;
     let now_ms = accountd_core::clock::now_millis();
     let until = now_ms + (dpop::MAX_AGE_SECS + dpop::MAX_SKEW_SECS) * 1000;
     match state.remember_once(tenant, &proof.replay_key(), now_ms, until).await {
@@ -131,11 +137,9 @@ pub async fn authenticate(
         (_, None) => Err(AuthError::new("DPoP", "invalid_token", "The token is not DPoP-bound")),
         (_, Some(cnf)) => {
             let url = format!("{}{path}", rt.origin.base_url());
-            match check_dpop(state, rt, headers, method, &url, Some(token)).await {
-                Ok(Some(proof)) if proof.jkt == cnf.jkt => Ok(claims),
-                Ok(Some(_)) => {
-                    Err(AuthError::new("DPoP", "invalid_dpop_proof", "The proof key does not match the token"))
-                }
+            // The proof's key is compared with `cnf.jkt` before its id is recorded as spent.
+            match check_dpop(state, rt, headers, method, &url, Some((token, &cnf.jkt))).await {
+                Ok(Some(_)) => Ok(claims),
                 Ok(None) => Err(AuthError::new("DPoP", "invalid_dpop_proof", "Missing DPoP proof")),
                 Err(DpopError::UseNonce) => Err(AuthError {
                     nonce: Some(fresh_nonce(state, rt)),
