@@ -321,6 +321,7 @@ pub fn update_request(
 /// The spec's `AuthenticationMethod` object for a stored method, serialized straight from the
 /// method (the list is the account API's most frequent read; building `Value` maps cost more than
 /// reading the list).
+#[serde_with::skip_serializing_none]
 #[derive(Serialize, Default)]
 pub struct MethodView<'a> {
     id: &'a str,
@@ -328,39 +329,22 @@ pub struct MethodView<'a> {
     method_type: &'static str,
     usage: [&'static str; 1],
     created_at: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
     identity_user_id: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     last_password_reset: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     credential_backed_up: Option<bool>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     credential_device_type: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     key_id: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     public_key: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     user_handle: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     transports: Option<&'a [String]>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     user_agent: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     aaguid: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     relying_party_id: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     confirmed: Option<bool>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     last_auth_at: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     name: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     email: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     phone_number: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     preferred_authentication_method: Option<PhoneDelivery>,
 }
 
