@@ -12,8 +12,16 @@ use accountd_core::store::{Store, StoreError};
 use anyhow::Context as _;
 
 pub mod method_cache;
-mod proof_batches;
+pub mod proof_batches;
 pub mod seen_keys;
+
+/// How a store checks one-time values (DPoP proof ids) outside transactions.
+pub enum OneTimeValues {
+    /// In memory, saved behind the requests: one SQLite file has one server ([`seen_keys`]).
+    InMemory(Arc<seen_keys::SeenKeys>),
+    /// In the shared table, a batch per statement: PostgreSQL's nodes ([`proof_batches`]).
+    Batched(Arc<proof_batches::ProofBatches>),
+}
 use method_cache::MethodCache;
 
 /// Connection settings that do not fit in the URL.
@@ -58,8 +66,8 @@ pub async fn connect(url: &str, opts: &ConnectOptions, migrate: bool) -> anyhow:
             sqlx::migrate!("migrations/sqlite").run(&pool).await.context("migrating the SQLite database")?;
         }
         let methods = Arc::new(MethodCache::new(opts.method_cache_ttl, METHOD_CACHE_USERS, true));
-        let seen = Arc::new(seen_keys::SeenKeys::default());
-        Ok(Arc::new(sqlite::Handle::pool(pool, methods, Some(seen), None)))
+        let seen = OneTimeValues::InMemory(Arc::new(seen_keys::SeenKeys::default()));
+        Ok(Arc::new(sqlite::Handle::pool(pool, methods, seen)))
     } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
         let options = sqlx::postgres::PgConnectOptions::from_str(url).context("invalid PostgreSQL URL")?;
         let pool = sqlx::pool::PoolOptions::<sqlx::Postgres>::new()
@@ -77,8 +85,8 @@ pub async fn connect(url: &str, opts: &ConnectOptions, migrate: bool) -> anyhow:
         if !opts.method_cache_ttl.is_zero() {
             tokio::spawn(listen_for_method_changes(options, methods.clone(), pool.clone()));
         }
-        let batches = proof_batches::ProofBatches::start(pool.clone());
-        Ok(Arc::new(postgres::Handle::pool(pool, methods, None, Some(batches))))
+        let batches = OneTimeValues::Batched(proof_batches::ProofBatches::start(pool.clone()));
+        Ok(Arc::new(postgres::Handle::pool(pool, methods, batches)))
     } else {
         anyhow::bail!("unsupported database URL (use sqlite://… or postgres://…)")
     }

@@ -33,10 +33,8 @@ pub struct Handle {
     methods: Arc<crate::method_cache::MethodCache>,
     /// Users whose methods this transaction changed: cleared from the cache once it commits.
     touched: std::sync::Mutex<Vec<(TenantId, UserId)>>,
-    /// One-time values checked in memory (the one-server SQLite store only).
-    seen: Option<Arc<crate::seen_keys::SeenKeys>>,
-    /// One-time values written a batch at a time (PostgreSQL only).
-    batches: Option<Arc<crate::proof_batches::ProofBatches>>,
+    /// How one-time values are checked; `None` in a transaction (it checks the table itself).
+    one_time: Option<crate::OneTimeValues>,
 }
 
 /// A connection to run one query on: pooled, or the handle's transaction.
@@ -69,13 +67,12 @@ impl Handle {
     pub fn pool(
         pool: sqlx::Pool<Db>,
         methods: Arc<crate::method_cache::MethodCache>,
-        seen: Option<Arc<crate::seen_keys::SeenKeys>>,
-        batches: Option<Arc<crate::proof_batches::ProofBatches>>,
+        one_time: crate::OneTimeValues,
     ) -> Self {
-        if let Some(seen) = &seen {
+        if let crate::OneTimeValues::InMemory(seen) = &one_time {
             tokio::spawn(save_seen_keys_until_closed(pool.clone(), seen.clone()));
         }
-        Self { pool, tx: None, methods, touched: std::sync::Mutex::new(Vec::new()), seen, batches }
+        Self { pool, tx: None, methods, touched: std::sync::Mutex::new(Vec::new()), one_time: Some(one_time) }
     }
 
     /// The cached method list of a user, outside transactions (which read their own writes).
@@ -132,8 +129,7 @@ impl CoreStore for Handle {
             tx: Some(tokio::sync::Mutex::new(tx)),
             methods: self.methods.clone(),
             touched: std::sync::Mutex::new(Vec::new()),
-            seen: None,
-            batches: None,
+            one_time: None,
         }))
     }
 
@@ -144,7 +140,7 @@ impl CoreStore for Handle {
     }
 
     async fn close(&self) {
-        if let Some(seen) = &self.seen {
+        if let Some(crate::OneTimeValues::InMemory(seen)) = &self.one_time {
             let rows = seen.take_unsaved();
             if !rows.is_empty()
                 && let Err(e) = save_seen_keys(&self.pool, &rows, accountd_core::clock::now_millis(), false).await

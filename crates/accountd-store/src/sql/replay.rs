@@ -3,19 +3,22 @@
 #[async_trait::async_trait]
 impl ReplayStore for Handle {
     async fn remember_once(&self, tenant: &TenantId, key: &str, now: i64, expires_at: i64) -> StoreResult<bool> {
-        if let (Some(batches), None) = (&self.batches, &self.tx) {
-            return batches.remember_once(tenant.as_str(), key, now, expires_at).await;
-        }
-        if let (Some(seen), None) = (&self.seen, &self.tx) {
-            if !seen.loaded() {
-                let rows = load_seen_keys(&mut *self.conn().await?, now).await?;
-                seen.load(rows);
+        match &self.one_time {
+            Some(crate::OneTimeValues::Batched(batches)) => {
+                return batches.remember_once(tenant.as_str(), key, now, expires_at).await;
             }
-            match seen.check(tenant.as_str(), key, now, expires_at) {
-                crate::seen_keys::Seen::New => return Ok(true),
-                crate::seen_keys::Seen::Replay => return Ok(false),
-                crate::seen_keys::Seen::AskTable => {}
+            Some(crate::OneTimeValues::InMemory(seen)) => {
+                if !seen.loaded() {
+                    let rows = load_seen_keys(&mut *self.conn().await?, now).await?;
+                    seen.load(rows);
+                }
+                match seen.check(tenant.as_str(), key, now, expires_at) {
+                    crate::seen_keys::Seen::New => return Ok(true),
+                    crate::seen_keys::Seen::Replay => return Ok(false),
+                    crate::seen_keys::Seen::AskTable => {}
+                }
             }
+            None => {}
         }
         let mut c = self.conn().await?;
         // One statement: a new key is inserted; an expired one is renewed; a live one is left
