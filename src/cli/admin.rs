@@ -230,7 +230,7 @@ fn out(json_mode: bool, value: serde_json::Value, text: String) {
 
 /// Runs an admin command.
 pub async fn run(cfg: Config, args: AdminArgs) -> anyhow::Result<()> {
-    let (core, bootstrap) = crate::build_core(&cfg, true).await?;
+    let (core, bootstrap) = crate::build_core(&cfg, true, false).await?;
     if let Some(b) = &bootstrap {
         let port = cfg.server.listen.rsplit(':').next().unwrap_or("8080");
         crate::cli::serve::print_bootstrap(b, &format!("http://127.0.0.1:{port}"));

@@ -215,3 +215,50 @@ async fn an_api_can_require_dpop() {
     assert_eq!((status, resp["token_type"].as_str()), (200, Some("DPoP")));
     app.stop().await;
 }
+
+/// SQLite keeps spent proof ids in memory and saves them every 100 ms, so a crash can lose the
+/// last ones. After a server that did not stop cleanly, a proof made before the new start is
+/// refused with `use_dpop_nonce`; a new proof with the nonce it gets is accepted. (PostgreSQL
+/// writes each id before answering: nothing to lose.)
+#[tokio::test]
+async fn a_proof_spent_just_before_a_crash_is_not_accepted_after_the_restart() {
+    if accountd_store::testdb::Backend::from_env() != accountd_store::testdb::Backend::Sqlite {
+        return;
+    }
+    let app = TestApp::start().await;
+    let key = DpopKey::new();
+    let token_url = format!("{}/oauth/token", app.base);
+    let (_, _, body) = token_request(&app, mgmt_body(&app), Some(&key.proof("POST", &token_url, None, None))).await;
+    let token = body["access_token"].as_str().unwrap().to_string();
+    let path = "/api/v2/clients";
+    let spent = key.proof("GET", &format!("{}{path}", app.base), Some(&token), None);
+    assert_eq!(call(&app, path, "DPoP", &token, Some(&spent)).await.0, 200);
+    // The crash: the server never stops, and the ids it saved are lost with its last batch.
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    app.sql("DELETE FROM dpop_proof_batches").await;
+    app.sql("DELETE FROM dpop_proofs").await;
+    let restarted = app.another_node().await;
+    // The restarted server, reached under the first one's name (the token's issuer and htu).
+    let url = format!("{}{path}", app.base);
+    let host = app.base.trim_start_matches("http://").to_string();
+    let call_restarted = |proof: String| {
+        let req = reqwest::Client::new()
+            .get(format!("{}{path}", restarted.base))
+            .header("host", &host)
+            .header("authorization", format!("DPoP {token}"))
+            .header("dpop", proof);
+        async move {
+            let r = req.send().await.unwrap();
+            let (status, headers) = (r.status().as_u16(), r.headers().clone());
+            (status, headers, r.json::<Value>().await.unwrap_or(Value::Null))
+        }
+    };
+    let (status, headers, body) = call_restarted(spent).await;
+    assert_eq!(status, 401, "the spent proof was accepted again after the crash: {body}");
+    assert!(headers["www-authenticate"].to_str().unwrap().contains("use_dpop_nonce"), "{headers:?}");
+    let nonce = headers["dpop-nonce"].to_str().unwrap();
+    let (status, _, body) = call_restarted(key.proof("GET", &url, Some(&token), Some(nonce))).await;
+    assert_eq!(status, 200, "a new proof with the nonce is refused: {body}");
+    restarted.stop().await;
+    app.stop().await;
+}

@@ -107,6 +107,16 @@ impl App {
         }
     }
 
+    /// When a one-time value made at `issued_at` (seconds, from the client) could have been spent
+    /// before this process started without being saved (SQLite saves them behind the requests,
+    /// so a crash can lose the last 100 ms): the start (ms). `None` when it is safe to check.
+    pub fn spent_unsaved_since(&self, issued_at: i64) -> Option<i64> {
+        if self.shared.is_some() {
+            return None;
+        }
+        self.core.store().unsaved_before().filter(|since| issued_at.saturating_mul(1000) < *since)
+    }
+
     /// Counts one account API request against the tenant's limits.
     pub async fn check_rate(
         &self,

@@ -26,6 +26,8 @@ pub struct DeviceProof {
     pub sub: String,
     /// The proof's unique id.
     pub jti: String,
+    /// When the device says it made the proof (seconds).
+    pub iat: i64,
 }
 
 impl DeviceProof {
@@ -94,7 +96,7 @@ pub fn verify(
     if claims.jti.is_empty() || claims.jti.len() > 256 {
         return Err("device proof jti is missing or too long");
     }
-    Ok(DeviceProof { sub: claims.sub, jti: claims.jti })
+    Ok(DeviceProof { sub: claims.sub, jti: claims.jti, iat: claims.iat })
 }
 
 #[cfg(test)]

@@ -28,6 +28,8 @@ pub struct Proof {
     pub jti: String,
     /// The nonce it carried.
     pub nonce: Option<String>,
+    /// When the client says it made the proof (seconds).
+    pub iat: i64,
 }
 
 impl Proof {
@@ -202,21 +204,25 @@ pub fn verify(
     if !jsonwebtoken::crypto::verify(signature, signed.as_bytes(), &key.key, key.alg).unwrap_or(false) {
         return Err(bad("invalid DPoP proof signature"));
     }
-    Ok(Proof { jkt: key.jkt.clone(), jti: claims.jti, nonce: claims.nonce })
+    Ok(Proof { jkt: key.jkt.clone(), jti: claims.jti, nonce: claims.nonce, iat: claims.iat })
 }
 
-/// A fresh server nonce for `tenant`: the current time sealed under the master key, so any node
-/// can check it without shared state.
-pub fn issue_nonce(master: &MasterKey, tenant: &TenantId, now: i64) -> String {
-    master.seal(&format!("dpop_nonce:{tenant}"), &now.to_be_bytes()).unwrap_or_default()
+/// A fresh server nonce for `tenant`: the current time (ms) sealed under the master key, so any
+/// node can check it without shared state.
+pub fn issue_nonce(master: &MasterKey, tenant: &TenantId, now_ms: i64) -> String {
+    master.seal(&format!("dpop_nonce:{tenant}"), &now_ms.to_be_bytes()).unwrap_or_default()
 }
 
-/// Whether `nonce` was issued for `tenant` within the last `NONCE_TTL_SECS`.
-pub fn nonce_is_fresh(master: &MasterKey, tenant: &TenantId, nonce: &str, now: i64) -> bool {
-    let Ok(bytes) = master.open(&format!("dpop_nonce:{tenant}"), nonce) else { return false };
-    let Ok(arr) = <[u8; 8]>::try_from(bytes.as_slice()) else { return false };
-    let issued = i64::from_be_bytes(arr);
-    issued <= now + MAX_SKEW_SECS && now - issued <= NONCE_TTL_SECS
+/// When `nonce` was issued for `tenant` (ms), if it is one of ours.
+pub fn nonce_issued_at(master: &MasterKey, tenant: &TenantId, nonce: &str) -> Option<i64> {
+    let bytes = master.open(&format!("dpop_nonce:{tenant}"), nonce).ok()?;
+    Some(i64::from_be_bytes(<[u8; 8]>::try_from(bytes.as_slice()).ok()?))
+}
+
+/// Whether `nonce` was issued for `tenant` within the last `NONCE_TTL_SECS` of `now_ms`.
+pub fn nonce_is_fresh(master: &MasterKey, tenant: &TenantId, nonce: &str, now_ms: i64) -> bool {
+    nonce_issued_at(master, tenant, nonce)
+        .is_some_and(|issued| issued <= now_ms + MAX_SKEW_SECS * 1000 && now_ms - issued <= NONCE_TTL_SECS * 1000)
 }
 
 #[cfg(test)]
@@ -228,11 +234,12 @@ mod tests {
         let key = MasterKey::from_base64(&MasterKey::generate_base64()).unwrap();
         let t1 = TenantId::from_stored("a".into());
         let t2 = TenantId::from_stored("b".into());
-        let n = issue_nonce(&key, &t1, 1_000);
-        assert!(nonce_is_fresh(&key, &t1, &n, 1_100));
-        assert!(!nonce_is_fresh(&key, &t1, &n, 1_000 + NONCE_TTL_SECS + 1));
-        assert!(!nonce_is_fresh(&key, &t2, &n, 1_100));
-        assert!(!nonce_is_fresh(&key, &t1, "v1.garbage", 1_100));
+        let n = issue_nonce(&key, &t1, 1_000_000);
+        assert!(nonce_is_fresh(&key, &t1, &n, 1_100_000));
+        assert!(!nonce_is_fresh(&key, &t1, &n, 1_000_000 + NONCE_TTL_SECS * 1000 + 1));
+        assert!(!nonce_is_fresh(&key, &t2, &n, 1_100_000));
+        assert!(!nonce_is_fresh(&key, &t1, "v1.garbage", 1_100_000));
+        assert_eq!(nonce_issued_at(&key, &t1, &n), Some(1_000_000));
     }
 
     #[test]

@@ -34,12 +34,35 @@ pub struct ConnectOptions {
     /// How long a user's method list may be served from memory (zero: never); see
     /// [`method_cache`].
     pub method_cache_ttl: Duration,
+    /// This process serves requests (it checks proof ids); an admin command does not.
+    pub serving: bool,
 }
 
 impl Default for ConnectOptions {
     fn default() -> Self {
-        Self { max_connections: 16, acquire_timeout: Duration::from_secs(5), method_cache_ttl: Duration::from_secs(30) }
+        Self {
+            max_connections: 16,
+            acquire_timeout: Duration::from_secs(5),
+            method_cache_ttl: Duration::from_secs(30),
+            serving: false,
+        }
     }
+}
+
+/// Records that a server runs on this SQLite file; says whether the last one stopped without
+/// saving its proof ids (then proofs made before now are distrusted: `Some(now)`). Unknown (the
+/// table cannot be read) counts as unclean.
+async fn register_server_run(pool: &sqlx::SqlitePool) -> (Option<i64>, i64) {
+    let now = accountd_core::clock::now_millis();
+    let left: Result<i64, _> = sqlx::query_scalar("SELECT count(*) FROM server_runs").fetch_one(pool).await;
+    // Two servers on one SQLite file are unsupported, so any row is a previous server's.
+    let _ = sqlx::query("DELETE FROM server_runs").execute(pool).await;
+    let _ = sqlx::query("INSERT INTO server_runs (started_at) VALUES ($1)").bind(now).execute(pool).await;
+    let unclean = !matches!(left, Ok(0));
+    if unclean {
+        tracing::warn!("the last server did not stop cleanly: DPoP proofs made before now need a fresh nonce");
+    }
+    (unclean.then_some(now), now)
 }
 
 /// How many users' method lists a store keeps in memory at most.
@@ -66,7 +89,13 @@ pub async fn connect(url: &str, opts: &ConnectOptions, migrate: bool) -> anyhow:
             sqlx::migrate!("migrations/sqlite").run(&pool).await.context("migrating the SQLite database")?;
         }
         let methods = Arc::new(MethodCache::new(opts.method_cache_ttl, METHOD_CACHE_USERS, true));
-        let seen = OneTimeValues::InMemory(Arc::new(seen_keys::SeenKeys::default()));
+        let seen = if opts.serving {
+            let (unsaved_before, run) = register_server_run(&pool).await;
+            seen_keys::SeenKeys::new(unsaved_before, Some(run))
+        } else {
+            seen_keys::SeenKeys::default()
+        };
+        let seen = OneTimeValues::InMemory(Arc::new(seen));
         Ok(Arc::new(sqlite::Handle::pool(pool, methods, seen)))
     } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
         let options = sqlx::postgres::PgConnectOptions::from_str(url).context("invalid PostgreSQL URL")?;

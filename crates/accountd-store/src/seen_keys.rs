@@ -47,15 +47,41 @@ pub enum Seen {
 pub struct SeenKeys {
     hasher: std::collections::hash_map::RandomState,
     inner: Mutex<Inner>,
+    /// After a server that did not stop cleanly: when this one started (ms). Ids the last one
+    /// spent in its final 100 ms may never have been saved, so values made before this time
+    /// cannot be trusted to be new.
+    unsaved_before: Option<i64>,
+    /// This server's row in `server_runs`, deleted on a clean stop.
+    run: Option<i64>,
 }
 
 impl Default for SeenKeys {
     fn default() -> Self {
-        Self { hasher: std::collections::hash_map::RandomState::new(), inner: Mutex::new(Inner::default()) }
+        Self::new(None, None)
     }
 }
 
 impl SeenKeys {
+    /// Keys checked in memory; `unsaved_before` and `run` as the fields say.
+    pub fn new(unsaved_before: Option<i64>, run: Option<i64>) -> Self {
+        Self {
+            hasher: std::collections::hash_map::RandomState::new(),
+            inner: Mutex::new(Inner::default()),
+            unsaved_before,
+            run,
+        }
+    }
+
+    /// See the field: set after an unclean stop of the last server.
+    pub fn unsaved_before(&self) -> Option<i64> {
+        self.unsaved_before
+    }
+
+    /// This server's row in `server_runs`.
+    pub fn run(&self) -> Option<i64> {
+        self.run
+    }
+
     fn hash(&self, tenant: &str, key: &str) -> u64 {
         self.hasher.hash_one((tenant, key))
     }

@@ -55,7 +55,7 @@ fn now_secs() -> i64 {
 
 /// A fresh nonce for the tenant.
 pub fn fresh_nonce(state: &AppState, rt: &RequestTenant) -> String {
-    dpop::issue_nonce(state.core.master_key(), &rt.tenant.id, now_secs())
+    dpop::issue_nonce(state.core.master_key(), &rt.tenant.id, accountd_core::clock::now_millis())
 }
 
 /// Checks the request's `DPoP` header, if any, for `method url` (and for an access token when one
@@ -78,7 +78,8 @@ pub async fn check_dpop(
     let now = now_secs();
     let master = state.core.master_key();
     let tenant = &rt.tenant.id;
-    let nonce_ok = |n: &str| dpop::nonce_is_fresh(master, tenant, n, now);
+    let now_ms = accountd_core::clock::now_millis();
+    let nonce_ok = |n: &str| dpop::nonce_is_fresh(master, tenant, n, now_ms);
     let nonce_check: Option<&dyn Fn(&str) -> bool> =
         if state.config.dpop_require_nonce { Some(&nonce_ok) } else { None };
     let expected = dpop::Expected {
@@ -87,7 +88,18 @@ pub async fn check_dpop(
         nonce_ok: nonce_check,
     };
     let proof = dpop::verify(&state.proof_keys, proof, method, url, expected, now)?;
-    let now_ms = accountd_core::clock::now_millis();
+    // A proof made before this process started may have been spent just before a crash and not
+    // saved: only a nonce issued since the start proves it new (clients retry with one).
+    if let Some(since) = state.spent_unsaved_since(proof.iat) {
+        let nonce_since_start = proof
+            .nonce
+            .as_deref()
+            .and_then(|n| dpop::nonce_issued_at(master, tenant, n))
+            .is_some_and(|issued| issued >= since);
+        if !nonce_since_start {
+            return Err(DpopError::UseNonce);
+        }
+    }
     let until = now_ms + (dpop::MAX_AGE_SECS + dpop::MAX_SKEW_SECS) * 1000;
     match state.remember_once(tenant, &proof.replay_key(), now_ms, until).await {
         Ok(true) => Ok(Some(proof)),

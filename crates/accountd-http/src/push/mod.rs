@@ -64,6 +64,10 @@ impl FromRequestParts<AppState> for Device {
         let now_ms = now_millis();
         let checked = device_proof::verify(proof, &jwk, parts.method.as_str(), &url, now_ms / 1000)
             .map_err(PushError::invalid_token)?;
+        if state.spent_unsaved_since(checked.iat).is_some() {
+            // Possibly spent just before a crash and not saved; a new proof is accepted.
+            return Err(PushError::invalid_token("device proof made before the server started; sign a new one"));
+        }
         let until = now_ms + 2 * device_proof::MAX_SKEW_SECS * 1000;
         match state.remember_once(&rt.tenant.id, &checked.replay_key(), now_ms, until).await {
             Ok(true) => Ok(Device { method_id: checked.sub, rt }),

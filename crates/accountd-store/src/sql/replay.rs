@@ -2,6 +2,13 @@
 
 #[async_trait::async_trait]
 impl ReplayStore for Handle {
+    fn unsaved_before(&self) -> Option<i64> {
+        match &self.one_time {
+            Some(crate::OneTimeValues::InMemory(seen)) => seen.unsaved_before(),
+            _ => None,
+        }
+    }
+
     async fn remember_once(&self, tenant: &TenantId, key: &str, now: i64, expires_at: i64) -> StoreResult<bool> {
         match &self.one_time {
             Some(crate::OneTimeValues::Batched(batches)) => {
