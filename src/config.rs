@@ -140,6 +140,11 @@ pub struct PasswordConfig {
     pub argon2_iterations: u32,
     /// Argon2id lanes.
     pub argon2_parallelism: u32,
+    /// Password hashes that run at once (each holds `argon2_memory_kib`); default one per core.
+    pub hashing_workers: Option<usize>,
+    /// Password hashes that may wait for a worker; past that sign-ins answer 503 with
+    /// `Retry-After` instead of queueing without end.
+    pub hashing_queue: usize,
 }
 
 impl Default for PasswordConfig {
@@ -150,6 +155,8 @@ impl Default for PasswordConfig {
             argon2_memory_kib: h.memory_kib,
             argon2_iterations: h.iterations,
             argon2_parallelism: h.parallelism,
+            hashing_workers: None,
+            hashing_queue: 32,
         }
     }
 }
@@ -158,10 +165,14 @@ impl Default for PasswordConfig {
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct SignInConfig {
-    /// Failed sign-ins for one identifier, within the window, that lock it out.
+    /// Sign-in attempts for one identifier from one IP, within the window, after which that pair
+    /// is locked out (unless the last one succeeds).
     pub max_failures: i64,
-    /// Failed sign-ins from one IP, within the window, that lock it out.
+    /// Failed sign-ins one IP may make at once across every identifier; after that it gets one
+    /// more every `ip_refill_millis` (it is slowed down, nobody is locked out).
     pub max_failures_per_ip: i64,
+    /// How long one spent per-IP attempt takes to come back, in milliseconds.
+    pub ip_refill_millis: i64,
     /// Counting window in seconds.
     pub window_secs: i64,
     /// Lockout length in seconds.
@@ -170,7 +181,13 @@ pub struct SignInConfig {
 
 impl Default for SignInConfig {
     fn default() -> Self {
-        Self { max_failures: 5, max_failures_per_ip: 50, window_secs: 900, lockout_secs: 900 }
+        Self {
+            max_failures: 5,
+            max_failures_per_ip: 100,
+            ip_refill_millis: 10_000,
+            window_secs: 900,
+            lockout_secs: 900,
+        }
     }
 }
 

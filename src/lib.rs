@@ -76,8 +76,9 @@ pub fn create_private_dir(dir: &Path) -> anyhow::Result<()> {
 }
 
 /// Opens the store (migrating when asked) and builds the core; creates the default tenant on a
-/// fresh database and returns its one-time bootstrap credentials.
-pub async fn build_core(cfg: &Config, migrate: bool) -> anyhow::Result<(Arc<Core>, Option<Bootstrap>)> {
+/// fresh database and returns its one-time bootstrap credentials. `serving`: this process will
+/// serve requests (not an admin command).
+pub async fn build_core(cfg: &Config, migrate: bool, serving: bool) -> anyhow::Result<(Arc<Core>, Option<Bootstrap>)> {
     let url = cfg.storage.url();
     if url.starts_with("sqlite:") {
         create_private_dir(&cfg.storage.data_dir)?;
@@ -86,6 +87,7 @@ pub async fn build_core(cfg: &Config, migrate: bool) -> anyhow::Result<(Arc<Core
     let opts = accountd_store::ConnectOptions {
         max_connections: cfg.storage.max_connections,
         method_cache_ttl: std::time::Duration::from_secs(cfg.storage.method_cache_secs),
+        serving,
         ..Default::default()
     };
     let store = accountd_store::connect(&url, &opts, migrate).await?;
@@ -105,6 +107,12 @@ pub async fn build_core(cfg: &Config, migrate: bool) -> anyhow::Result<(Arc<Core
             memory_kib: cfg.passwords.argon2_memory_kib,
             iterations: cfg.passwords.argon2_iterations,
             parallelism: cfg.passwords.argon2_parallelism,
+            pool: accountd_core::secret::HashPool::new(
+                cfg.passwords
+                    .hashing_workers
+                    .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)),
+                cfg.passwords.hashing_queue,
+            ),
         },
         password_min_length: cfg.passwords.min_length,
         sign_in_per_account: accountd_core::store::ThrottleRule {
@@ -112,10 +120,9 @@ pub async fn build_core(cfg: &Config, migrate: bool) -> anyhow::Result<(Arc<Core
             window_millis: cfg.sign_in.window_secs * 1000,
             lockout_millis: cfg.sign_in.lockout_secs * 1000,
         },
-        sign_in_per_ip: accountd_core::store::ThrottleRule {
-            max_failures: cfg.sign_in.max_failures_per_ip,
-            window_millis: cfg.sign_in.window_secs * 1000,
-            lockout_millis: cfg.sign_in.lockout_secs * 1000,
+        sign_in_per_ip: accountd_core::store::RateRule {
+            burst: cfg.sign_in.max_failures_per_ip,
+            interval_millis: cfg.sign_in.ip_refill_millis.max(1),
         },
     };
     // One-time codes leave through the tenant's connector (SMTP, HTTP) or, by default, the
@@ -174,7 +181,7 @@ impl Running {
 /// Builds everything and serves on `cfg.server.listen` until `stop` (or the returned future's
 /// shutdown signal, for `serve`).
 pub async fn start(cfg: &Config) -> anyhow::Result<Running> {
-    let (core, bootstrap) = build_core(cfg, cfg.storage.migrate_on_start).await?;
+    let (core, bootstrap) = build_core(cfg, cfg.storage.migrate_on_start, true).await?;
     let shared = if cfg.redis.url.is_empty() {
         None
     } else {

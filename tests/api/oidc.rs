@@ -478,10 +478,14 @@ async fn repeated_failures_lock_the_account_out_and_say_until_when() {
     let p1 =
         browser.post_form(&login, &[("flow", &flow), ("identifier", "ghost@example.com"), ("password", "x1")]).await;
     assert_eq!(p1.status, 401);
-    // The IP limit (5 failures) is reached now: every identifier from this IP is locked.
+    // The IP's budget (5 failures; refused attempts give theirs back) is spent with the next one:
+    // then every identifier from this IP is slowed down.
     let p2 =
         browser.post_form(&login, &[("flow", &flow), ("identifier", "other@example.com"), ("password", "x2")]).await;
-    assert_eq!(p2.status, 429);
+    assert_eq!(p2.status, 401);
+    let p3 =
+        browser.post_form(&login, &[("flow", &flow), ("identifier", "third@example.com"), ("password", "x3")]).await;
+    assert_eq!(p3.status, 429);
     // The audit log records the failures.
     let logs = s.app.get("/api/v2/logs", &s.app.mgmt_token().await).await;
     assert!(logs.body.as_array().unwrap().iter().any(|e| e["description"] == "user.sign_in" && e["type"] == "fapi"));

@@ -161,6 +161,12 @@ pub enum Error {
     /// The store cannot be reached right now.
     #[error("store unavailable")]
     Unavailable,
+    /// Too much work of this kind is queued (password hashes); retry after the given seconds.
+    #[error("busy, retry after {retry_after_secs} s")]
+    Busy {
+        /// Seconds to wait before retrying.
+        retry_after_secs: u64,
+    },
     /// A bug or an unexpected failure; the detail is logged, never shown.
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
@@ -186,6 +192,7 @@ impl Error {
             Error::StepUpRequired(_) => "step_up_required",
             Error::Delivery(_) => "delivery_failed",
             Error::Unavailable => "store_unavailable",
+            Error::Busy { .. } => "busy",
             Error::Internal(_) => "internal",
         }
     }
@@ -252,6 +259,7 @@ mod tests {
             (Error::MissingScope("read:users".into()), "insufficient_scope"),
             (Error::LockedOut { until: 0 }, "locked_out"),
             (Error::Unavailable, "store_unavailable"),
+            (Error::Busy { retry_after_secs: 1 }, "busy"),
             (Error::Internal(anyhow::anyhow!("x")), "internal"),
         ];
         for (e, code) in all {

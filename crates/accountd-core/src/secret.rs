@@ -133,8 +133,9 @@ pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && bool::from(a.ct_eq(b))
 }
 
-/// Argon2id parameters (OWASP's recommendation by default: 19 MiB, 2 passes, 1 lane).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+/// Argon2id parameters (OWASP's recommendation by default: 19 MiB, 2 passes, 1 lane) and the
+/// pool the hashes run on.
+#[derive(Debug, Clone)]
 pub struct PasswordHashing {
     /// Memory in KiB.
     pub memory_kib: u32,
@@ -142,11 +143,96 @@ pub struct PasswordHashing {
     pub iterations: u32,
     /// Lanes.
     pub parallelism: u32,
+    /// Where hashes run: a few at a time, a bounded queue in front.
+    pub pool: HashPool,
 }
 
 impl Default for PasswordHashing {
     fn default() -> Self {
-        Self { memory_kib: 19_456, iterations: 2, parallelism: 1 }
+        Self { memory_kib: 19_456, iterations: 2, parallelism: 1, pool: HashPool::default() }
+    }
+}
+
+/// A bounded pool for password hashes. Each Argon2id hash holds its memory cost (19 MiB by
+/// default) while it runs, so `workers` hashes at most run at once, and at most `queue` more wait;
+/// past that a hash is refused at once with [`Error::Busy`] (503 and `Retry-After` on the wire)
+/// instead of queueing without end. Memory stays near `workers × memory_kib` whatever the
+/// number of parallel sign-ins.
+#[derive(Clone)]
+pub struct HashPool {
+    inner: std::sync::Arc<PoolInner>,
+}
+
+struct PoolInner {
+    /// Permits for running and waiting hashes together.
+    admitted: std::sync::Arc<tokio::sync::Semaphore>,
+    /// Permits for running hashes.
+    running: std::sync::Arc<tokio::sync::Semaphore>,
+    workers: usize,
+    queue: usize,
+}
+
+impl std::fmt::Debug for HashPool {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HashPool").field("workers", &self.inner.workers).field("queue", &self.inner.queue).finish()
+    }
+}
+
+impl Default for HashPool {
+    /// One worker per core, and 16 waiting per worker.
+    fn default() -> Self {
+        let workers = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+        Self::new(workers, 16 * workers)
+    }
+}
+
+impl HashPool {
+    /// A pool running `workers` hashes at once (at least one) with `queue` more waiting.
+    pub fn new(workers: usize, queue: usize) -> Self {
+        let workers = workers.max(1);
+        Self {
+            inner: std::sync::Arc::new(PoolInner {
+                admitted: std::sync::Arc::new(tokio::sync::Semaphore::new(workers + queue)),
+                running: std::sync::Arc::new(tokio::sync::Semaphore::new(workers)),
+                workers,
+                queue,
+            }),
+        }
+    }
+
+    /// A place in the pool, taken before any other work for a request that will hash, so that a
+    /// full pool refuses the request before it spends anything else (an attempt, a write).
+    pub fn admit(&self) -> Result<HashPermit> {
+        match self.inner.admitted.clone().try_acquire_owned() {
+            Ok(p) => Ok(HashPermit { admitted: p, running: self.inner.running.clone() }),
+            Err(_) => Err(Error::Busy { retry_after_secs: 1 }),
+        }
+    }
+}
+
+/// A place in the [`HashPool`]; running a hash spends it.
+pub struct HashPermit {
+    admitted: tokio::sync::OwnedSemaphorePermit,
+    running: std::sync::Arc<tokio::sync::Semaphore>,
+}
+
+impl HashPermit {
+    /// Runs `work` on the blocking pool once a worker is free. The permits move into the blocking
+    /// task, so a request dropped mid-hash still holds its place until the hash ends.
+    async fn run<T: Send + 'static>(self, work: impl FnOnce() -> T + Send + 'static) -> Result<T> {
+        let running = self
+            .running
+            .acquire_owned()
+            .await
+            .map_err(|_| Error::Internal(anyhow::anyhow!("the hashing pool is closed")))?;
+        let admitted = self.admitted;
+        tokio::task::spawn_blocking(move || {
+            let out = work();
+            drop((running, admitted));
+            out
+        })
+        .await
+        .map_err(|e| Error::Internal(anyhow::anyhow!("hashing task failed: {e}")))
     }
 }
 
@@ -157,28 +243,41 @@ impl PasswordHashing {
         Ok(argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params))
     }
 
-    /// Hashes a password to a PHC string on the blocking pool, never on the async runtime.
-    pub async fn hash(&self, password: Zeroizing<String>) -> Result<String> {
-        use argon2::password_hash::PasswordHasher;
-        let argon = self.argon2()?;
-        tokio::task::spawn_blocking(move || {
-            argon
-                .hash_password(password.as_bytes())
-                .map(|h| h.to_string())
-                .map_err(|e| Error::Internal(anyhow::anyhow!("password hashing failed: {e}")))
-        })
-        .await
-        .map_err(|e| Error::Internal(anyhow::anyhow!("hashing task failed: {e}")))?
+    /// A place in the hashing pool (see [`HashPool::admit`]).
+    pub fn admit(&self) -> Result<HashPermit> {
+        self.pool.admit()
     }
 
-    /// Checks a password against a PHC string on the blocking pool. The stored hash's own
-    /// parameters are used, so raising the configured cost keeps old hashes valid.
+    /// Hashes a password to a PHC string in the pool, never on the async runtime.
+    pub async fn hash(&self, password: Zeroizing<String>) -> Result<String> {
+        self.hash_with(self.admit()?, password).await
+    }
+
+    /// [`PasswordHashing::hash`] in a place taken earlier.
+    pub async fn hash_with(&self, permit: HashPermit, password: Zeroizing<String>) -> Result<String> {
+        use argon2::password_hash::PasswordHasher;
+        let argon = self.argon2()?;
+        permit
+            .run(move || {
+                argon
+                    .hash_password(password.as_bytes())
+                    .map(|h| h.to_string())
+                    .map_err(|e| Error::Internal(anyhow::anyhow!("password hashing failed: {e}")))
+            })
+            .await?
+    }
+
+    /// Checks a password against a PHC string in the pool. The stored hash's own parameters are
+    /// used, so raising the configured cost keeps old hashes valid.
     pub async fn verify(&self, password: Zeroizing<String>, phc: String) -> Result<bool> {
+        self.verify_with(self.admit()?, password, phc).await
+    }
+
+    /// [`PasswordHashing::verify`] in a place taken earlier.
+    pub async fn verify_with(&self, permit: HashPermit, password: Zeroizing<String>, phc: String) -> Result<bool> {
         use argon2::password_hash::PasswordVerifier;
         let argon = self.argon2()?;
-        tokio::task::spawn_blocking(move || argon.verify_password(password.as_bytes(), phc.as_str()).is_ok())
-            .await
-            .map_err(|e| Error::Internal(anyhow::anyhow!("hashing task failed: {e}")))
+        permit.run(move || argon.verify_password(password.as_bytes(), phc.as_str()).is_ok()).await
     }
 }
 
@@ -215,10 +314,34 @@ mod tests {
 
     #[tokio::test]
     async fn passwords_hash_and_verify() {
-        let cheap = PasswordHashing { memory_kib: 1024, iterations: 1, parallelism: 1 };
+        let cheap = PasswordHashing { memory_kib: 1024, iterations: 1, parallelism: 1, pool: HashPool::new(1, 1) };
         let phc = cheap.hash(Zeroizing::new("correct horse".into())).await.unwrap();
         assert!(phc.starts_with("$argon2id$"));
         assert!(cheap.verify(Zeroizing::new("correct horse".into()), phc.clone()).await.unwrap());
         assert!(!cheap.verify(Zeroizing::new("wrong horse".into()), phc).await.unwrap());
+    }
+}
+
+#[cfg(test)]
+mod pool_tests {
+    use super::*;
+
+    /// A full pool refuses at once; a place frees when its hash ends.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_full_pool_refuses_instead_of_queueing() {
+        let h = PasswordHashing { memory_kib: 1024, iterations: 1, parallelism: 1, pool: HashPool::new(1, 2) };
+        let permits: Vec<_> = (0..3).map(|_| h.admit().expect("a place")).collect();
+        assert!(matches!(h.admit(), Err(Error::Busy { .. })), "a fourth place was given in a pool of 1 + 2");
+        let tasks: Vec<_> = permits
+            .into_iter()
+            .map(|p| {
+                let h = h.clone();
+                tokio::spawn(async move { h.hash_with(p, Zeroizing::new("pw".into())).await })
+            })
+            .collect();
+        for t in tasks {
+            assert!(t.await.expect("joined").is_ok());
+        }
+        assert!(h.admit().is_ok(), "places did not come back");
     }
 }

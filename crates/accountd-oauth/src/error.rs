@@ -61,7 +61,7 @@ impl From<accountd_core::Error> for OAuthError {
             E::LockedOut { .. } => OAuthError::access_denied("Too many failed attempts."),
             E::BadProof(d) => OAuthError { status: 400, error: "invalid_grant", description: d },
             E::StepUpRequired(_) => OAuthError::access_denied("A more recent or stronger sign-in is required."),
-            E::Delivery(_) | E::Unavailable => OAuthError::unavailable(),
+            E::Delivery(_) | E::Unavailable | E::Busy { .. } => OAuthError::unavailable(),
             E::Internal(err) => {
                 tracing::error!(error = format!("{err:#}"), "token endpoint failure");
                 OAuthError::server_error()

@@ -2,6 +2,7 @@
 //! call them.
 
 mod authentication_methods;
+mod brute_force;
 mod codes;
 mod errors;
 mod native_passkey;

@@ -16,7 +16,7 @@ fn claims(jwt: &str) -> Value {
 }
 
 impl Me {
-    fn authorize_url(&self, extra: &[(&str, &str)]) -> String {
+    pub(super) fn authorize_url(&self, extra: &[(&str, &str)]) -> String {
         let audience = format!("{}/me/", self.base);
         let mut params = vec![
             ("response_type", "code"),
@@ -32,7 +32,7 @@ impl Me {
     }
 
     /// Opens the sign-in form and posts the password; returns the page that follows.
-    async fn password_step(&self, browser: &mut Browser, extra: &[(&str, &str)]) -> Page {
+    pub(super) async fn password_step(&self, browser: &mut Browser, extra: &[(&str, &str)]) -> Page {
         let page = browser.get(&self.authorize_url(extra)).await;
         assert_eq!(page.status, 200, "{}", page.html);
         let flow = page.hidden("flow").unwrap();
@@ -49,7 +49,7 @@ impl Me {
         self.exchange(&code).await
     }
 
-    async fn enroll_totp(&self) -> String {
+    pub(super) async fn enroll_totp(&self) -> String {
         let (r, location) = self.enroll(json!({"type": "totp"})).await;
         let secret = r.body["manual_input_code"].as_str().unwrap().to_string();
         let code = accountd_core::authn::totp::current_code(&secret).unwrap();

@@ -16,6 +16,8 @@ pub struct Browser {
 pub struct Page {
     pub status: u16,
     pub location: Option<String>,
+    /// The `Retry-After` header, if any.
+    pub retry_after: Option<String>,
     pub html: String,
 }
 
@@ -93,12 +95,32 @@ impl Browser {
         }
         let status = resp.status().as_u16();
         let location = resp.headers().get(LOCATION).map(|v| v.to_str().unwrap().to_string());
-        Page { status, location, html: resp.text().await.unwrap() }
+        let retry_after = resp.headers().get(reqwest::header::RETRY_AFTER).map(|v| v.to_str().unwrap().to_string());
+        Page { status, location, retry_after, html: resp.text().await.unwrap() }
     }
 
     pub async fn get(&mut self, url: &str) -> Page {
         let resp = self.client.get(url).header(COOKIE, self.cookie_header()).send().await.unwrap();
         self.finish(resp).await
+    }
+
+    /// Posts a form from client IP `ip` (as `X-Forwarded-For`, for a server that trusts it) with
+    /// this browser's cookies, without taking the answer's: many can run at once, as in a burst.
+    pub async fn post_form_from(&self, url: &str, form: &[(&str, &str)], ip: &str) -> Page {
+        let resp = self
+            .client
+            .post(url)
+            .header(COOKIE, self.cookie_header())
+            .header("x-forwarded-for", ip)
+            .header(reqwest::header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(serde_urlencoded::to_string(form).unwrap())
+            .send()
+            .await
+            .unwrap();
+        let status = resp.status().as_u16();
+        let location = resp.headers().get(LOCATION).map(|v| v.to_str().unwrap().to_string());
+        let retry_after = resp.headers().get(reqwest::header::RETRY_AFTER).map(|v| v.to_str().unwrap().to_string());
+        Page { status, location, retry_after, html: resp.text().await.unwrap() }
     }
 
     /// Posts a form as the page's script does and reads a JSON answer.

@@ -230,6 +230,20 @@ impl TestApp {
         }
     }
 
+    /// The number one SQL query (`SELECT count(*) …`) returns, read behind the server's back.
+    pub async fn sql_count(&self, query: &str) -> i64 {
+        use sqlx::Connection as _;
+        let query = sqlx::AssertSqlSafe(query.to_string());
+        let url = &self.cfg.storage.database_url;
+        if url.starts_with("sqlite:") {
+            let mut c = sqlx::SqliteConnection::connect(url).await.expect("open the test database");
+            sqlx::query_scalar(query).fetch_one(&mut c).await.expect("count")
+        } else {
+            let mut c = sqlx::PgConnection::connect(url).await.expect("open the test database");
+            sqlx::query_scalar(query).fetch_one(&mut c).await.expect("count")
+        }
+    }
+
     /// Stops the server cleanly.
     pub async fn stop(mut self) {
         if let Some(r) = self.running.take() {

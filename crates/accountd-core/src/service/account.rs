@@ -229,12 +229,7 @@ impl Core {
         to: &str,
     ) -> Result<()> {
         let key = format!("code-send:{}:{to}", channel.as_str());
-        let now = now_millis();
-        if let Some(until) = self.store.find_lockout(tenant, &key, now).await? {
-            return Err(Error::LockedOut { until });
-        }
-        self.store.record_failure(tenant, &key, now, &SENDS_PER_RECIPIENT).await?;
-        Ok(())
+        self.reserve_attempt(tenant, &key, &SENDS_PER_RECIPIENT).await.map(|_| ())
     }
 
     fn enroll_context<'a>(
@@ -289,6 +284,12 @@ impl Core {
         let methods = self.store.list_methods(&caller.tenant, &user.id).await?;
         self.require_step_up(caller, &methods).await?;
         let state = self.open_pending_state(&pending)?;
+        // A code can be guessed: each one sent is an attempt, reserved before it is compared.
+        // (A new password or a WebAuthn response is not a guess; refusing them costs nothing.)
+        let attempt = match proof {
+            EnrollProof::OtpCode(_) => self.reserve_pending_attempt(&caller.tenant, &pending.id).await?,
+            _ => 0,
+        };
         let t = pending.method_type;
         let outcome = match credential::for_type(t) {
             Some(module) => {
@@ -305,11 +306,8 @@ impl Core {
         let new = match outcome {
             Ok(n) => n,
             Err(e) => {
-                if matches!(e, Error::BadProof(_)) {
-                    let n = self.store.record_pending_attempt(&caller.tenant, &pending.id).await?;
-                    if n >= MAX_ATTEMPTS {
-                        self.store.take_pending(&caller.tenant, &pending.id).await?;
-                    }
+                if matches!(e, Error::BadProof(_)) && attempt >= MAX_ATTEMPTS {
+                    self.store.take_pending(&caller.tenant, &pending.id).await?;
                 }
                 self.audit_failure(caller, "me.authentication_method.enroll", &pending.method_id, t, &e).await;
                 return Err(e);

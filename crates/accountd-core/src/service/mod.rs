@@ -4,6 +4,7 @@
 mod account;
 mod apis;
 mod applications;
+mod attempts;
 mod connectors;
 mod grants;
 mod keys;
@@ -47,10 +48,12 @@ pub struct Settings {
     pub password_hashing: PasswordHashing,
     /// Shortest password accepted.
     pub password_min_length: usize,
-    /// Failed sign-ins per account identifier before a lockout.
+    /// Sign-in attempts per identifier and client IP before that pair is locked out; also the
+    /// limit for a user's second-factor answers.
     pub sign_in_per_account: crate::store::ThrottleRule,
-    /// Failed sign-ins per client IP before a lockout.
-    pub sign_in_per_ip: crate::store::ThrottleRule,
+    /// The steady budget of failed sign-ins per client IP across every identifier (slows a spray
+    /// down; locks nobody out).
+    pub sign_in_per_ip: crate::store::RateRule,
 }
 
 impl Default for Settings {
@@ -64,11 +67,7 @@ impl Default for Settings {
                 window_millis: minutes(15),
                 lockout_millis: minutes(15),
             },
-            sign_in_per_ip: crate::store::ThrottleRule {
-                max_failures: 50,
-                window_millis: minutes(15),
-                lockout_millis: minutes(15),
-            },
+            sign_in_per_ip: crate::store::RateRule { burst: 100, interval_millis: 10_000 },
         }
     }
 }

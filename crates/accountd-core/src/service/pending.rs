@@ -6,9 +6,9 @@ use serde_json::Value;
 
 use super::Core;
 use crate::authn::method::MethodType;
-use crate::authn::pending::{PENDING_TTL_MILLIS, PendingPurpose, PendingStatus, PendingVerification};
+use crate::authn::pending::{MAX_ATTEMPTS, PENDING_TTL_MILLIS, PendingPurpose, PendingStatus, PendingVerification};
 use crate::clock::now_millis;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::secret::{hash_high_entropy_secret, random_token};
 use crate::tenant::TenantId;
 use crate::user::UserId;
@@ -65,5 +65,18 @@ impl Core {
         let (token, pending) = self.new_pending(purpose, user, method, state)?;
         self.store.insert_pending(tenant, &pending).await?;
         Ok(token)
+    }
+
+    /// Reserves one of the [`MAX_ATTEMPTS`] answers a pending verification allows, before the
+    /// answer is checked (so a parallel burst gets no more checked); returns its number. When
+    /// all are spent the verification is gone and the caller must start again.
+    pub(super) async fn reserve_pending_attempt(&self, tenant: &TenantId, id: &str) -> Result<i64> {
+        match self.store.reserve_pending_attempt(tenant, id, MAX_ATTEMPTS).await? {
+            Some(n) => Ok(n),
+            None => {
+                self.store.take_pending(tenant, id).await?;
+                Err(Error::BadProof("Too many wrong answers; start again.".into()))
+            }
+        }
     }
 }

@@ -135,8 +135,9 @@ impl Core {
             })
             .ok_or_else(bad_ticket)?;
         let state = self.open_pending_state(&pending)?;
+        let attempt = self.reserve_pending_attempt(tenant, &pending.id).await?;
         if !ticket_matches(&state, secret) {
-            if self.store.record_pending_attempt(tenant, &pending.id).await? >= MAX_ATTEMPTS {
+            if attempt >= MAX_ATTEMPTS {
                 self.store.take_pending(tenant, &pending.id).await?;
             }
             return Err(bad_ticket());

@@ -186,9 +186,9 @@ impl Core {
         rp: &RelyingParty,
     ) -> Result<MethodType> {
         let key = sign_in_key(&user.id);
-        if let Some(until) = self.store.find_lockout(tenant, &key, now_millis()).await? {
-            return Err(Error::LockedOut { until });
-        }
+        let rule = self.settings.sign_in_per_account;
+        let number = self.reserve_attempt(tenant, &key, &rule).await?;
+        let locks_at = now_millis() + rule.lockout_millis;
         match self.check_second_factor(tenant, user, challenge, answer, rp).await {
             Ok(used_id) => {
                 self.store.clear_failures(tenant, &key).await?;
@@ -206,14 +206,8 @@ impl Core {
                     .await?;
                 Ok(challenge.method_type)
             }
-            Err(Error::BadProof(d)) => {
-                let lock =
-                    self.store.record_failure(tenant, &key, now_millis(), &self.settings.sign_in_per_account).await?;
-                if let Some(until) = lock.locked_until {
-                    return Err(Error::LockedOut { until });
-                }
-                Err(Error::BadProof(d))
-            }
+            // The attempt that reached the limit locked the user already; a wrong answer keeps it.
+            Err(Error::BadProof(_)) if number >= rule.max_failures => Err(Error::LockedOut { until: locks_at }),
             Err(e) => Err(e),
         }
     }
@@ -281,13 +275,14 @@ impl Core {
             }
             (MethodType::Email | MethodType::Phone, SecondFactorAnswer::Code(code)) => {
                 let (p, state) = self.pending_for(tenant, &user.id, challenge).await?;
+                let attempt = self.reserve_pending_attempt(tenant, &p.id).await?;
                 let ok = otp::code_matches(
                     &code,
                     state["salt"].as_str().unwrap_or_default(),
                     state["hash"].as_str().unwrap_or_default(),
                 );
                 if !ok {
-                    if self.store.record_pending_attempt(tenant, &p.id).await? >= MAX_ATTEMPTS {
+                    if attempt >= MAX_ATTEMPTS {
                         self.store.take_pending(tenant, &p.id).await?;
                     }
                     return Err(wrong());

@@ -84,6 +84,13 @@ impl From<crate::error::StoreError> for ExchangeError {
     }
 }
 
+/// The lockout key of an identifier signing in from an IP: the identifier as users are found by
+/// it (so two spellings of one address share a count), and the IP.
+fn sign_in_account_key(identifier: &str, ip: Option<&str>) -> String {
+    let id = normalize_email(identifier).unwrap_or_else(|_| identifier.trim().to_lowercase());
+    format!("acct:{id}|ip:{}", ip.unwrap_or("-"))
+}
+
 impl Core {
     /// Finds a user by email or username (any case for email).
     async fn find_by_identifier(&self, tenant: &TenantId, identifier: &str) -> Result<Option<User>> {
@@ -100,9 +107,13 @@ impl Core {
     }
 
     /// Checks an identifier and password. Unknown users, wrong passwords and blocked users get the
-    /// same error, and an unknown user costs the same Argon2 work as a known one. Failures count
-    /// per identifier (known or not, so lockouts reveal nothing) and per IP; at the configured
-    /// limit the key is locked out until a stated time.
+    /// same error, and an unknown user costs the same Argon2 work as a known one.
+    ///
+    /// Two limits, after Auth0's: attempts per identifier **and** IP lock that pair out at the
+    /// limit (an attacker elsewhere cannot lock the victim out), and a steady budget per IP across
+    /// every identifier slows a spray down without locking anyone out (a success gives its
+    /// attempt back). Both are reserved before the hash runs, and the hashing pool's place before
+    /// both, so a burst gets no more checks than the limits and an overloaded pool spends none.
     pub async fn sign_in_with_password(
         &self,
         ctx: &Context,
@@ -110,32 +121,43 @@ impl Core {
         identifier: &str,
         password: Zeroizing<String>,
     ) -> Result<User> {
-        let now = now_millis();
-        let account_key = format!("acct:{}", identifier.trim().to_lowercase());
+        let permit = self.settings.password_hashing.admit()?;
+        let rule = self.settings.sign_in_per_account;
         let ip_key = ctx.ip.as_ref().map(|ip| format!("ip:{ip}"));
-        let mut locked = self.store.find_lockout(tenant, &account_key, now).await?;
+        let account_key = sign_in_account_key(identifier, ctx.ip.as_deref());
         if let Some(k) = &ip_key {
-            locked = locked.max(self.store.find_lockout(tenant, k, now).await?);
+            self.reserve_rate(tenant, k, &self.settings.sign_in_per_ip).await?;
         }
-        if let Some(until) = locked {
-            return Err(Error::LockedOut { until });
-        }
+        let number = match self.reserve_attempt(tenant, &account_key, &rule).await {
+            Ok(n) => n,
+            Err(e) => {
+                // Never checked: the IP's budget gets its attempt back.
+                if let Some(k) = &ip_key {
+                    self.store.refund_rate(tenant, k, &self.settings.sign_in_per_ip).await?;
+                }
+                return Err(e);
+            }
+        };
+        let locks_at = now_millis() + rule.lockout_millis;
         let user = self.find_by_identifier(tenant, identifier).await?;
         let phc = match &user {
             Some(u) => self.store.load_password_hash(tenant, &u.id).await?,
             None => None,
         };
         let ok = match phc {
-            Some(phc) => self.settings.password_hashing.verify(password, phc).await?,
+            Some(phc) => self.settings.password_hashing.verify_with(permit, password, phc).await?,
             None => {
                 // Equalise timing with a real check against a throwaway hash.
-                let _ = self.settings.password_hashing.hash(password).await?;
+                let _ = self.settings.password_hashing.hash_with(permit, password).await?;
                 false
             }
         };
         match user {
             Some(u) if ok && !u.blocked => {
                 self.store.clear_failures(tenant, &account_key).await?;
+                if let Some(k) = &ip_key {
+                    self.store.refund_rate(tenant, k, &self.settings.sign_in_per_ip).await?;
+                }
                 Ok(u)
             }
             user => {
@@ -143,18 +165,11 @@ impl Core {
                 let mut e = AuditEvent::success(ctx, "user.sign_in", "user", &target, json!({"method": "pwd"}));
                 e.result = "failure".into();
                 self.store.insert_audit_event(tenant, &e).await?;
-                let acct =
-                    self.store.record_failure(tenant, &account_key, now, &self.settings.sign_in_per_account).await?;
-                let mut until = acct.locked_until;
-                if let Some(k) = &ip_key {
-                    until = until.max(
-                        self.store.record_failure(tenant, k, now, &self.settings.sign_in_per_ip).await?.locked_until,
-                    );
+                if number >= rule.max_failures {
+                    // This attempt's reservation locked the pair; it failed, so the lock stands.
+                    return Err(Error::LockedOut { until: locks_at });
                 }
-                match until {
-                    Some(until) => Err(Error::LockedOut { until }),
-                    None => Err(Error::Unauthenticated("Wrong email or password.".into())),
-                }
+                Err(Error::Unauthenticated("Wrong email or password.".into()))
             }
         }
     }

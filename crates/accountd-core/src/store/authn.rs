@@ -80,8 +80,10 @@ pub trait PendingVerificationStore {
     async fn insert_pending(&self, tenant: &TenantId, pending: &PendingVerification) -> StoreResult<()>;
     /// One by id, if it has not expired at `now`.
     async fn find_pending(&self, tenant: &TenantId, id: &str, now: i64) -> StoreResult<Option<PendingVerification>>;
-    /// Counts a wrong answer; returns the new count (0 if it is gone).
-    async fn record_pending_attempt(&self, tenant: &TenantId, id: &str) -> StoreResult<i64>;
+    /// Reserves one of `max` attempts at answering it, before the answer is checked; returns the
+    /// attempt's number, or `None` once all are spent (or it is gone). Atomic, so a burst of
+    /// answers gets at most `max` checked.
+    async fn reserve_pending_attempt(&self, tenant: &TenantId, id: &str, max: i64) -> StoreResult<Option<i64>>;
     /// Sets the status of a pending verification still pending; false if it was not.
     async fn set_pending_status(&self, tenant: &TenantId, id: &str, status: PendingStatus) -> StoreResult<bool>;
     /// Replaces the sealed state of a pending verification still pending, only if its state is

@@ -587,32 +587,64 @@ pub async fn sessions(s: &dyn Store) {
     assert_eq!(s.find_refresh_token(&a, "h-r3").await.unwrap().unwrap().revoked_at, Some(4_000));
 }
 
-/// Failures count within a window, lock at the limit, expire, reset, and stay in their tenant;
-/// concurrent failures are all counted.
+/// Attempts are reserved before they are checked: counted within a window, locked at the limit,
+/// refused while locked (the refusal changes nothing), cleared by a success, expired, and kept per
+/// tenant; a burst of parallel reservations gets exactly the limit. Steady budgets (GCRA) give
+/// their burst, then one attempt per interval, and take refunds.
 pub async fn throttle(s: &dyn Store) {
-    use crate::store::ThrottleRule;
+    use crate::store::{Attempt, RateRule, ThrottleRule};
     let a = tenant(s, "a").await;
     let b = tenant(s, "b").await;
     let rule = ThrottleRule { max_failures: 3, window_millis: 1_000, lockout_millis: 5_000 };
-    assert_eq!(s.record_failure(&a, "acct:ada", 100, &rule).await.unwrap().failures, 1);
-    assert_eq!(s.record_failure(&a, "acct:ada", 200, &rule).await.unwrap().locked_until, None);
-    assert!(s.find_lockout(&a, "acct:ada", 250).await.unwrap().is_none());
-    let third = s.record_failure(&a, "acct:ada", 300, &rule).await.unwrap();
-    assert_eq!((third.failures, third.locked_until), (3, Some(5_300)));
-    assert_eq!(s.find_lockout(&a, "acct:ada", 400).await.unwrap(), Some(5_300));
-    assert!(s.find_lockout(&b, "acct:ada", 400).await.unwrap().is_none(), "lockout crossed tenants");
-    assert!(s.find_lockout(&a, "acct:ada", 5_300).await.unwrap().is_none(), "lockout outlived its end");
-    // Failures outside the window start a new count.
-    let later = s.record_failure(&a, "acct:bob", 100, &rule).await.unwrap();
-    assert_eq!(later.failures, 1);
-    assert_eq!(s.record_failure(&a, "acct:bob", 2_000, &rule).await.unwrap().failures, 1);
-    s.clear_failures(&a, "acct:ada").await.unwrap();
-    assert!(s.find_lockout(&a, "acct:ada", 400).await.unwrap().is_none());
-    // Concurrent failures are each counted once.
-    let tasks: Vec<_> = (0..6).map(|_| s.record_failure(&a, "ip:1.2.3.4", 10_000, &rule)).collect();
-    let mut counts: Vec<i64> = futures_join_all(tasks).await.into_iter().map(|r| r.unwrap().failures).collect();
-    counts.sort();
-    assert_eq!(counts, [1, 2, 3, 4, 5, 6]);
+    let allowed = |n| Attempt::Allowed { number: n };
+    assert_eq!(s.reserve_attempt(&a, "acct:ada", 100, &rule).await.unwrap(), allowed(1));
+    assert_eq!(s.reserve_attempt(&a, "acct:ada", 200, &rule).await.unwrap(), allowed(2));
+    // The third reaches the limit: it may be checked, and it locks the key meanwhile.
+    assert_eq!(s.reserve_attempt(&a, "acct:ada", 300, &rule).await.unwrap(), allowed(3));
+    assert_eq!(s.reserve_attempt(&a, "acct:ada", 400, &rule).await.unwrap(), Attempt::Refused { until: 5_300 });
+    assert_eq!(s.reserve_attempt(&a, "acct:ada", 900, &rule).await.unwrap(), Attempt::Refused { until: 5_300 });
+    assert_eq!(s.reserve_attempt(&b, "acct:ada", 400, &rule).await.unwrap(), allowed(1), "lockout crossed tenants");
+    // After the lockout a new window starts.
+    assert_eq!(s.reserve_attempt(&a, "acct:ada", 5_300, &rule).await.unwrap(), allowed(1), "lockout outlived its end");
+    // Attempts outside the window start a new count.
+    assert_eq!(s.reserve_attempt(&a, "acct:bob", 100, &rule).await.unwrap(), allowed(1));
+    assert_eq!(s.reserve_attempt(&a, "acct:bob", 2_000, &rule).await.unwrap(), allowed(1));
+    // A success clears the count and the lock its own reservation set.
+    for t in [2_100, 2_200] {
+        assert!(matches!(s.reserve_attempt(&a, "acct:bob", t, &rule).await.unwrap(), Attempt::Allowed { .. }));
+    }
+    assert!(matches!(s.reserve_attempt(&a, "acct:bob", 2_300, &rule).await.unwrap(), Attempt::Refused { .. }));
+    s.clear_failures(&a, "acct:bob").await.unwrap();
+    assert_eq!(s.reserve_attempt(&a, "acct:bob", 2_400, &rule).await.unwrap(), allowed(1));
+    // A burst of 100 parallel reservations on a key with one attempt used: two more, no more.
+    s.reserve_attempt(&a, "acct:eve", 10_000, &rule).await.unwrap();
+    let burst: Vec<_> = (0..100).map(|_| s.reserve_attempt(&a, "acct:eve", 10_000, &rule)).collect();
+    let mut numbers: Vec<i64> = futures_join_all(burst)
+        .await
+        .into_iter()
+        .filter_map(|r| match r.unwrap() {
+            Attempt::Allowed { number } => Some(number),
+            Attempt::Refused { .. } => None,
+        })
+        .collect();
+    numbers.sort();
+    assert_eq!(numbers, [2, 3], "a burst got more attempts than the limit");
+
+    // A steady budget: 3 at once, then one per 100 ms; a refund gives one back.
+    let rate = RateRule { burst: 3, interval_millis: 100 };
+    for _ in 0..3 {
+        assert!(matches!(s.reserve_rate(&a, "ip:1.2.3.4", 1_000, &rate).await.unwrap(), Attempt::Allowed { .. }));
+    }
+    assert_eq!(s.reserve_rate(&a, "ip:1.2.3.4", 1_000, &rate).await.unwrap(), Attempt::Refused { until: 1_100 });
+    assert!(matches!(s.reserve_rate(&b, "ip:1.2.3.4", 1_000, &rate).await.unwrap(), Attempt::Allowed { .. }));
+    assert!(matches!(s.reserve_rate(&a, "ip:1.2.3.4", 1_100, &rate).await.unwrap(), Attempt::Allowed { .. }));
+    assert!(matches!(s.reserve_rate(&a, "ip:1.2.3.4", 1_150, &rate).await.unwrap(), Attempt::Refused { .. }));
+    s.refund_rate(&a, "ip:1.2.3.4", &rate).await.unwrap();
+    assert!(matches!(s.reserve_rate(&a, "ip:1.2.3.4", 1_150, &rate).await.unwrap(), Attempt::Allowed { .. }));
+    // A burst of 100 on a fresh budget of 3 gets 3.
+    let burst: Vec<_> = (0..100).map(|_| s.reserve_rate(&a, "ip:5.6.7.8", 1_000, &rate)).collect();
+    let ok = futures_join_all(burst).await.into_iter().filter(|r| matches!(r, Ok(Attempt::Allowed { .. }))).count();
+    assert_eq!(ok, 3, "a burst got more than the budget");
 }
 
 /// A one-time value is accepted once until it expires, once among concurrent callers, per tenant.
@@ -792,13 +824,18 @@ pub async fn pending_verifications(s: &dyn Store) {
     assert_eq!(s.find_pending(&a, "p2", 500).await.unwrap().unwrap().status, PendingStatus::Approved);
     assert!(!s.update_pending_state(&a, "p2", "sealed-p2", "x").await.unwrap(), "state changed after the answer");
 
-    assert_eq!(s.record_pending_attempt(&a, "p3").await.unwrap(), 1);
-    assert_eq!(s.record_pending_attempt(&a, "p3").await.unwrap(), 2);
-    assert_eq!(s.record_pending_attempt(&b, "p3").await.unwrap(), 0);
+    assert_eq!(s.reserve_pending_attempt(&a, "p3", 5).await.unwrap(), Some(1));
+    assert_eq!(s.reserve_pending_attempt(&a, "p3", 5).await.unwrap(), Some(2));
+    assert_eq!(s.reserve_pending_attempt(&b, "p3", 5).await.unwrap(), None, "reserved across tenants");
+    // A burst reserves no more than the limit: 3 left of 5, 20 racers.
+    let burst: Vec<_> = (0..20).map(|_| s.reserve_pending_attempt(&a, "p3", 5)).collect();
+    let mut got: Vec<i64> = futures_join_all(burst).await.into_iter().filter_map(|r| r.unwrap()).collect();
+    got.sort();
+    assert_eq!(got, [3, 4, 5], "a burst got more attempts than the limit");
     assert!(!s.take_pending(&b, "p3").await.unwrap(), "taken across tenants");
     assert!(s.take_pending(&a, "p3").await.unwrap());
     assert!(!s.take_pending(&a, "p3").await.unwrap(), "taken twice");
-    assert_eq!(s.record_pending_attempt(&a, "p3").await.unwrap(), 0);
+    assert_eq!(s.reserve_pending_attempt(&a, "p3", 5).await.unwrap(), None);
 }
 
 /// The list shown to the user (`list_methods_for_display`, which a store may cache) is never

@@ -36,7 +36,7 @@ pub use role::RoleStore;
 pub use session::SessionStore;
 pub use signing_key::SigningKeyStore;
 pub use tenant::TenantStore;
-pub use throttle::{Lockout, ThrottleRule, ThrottleStore};
+pub use throttle::{Attempt, RateRule, ThrottleRule, ThrottleStore};
 pub use user::{UserQuery, UserStore};
 
 pub use crate::error::{StoreError, StoreResult};

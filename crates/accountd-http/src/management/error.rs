@@ -124,6 +124,12 @@ impl From<Error> for MgmtError {
             Error::Unavailable => {
                 MgmtError::new(StatusCode::SERVICE_UNAVAILABLE, "The service is temporarily unavailable.", None)
             }
+            Error::Busy { retry_after_secs } => {
+                let mut e =
+                    MgmtError::new(StatusCode::SERVICE_UNAVAILABLE, "The server is busy; try again shortly.", None);
+                e.headers.push((header::RETRY_AFTER, header::HeaderValue::from(retry_after_secs.max(1))));
+                e
+            }
             Error::Internal(e) => {
                 // Logged once here, at the boundary; the client sees a fixed message.
                 tracing::error!(error = format!("{e:#}"), "internal error");
@@ -174,6 +180,7 @@ mod tests {
             (Error::Unauthenticated("x".into()), 401, None),
             (Error::MissingScope("read:users".into()), 403, Some("insufficient_scope")),
             (Error::Unavailable, 503, None),
+            (Error::Busy { retry_after_secs: 1 }, 503, None),
             (Error::Internal(anyhow::anyhow!("secret detail")), 500, None),
         ];
         for (e, status, code) in cases {

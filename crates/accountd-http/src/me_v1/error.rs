@@ -234,6 +234,16 @@ impl From<Error> for MeError {
                 "Service Unavailable",
                 "The service is temporarily unavailable.",
             ),
+            Error::Busy { retry_after_secs } => {
+                let mut e = MeError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "A0E-503-0001",
+                    "Service Unavailable",
+                    "The server is busy; try again shortly.",
+                );
+                e.headers.push((header::RETRY_AFTER, HeaderValue::from(retry_after_secs.max(1))));
+                e
+            }
             Error::Internal(e) => {
                 tracing::error!(error = ?e, "internal error");
                 MeError::new(

@@ -387,6 +387,14 @@ pub async fn login(
             }
             return r;
         }
+        Err(accountd_core::Error::Busy { retry_after_secs }) => {
+            // The hashing pool is full: say so and when to retry; nothing was counted.
+            let msg = "The server is busy. Try again in a moment.";
+            let mut r = pages::sign_in("", &form.flow, &form.identifier, Some(msg), false);
+            *r.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
+            r.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs.max(1)));
+            return r;
+        }
         Err(e) => {
             tracing::error!(error = %e, "sign-in failed");
             return pages::error(StatusCode::SERVICE_UNAVAILABLE, "temporarily_unavailable", "Try again later.");

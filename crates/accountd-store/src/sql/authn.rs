@@ -337,18 +337,19 @@ impl PendingVerificationStore for Handle {
         row.map(|r| pending_from(&r)).transpose().map_err(map_err)
     }
 
-    async fn record_pending_attempt(&self, tenant: &TenantId, id: &str) -> StoreResult<i64> {
+    async fn reserve_pending_attempt(&self, tenant: &TenantId, id: &str, max: i64) -> StoreResult<Option<i64>> {
         let mut c = self.conn().await?;
         let row = sqlx::query(
-            "UPDATE pending_verifications SET attempts = attempts + 1 WHERE tenant_id = $1 AND id = $2 \
-             RETURNING attempts",
+            "UPDATE pending_verifications SET attempts = attempts + 1 \
+             WHERE tenant_id = $1 AND id = $2 AND attempts < $3 RETURNING attempts",
         )
         .bind(tenant.as_str())
         .bind(id)
+        .bind(max)
         .fetch_optional(&mut *c)
         .await
         .map_err(map_err)?;
-        row.map(|r| r.try_get::<i64, _>(0)).transpose().map(|n| n.unwrap_or(0)).map_err(map_err)
+        row.map(|r| r.try_get::<i64, _>(0)).transpose().map_err(map_err)
     }
 
     async fn set_pending_status(&self, tenant: &TenantId, id: &str, status: PendingStatus) -> StoreResult<bool> {

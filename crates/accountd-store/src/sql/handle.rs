@@ -13,7 +13,7 @@ use accountd_core::connector::{ConnectorKind, OutboxMessage, StoredConnector, Te
 use accountd_core::message::{Channel, Purpose};
 use accountd_core::role::{Permission, Role, RoleId};
 use accountd_core::session::{AuthorizationCode, RefreshToken, Session};
-use accountd_core::store::{Lockout, ThrottleRule};
+use accountd_core::store::{Attempt, RateRule, ThrottleRule};
 use accountd_core::store::ConnectorStore;
 use accountd_core::signing_key::{KeyStatus, SigningKey};
 use accountd_core::store::{
@@ -146,6 +146,9 @@ impl CoreStore for Handle {
                 && let Err(e) = save_seen_keys(&self.pool, &rows, accountd_core::clock::now_millis(), false).await
             {
                 tracing::warn!(error = %e, "could not save the last DPoP proof ids");
+            } else if let Some(run) = seen.run() {
+                // Every id is saved: the next start need not distrust earlier proofs.
+                let _ = sqlx::query("DELETE FROM server_runs WHERE started_at = $1").bind(run).execute(&self.pool).await;
             }
         }
         self.pool.close().await;
