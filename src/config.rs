@@ -93,6 +93,20 @@ pub struct StorageConfig {
     /// API's reads (0: never). Writes through accountd clear it at once, on every node; this
     /// bounds only changes made behind accountd's back.
     pub method_cache_secs: u64,
+    /// SQLite's `synchronous`: `full` (every commit reaches the disk before it is acknowledged,
+    /// so a power loss cannot undo a rotated refresh token or a changed password) or `normal`
+    /// (WAL commits reach the disk at checkpoints: faster, a power loss may lose the last ones).
+    pub sqlite_synchronous: SqliteSynchronous,
+}
+
+/// See [`StorageConfig::sqlite_synchronous`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SqliteSynchronous {
+    /// Durable commits.
+    Full,
+    /// Commits durable at the next checkpoint.
+    Normal,
 }
 
 impl Default for StorageConfig {
@@ -103,6 +117,7 @@ impl Default for StorageConfig {
             max_connections: 16,
             migrate_on_start: true,
             method_cache_secs: 30,
+            sqlite_synchronous: SqliteSynchronous::Full,
         }
     }
 }

@@ -88,6 +88,7 @@ pub async fn build_core(cfg: &Config, migrate: bool, serving: bool) -> anyhow::R
         max_connections: cfg.storage.max_connections,
         method_cache_ttl: std::time::Duration::from_secs(cfg.storage.method_cache_secs),
         serving,
+        sqlite_durable_commits: cfg.storage.sqlite_synchronous == config::SqliteSynchronous::Full,
         ..Default::default()
     };
     let store = accountd_store::connect(&url, &opts, migrate).await?;

@@ -36,6 +36,9 @@ pub struct ConnectOptions {
     pub method_cache_ttl: Duration,
     /// This process serves requests (it checks proof ids); an admin command does not.
     pub serving: bool,
+    /// SQLite `synchronous=FULL` (each commit on disk before it is acknowledged) rather than
+    /// `NORMAL`; see docs/configuration.md for what it costs.
+    pub sqlite_durable_commits: bool,
 }
 
 impl Default for ConnectOptions {
@@ -45,6 +48,7 @@ impl Default for ConnectOptions {
             acquire_timeout: Duration::from_secs(5),
             method_cache_ttl: Duration::from_secs(30),
             serving: false,
+            sqlite_durable_commits: true,
         }
     }
 }
@@ -76,7 +80,11 @@ pub async fn connect(url: &str, opts: &ConnectOptions, migrate: bool) -> anyhow:
             .with_context(|| format!("invalid SQLite URL {url}"))?
             .create_if_missing(true)
             .journal_mode(sqlx::sqlite::SqliteJournalMode::Wal)
-            .synchronous(sqlx::sqlite::SqliteSynchronous::Normal)
+            .synchronous(if opts.sqlite_durable_commits {
+                sqlx::sqlite::SqliteSynchronous::Full
+            } else {
+                sqlx::sqlite::SqliteSynchronous::Normal
+            })
             .foreign_keys(true)
             .busy_timeout(opts.acquire_timeout);
         let pool = sqlx::pool::PoolOptions::<sqlx::Sqlite>::new()

@@ -251,3 +251,51 @@ async fn a_burst_of_code_sends_to_one_address_sends_five() {
     assert_eq!(sent, 5, "a burst of {BURST} sent {sent} codes to one inbox");
     me.app.stop().await;
 }
+
+#[tokio::test]
+async fn a_full_hashing_queue_answers_503_at_once_and_counts_nothing() {
+    let me = signed_in_with("127.0.0.1", |c| {
+        c.server.trust_forwarded_headers = true;
+        c.sign_in.max_failures = 1000;
+        c.passwords.hashing_workers = Some(1);
+        c.passwords.hashing_queue = 2;
+        // Slow enough that the burst overlaps.
+        c.passwords.argon2_memory_kib = 8 * 1024;
+        c.passwords.argon2_iterations = 3;
+    })
+    .await;
+    let (browser, flow) = sign_in_form(&me).await;
+    let login = format!("{}/u/login", me.base);
+    let tasks: Vec<_> = (0..30)
+        .map(|i| {
+            let (b, url, flow) = (browser.clone(), login.clone(), flow.clone());
+            tokio::spawn(async move {
+                let form = [("flow", flow.as_str()), ("identifier", EMAIL), ("password", &format!("wrong-{i}"))];
+                b.post_form_from(&url, &form, ATTACKER).await
+            })
+        })
+        .collect();
+    let mut busy = 0;
+    let mut checked = 0;
+    for t in tasks {
+        let p = t.await.unwrap();
+        match p.status {
+            503 => {
+                busy += 1;
+                assert_eq!(p.retry_after.as_deref(), Some("1"));
+                assert!(p.html.contains("The server is busy"), "{}", p.html);
+            }
+            401 => checked += 1,
+            other => panic!("unexpected {other}: {}", p.html),
+        }
+    }
+    assert!(busy > 0, "30 parallel sign-ins never filled a pool of 1 worker and 2 waiting");
+    assert_eq!(failed_password_checks(&me).await, checked, "a refused sign-in was counted or checked");
+    // Once the burst is over the pool takes sign-ins again.
+    let mut user = Browser::new(me.app.port);
+    let page = user.get(&me.authorize_url(&[])).await;
+    let flow = page.hidden("flow").unwrap();
+    let done = user.post_form(&login, &[("flow", &flow), ("identifier", EMAIL), ("password", PASSWORD)]).await;
+    assert_eq!(done.status, 302, "{}", done.html);
+    me.app.stop().await;
+}
