@@ -174,6 +174,7 @@ pub fn router(state: AppState) -> Router {
         .merge(per_tenant)
         .with_state(state.clone())
         .layer(tower_http::limit::RequestBodyLimitLayer::new(state.config.max_body_bytes))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), common::hsts::hsts))
         .layer(
             TraceLayer::new_for_http()
                 .make_span_with(|req: &Request<axum::body::Body>| {
