@@ -11,5 +11,6 @@ mod management;
 mod me;
 mod oauth;
 mod oidc;
+mod pages;
 mod tenants;
 mod util;

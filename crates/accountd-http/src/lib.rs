@@ -117,17 +117,32 @@ impl App {
         self.core.store().unsaved_before().filter(|since| issued_at.saturating_mul(1000) < *since)
     }
 
-    /// Counts one account API request against the tenant's limits.
+    /// Counts one account API request of the authenticated `user` against the tenant's and the
+    /// user's limits.
     pub async fn check_rate(
         &self,
         tenant: &TenantId,
         limits: &accountd_core::authn::policy::RateLimits,
-        user: Option<&str>,
+        user: &str,
         write: bool,
     ) -> common::rate_limit::RateVerdict {
         match &self.shared {
             Some(s) => s.check(tenant, limits, user, write).await,
             None => self.rate_limits.check(tenant, limits, user, write),
+        }
+    }
+
+    /// Counts one account API request without a valid token against the limit of its client IP
+    /// (a [`common::rate_limit::ip_key`]), never against the tenant's or a user's budget.
+    pub async fn check_anonymous_rate(
+        &self,
+        tenant: &TenantId,
+        limits: &accountd_core::authn::policy::RateLimits,
+        ip: &str,
+    ) -> common::rate_limit::RateVerdict {
+        match &self.shared {
+            Some(s) => s.check_anonymous(tenant, limits, ip).await,
+            None => self.rate_limits.check_anonymous(tenant, limits, ip),
         }
     }
 }
@@ -169,6 +184,7 @@ pub fn router(state: AppState) -> Router {
         .merge(per_tenant)
         .with_state(state.clone())
         .layer(tower_http::limit::RequestBodyLimitLayer::new(state.config.max_body_bytes))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), common::hsts::hsts))
         .layer(
             TraceLayer::new_for_http()
                 .make_span_with(|req: &Request<axum::body::Body>| {

@@ -308,3 +308,126 @@ async fn a_dpop_bound_token_needs_its_proof() {
     assert_eq!(call(proof).await.status(), 401);
     me.app.stop().await;
 }
+
+/// One GET of `url` as the host `host`, with `token` as a Bearer token if any.
+async fn get_as(client: &reqwest::Client, url: &str, host: &str, token: Option<&str>) -> crate::util::Resp {
+    let mut req = client.get(url).header("host", host);
+    if let Some(t) = token {
+        req = req.bearer_auth(t);
+    }
+    let r = req.send().await.unwrap();
+    let (status, headers) = (r.status(), r.headers().clone());
+    let text = r.text().await.unwrap();
+    crate::util::Resp { status, headers, body: serde_json::from_str(&text).unwrap_or_default(), text }
+}
+
+/// What a parallel burst of requests without a valid token did, while a signed-in user read
+/// alongside: the burst's answers (with whether each sent a made-up token or none), the user's
+/// answers, and how long it all took.
+struct Burst {
+    anonymous: Vec<(bool, crate::util::Resp)>,
+    user: Vec<crate::util::Resp>,
+    elapsed: std::time::Duration,
+}
+
+/// `n` requests at once spread over `urls` (nodes), half with the made-up token `x` and half with
+/// none, and meanwhile `reads` reads of the user's, a few milliseconds apart.
+async fn burst_with_reads(me: &Me, urls: &[String], n: usize, reads: usize) -> Burst {
+    let host = me.base.trim_start_matches("http://").to_string();
+    let client = reqwest::Client::new();
+    let started = std::time::Instant::now();
+    let mut anonymous = tokio::task::JoinSet::new();
+    for i in 0..n {
+        let (client, url, host) = (client.clone(), urls[i % urls.len()].clone(), host.clone());
+        let garbage = i % 4 < 2;
+        anonymous.spawn(async move { (garbage, get_as(&client, &url, &host, garbage.then_some("x")).await) });
+    }
+    let mut user = tokio::task::JoinSet::new();
+    for i in 0..reads {
+        let (client, url, host, token) = (client.clone(), urls[i % urls.len()].clone(), host.clone(), me.token.clone());
+        user.spawn(async move {
+            tokio::time::sleep(std::time::Duration::from_millis(25 * i as u64)).await;
+            get_as(&client, &url, &host, Some(&token)).await
+        });
+    }
+    let (anonymous, user) = tokio::join!(anonymous.join_all(), user.join_all());
+    Burst { anonymous, user, elapsed: started.elapsed() }
+}
+
+impl Burst {
+    /// Checks the user's reads all answered, reporting the tenant's limit (`tenant_limit`) as
+    /// spent by nothing but themselves; and that the burst got 401 from the IP's budget
+    /// (`burst`, refilled `per_second`) and 429 in this API's format after it. Returns how many
+    /// got 401.
+    fn check(&self, tenant_limit: u32, burst: u32, per_second: u32) -> u32 {
+        for (i, r) in self.user.iter().enumerate() {
+            assert_eq!(r.status, 200, "the user's read {i} during the burst: {}", r.text);
+            assert_eq!(r.header("x-ratelimit-limit"), Some(tenant_limit.to_string().as_str()));
+            let remaining: u32 = r.header("x-ratelimit-remaining").unwrap().parse().unwrap();
+            let own = self.user.len() as u32;
+            assert!(
+                remaining + own >= tenant_limit,
+                "read {i}: {remaining} left of {tenant_limit} after {own} own reads"
+            );
+        }
+        let statuses: Vec<u16> = self.anonymous.iter().map(|(_, r)| r.status.as_u16()).collect();
+        assert!(statuses.iter().all(|s| *s == 401 || *s == 429), "{statuses:?}");
+        let unauthorized = statuses.iter().filter(|s| **s == 401).count() as u32;
+        let most = burst + per_second * self.elapsed.as_secs_f64().ceil() as u32 + 1;
+        assert!(
+            (burst..=most).contains(&unauthorized),
+            "{unauthorized} answered 401 in {:?}: the IP's budget is {burst} and {per_second}/s",
+            self.elapsed
+        );
+        for garbage in [true, false] {
+            let limited = self.anonymous.iter().find(|(g, r)| *g == garbage && r.status == 429);
+            let (_, r) = limited.unwrap_or_else(|| panic!("no 429 for requests with garbage token = {garbage}"));
+            assert_eq!(error_type(r), "A0E-429-0001", "{}", r.text);
+            assert!(r.header("retry-after").unwrap().parse::<u64>().unwrap() >= 1);
+            assert_eq!(r.header("x-ratelimit-limit"), Some(burst.to_string().as_str()));
+            assert_eq!(r.header("x-auth0-error-kind"), None, "the IP's limit is not the tenant's");
+        }
+        unauthorized
+    }
+}
+
+/// Requests with a made-up token or none count against their IP's own budget (default 20 at once,
+/// 10 a second): a parallel burst of 200 of them gets 401 and then 429, and neither spends the
+/// tenant's budget nor stops a signed-in user's reads.
+#[tokio::test]
+async fn a_burst_without_valid_tokens_is_limited_per_ip_and_leaves_the_tenants_budget_alone() {
+    let me = signed_in("127.0.0.1").await;
+    // The tenant's limit is the one the user's answers report (their own is far from running out).
+    me.set_policy(json!({"rate_limits": {"tenant_reads_per_second": 10, "tenant_writes_per_second": 10,
+                                         "user_reads_per_minute": 1000, "user_writes_per_minute": 1000}}))
+        .await;
+    let b = burst_with_reads(&me, &[me.url("/authentication-methods")], 200, 5).await;
+    b.check(10, 20, 10);
+    // Right after it, the tenant's budget still lacks only the user's own reads.
+    let r = me.get("/authentication-methods").await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert!(r.header("x-ratelimit-remaining").unwrap().parse::<u32>().unwrap() >= 10 - 6);
+    me.app.stop().await;
+}
+
+/// With `redis.url` set, the anonymous per-IP budget is counted once for all nodes: a burst spread
+/// over two nodes gets no more 401s than one node allows, and the user's reads on both go on.
+#[tokio::test]
+async fn with_redis_the_per_ip_limit_of_requests_without_a_token_holds_across_nodes() {
+    let me = signed_in_with("127.0.0.1", |cfg| {
+        cfg.redis.url = crate::util::redis_url();
+        cfg.redis.key_prefix = format!("accountd-test-{}", accountd_core::secret::random_alnum(8));
+    })
+    .await;
+    me.set_policy(json!({"rate_limits": {"tenant_reads_per_second": 10, "tenant_writes_per_second": 10,
+                                         "user_reads_per_minute": 1000, "user_writes_per_minute": 1000,
+                                         "anonymous_ip_burst": 10, "anonymous_ip_per_second": 1}}))
+        .await;
+    let other = me.app.another_node().await;
+    let urls = [me.url("/authentication-methods"), format!("{}/me/v1/authentication-methods", other.base)];
+    let b = burst_with_reads(&me, &urls, 200, 6).await;
+    let unauthorized = b.check(10, 10, 1);
+    assert!(unauthorized < 20, "{unauthorized} answered 401: the nodes counted apart");
+    other.stop().await;
+    me.app.stop().await;
+}

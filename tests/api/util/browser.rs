@@ -16,12 +16,16 @@ pub struct Browser {
 pub struct Page {
     pub status: u16,
     pub location: Option<String>,
-    /// The `Retry-After` header, if any.
-    pub retry_after: Option<String>,
     pub html: String,
+    pub headers: reqwest::header::HeaderMap,
 }
 
 impl Page {
+    /// A response header, if present and text.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
     /// The value of the hidden input `name`.
     pub fn hidden(&self, name: &str) -> Option<String> {
         let needle = format!("name=\"{name}\" value=\"");
@@ -62,8 +66,14 @@ impl Page {
 
 impl Browser {
     pub fn new(port: u16) -> Self {
+        Self::with_headers(port, reqwest::header::HeaderMap::new())
+    }
+
+    /// A browser whose every request carries `headers` (say, a proxy's `X-Forwarded-Proto`).
+    pub fn with_headers(port: u16, headers: reqwest::header::HeaderMap) -> Self {
         let client = reqwest::Client::builder()
             .redirect(Policy::none())
+            .default_headers(headers)
             .resolve("tenant2.test", std::net::SocketAddr::from(([127, 0, 0, 1], port)))
             .build()
             .unwrap();
@@ -95,8 +105,8 @@ impl Browser {
         }
         let status = resp.status().as_u16();
         let location = resp.headers().get(LOCATION).map(|v| v.to_str().unwrap().to_string());
-        let retry_after = resp.headers().get(reqwest::header::RETRY_AFTER).map(|v| v.to_str().unwrap().to_string());
-        Page { status, location, retry_after, html: resp.text().await.unwrap() }
+        let headers = resp.headers().clone();
+        Page { status, location, headers, html: resp.text().await.unwrap() }
     }
 
     pub async fn get(&mut self, url: &str) -> Page {
@@ -119,8 +129,8 @@ impl Browser {
             .unwrap();
         let status = resp.status().as_u16();
         let location = resp.headers().get(LOCATION).map(|v| v.to_str().unwrap().to_string());
-        let retry_after = resp.headers().get(reqwest::header::RETRY_AFTER).map(|v| v.to_str().unwrap().to_string());
-        Page { status, location, retry_after, html: resp.text().await.unwrap() }
+        let headers = resp.headers().clone();
+        Page { status, location, headers, html: resp.text().await.unwrap() }
     }
 
     /// Posts a form as the page's script does and reads a JSON answer.

@@ -86,7 +86,9 @@ impl StepUpPolicy {
 }
 
 /// Request limits of the account API, like Auth0's per-plan table (spec §4.5; the defaults are the
-/// Enterprise row).
+/// Enterprise row). Only authenticated requests count against the tenant's and the user's limits;
+/// requests without a valid token count against their IP address's own limit, so nobody can spend
+/// a tenant's budget without a token.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct RateLimits {
@@ -98,6 +100,10 @@ pub struct RateLimits {
     pub user_reads_per_minute: u32,
     /// Writes per minute for one user.
     pub user_writes_per_minute: u32,
+    /// Requests without a valid token (none, expired, forged) one IP address may send at once.
+    pub anonymous_ip_burst: u32,
+    /// Requests without a valid token one IP address may send per second, once its burst is spent.
+    pub anonymous_ip_per_second: u32,
 }
 
 impl Default for RateLimits {
@@ -107,6 +113,8 @@ impl Default for RateLimits {
             tenant_writes_per_second: 25,
             user_reads_per_minute: 20,
             user_writes_per_minute: 20,
+            anonymous_ip_burst: 20,
+            anonymous_ip_per_second: 10,
         }
     }
 }
@@ -164,6 +172,8 @@ impl AccountPolicy {
             ("tenant_writes_per_second", r.tenant_writes_per_second),
             ("user_reads_per_minute", r.user_reads_per_minute),
             ("user_writes_per_minute", r.user_writes_per_minute),
+            ("anonymous_ip_burst", r.anonymous_ip_burst),
+            ("anonymous_ip_per_second", r.anonymous_ip_per_second),
         ] {
             if v == 0 {
                 errors.push(FieldError::new(format!("rate_limits.{name}"), "must be at least 1"));

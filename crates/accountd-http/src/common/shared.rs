@@ -1,6 +1,7 @@
 //! State every node must share when accountd runs on several nodes, kept in Redis when
 //! `redis.url` is set: the account API's request limits (one GCRA script over the tenant's and
-//! the user's counters, atomic, on Redis' clock) and one-time values (DPoP and device proof ids,
+//! the user's counters, or over the client IP's counter for requests without a valid token;
+//! atomic, on Redis' clock) and one-time values (DPoP and device proof ids,
 //! `SET NX` with their expiry). Without Redis the limits are counted per process
 //! ([`super::rate_limit`]) and one-time values go to the database.
 //!
@@ -80,47 +81,86 @@ impl SharedState {
         Ok(set.is_some())
     }
 
-    /// Counts one request of `user` (if authenticated) against the tenant's limits, on every
-    /// node's counters.
-    pub async fn check(&self, tenant: &TenantId, limits: &RateLimits, user: Option<&str>, write: bool) -> RateVerdict {
+    /// Counts one request of the authenticated `user` against the tenant's and the user's limits,
+    /// on every node's counters.
+    pub async fn check(&self, tenant: &TenantId, limits: &RateLimits, user: &str, write: bool) -> RateVerdict {
         let (kind, per_tenant, per_user) = if write {
             ("w", limits.tenant_writes_per_second, limits.user_writes_per_minute)
         } else {
             ("r", limits.tenant_reads_per_second, limits.user_reads_per_minute)
         };
         let (p, t) = (&self.prefix, tenant.as_str());
-        let mut keys = vec![(format!("{p}:rl:{t}:tenant:{kind}"), 1_000_000u64, per_tenant.max(1))];
-        if let Some(u) = user {
-            keys.push((format!("{p}:rl:{t}:user:{kind}:{u}"), 60_000_000, per_user.max(1)));
-        }
+        let (per_tenant, per_user) = (per_tenant.max(1), per_user.max(1));
+        self.run(
+            &[
+                Counter {
+                    key: format!("{p}:rl:{t}:tenant:{kind}"),
+                    interval_us: 1_000_000 / u64::from(per_tenant),
+                    burst: per_tenant,
+                },
+                Counter {
+                    key: format!("{p}:rl:{t}:user:{kind}:{user}"),
+                    interval_us: 60_000_000 / u64::from(per_user),
+                    burst: per_user,
+                },
+            ],
+            true,
+        )
+        .await
+    }
+
+    /// Counts one request without a valid token from the client `ip` (a
+    /// [`super::rate_limit::ip_key`]) against that IP's own limit, on every node's counters.
+    pub async fn check_anonymous(&self, tenant: &TenantId, limits: &RateLimits, ip: &str) -> RateVerdict {
+        let per_second = limits.anonymous_ip_per_second.max(1);
+        let key = format!("{}:rl:{}:anon:{ip}", self.prefix, tenant.as_str());
+        self.run(
+            &[Counter { key, interval_us: 1_000_000 / u64::from(per_second), burst: limits.anonymous_ip_burst.max(1) }],
+            false,
+        )
+        .await
+    }
+
+    /// Runs the GCRA script over `counters`; with `first_is_global`, a refusal by the first one is
+    /// reported as the tenant-wide limit.
+    async fn run(&self, counters: &[Counter], first_is_global: bool) -> RateVerdict {
         let mut inv = self.gcra.prepare_invoke();
-        for (key, per_us, n) in &keys {
-            inv.key(key).arg((per_us / u64::from(*n)).max(1)).arg(*n);
+        for c in counters {
+            inv.key(&c.key).arg(c.interval_us.max(1)).arg(c.burst);
         }
+        let first = counters.first().map_or(1, |c| c.burst);
         let mut conn = self.conn.clone();
         let answers: Vec<(i64, i64, i64, i64)> = match inv.invoke_async(&mut conn).await {
             Ok(a) => a,
             Err(e) => {
                 tracing::warn!(error = %e, "rate-limit counters unavailable; request let through");
-                return RateVerdict { limit: per_tenant, remaining: per_tenant, reset: 0, refused: None };
+                return RateVerdict { limit: first, remaining: first, reset: 0, refused: None };
             }
         };
         let now_us = accountd_core::clock::now_millis() * 1000;
         let secs = |us: i64| (us.max(0) as u64).div_ceil(1_000_000);
         let at = |us: i64| ((now_us + us.max(0)) as u64).div_ceil(1_000_000);
-        // A refusal names the first counter that refused (the tenant's is the global one).
+        // A refusal names the first counter that refused.
         if let Some((i, a)) = answers.iter().enumerate().find(|(_, a)| a.0 == 0) {
-            let limit = keys[i].2;
-            return RateVerdict { limit, remaining: 0, reset: at(a.3), refused: Some((secs(a.2).max(1), i == 0)) };
+            let limit = counters[i].burst;
+            let global = i == 0 && first_is_global;
+            return RateVerdict { limit, remaining: 0, reset: at(a.3), refused: Some((secs(a.2).max(1), global)) };
         }
         // Otherwise the headers report the counter closest to running out.
         let closest = answers.iter().enumerate().min_by_key(|(_, a)| a.1).map(|(i, a)| (i, *a));
-        let (i, a) = closest.unwrap_or((0, (1, i64::from(per_tenant), 0, 0)));
+        let (i, a) = closest.unwrap_or((0, (1, i64::from(first), 0, 0)));
         RateVerdict {
-            limit: keys.get(i).map_or(per_tenant, |k| k.2),
+            limit: counters.get(i).map_or(first, |c| c.burst),
             remaining: a.1.max(0) as u32,
             reset: at(a.3),
             refused: None,
         }
     }
+}
+
+/// One GCRA counter: its key, emission interval (microseconds) and burst (requests).
+struct Counter {
+    key: String,
+    interval_us: u64,
+    burst: u32,
 }

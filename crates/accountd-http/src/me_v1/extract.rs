@@ -18,6 +18,7 @@ use super::error::{MeError, ValidationError};
 use crate::AppState;
 use crate::common::client_info::ClientInfo;
 use crate::common::principal;
+use crate::common::rate_limit::ip_key;
 use crate::common::tenant::RequestTenant;
 
 /// The authenticated caller of a My Account request.
@@ -85,7 +86,9 @@ impl FromRequestParts<AppState> for MeAuth {
 }
 
 /// Middleware in front of every `/me/v1` route: authentication, then the rate limits; the
-/// `x-ratelimit-*` headers go on every answer, errors included.
+/// `x-ratelimit-*` headers go on every answer, errors included. An authenticated request counts
+/// against the tenant's and the user's limits; one without a valid token only against its client
+/// IP's (and answers 429 instead of 401 once that IP is over it).
 pub async fn gate(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let (mut parts, body) = req.into_parts();
     let Some(rt) = parts.extensions.get::<RequestTenant>().cloned() else {
@@ -115,13 +118,16 @@ pub async fn gate(State(state): State<AppState>, req: Request, next: Next) -> Re
         _ => Ok(claims),
     });
     let write = !matches!(parts.method, Method::GET | Method::HEAD);
-    let user = auth.as_ref().ok().map(|c| c.sub.as_str());
-    let verdict = state.check_rate(&rt.tenant.id, &policy.rate_limits, user, write).await;
+    let info = ClientInfo::from_request_parts(&mut parts, &state).await.unwrap_or_default();
+    let limits = &policy.rate_limits;
+    let verdict = match &auth {
+        Ok(claims) => state.check_rate(&rt.tenant.id, limits, &claims.sub, write).await,
+        Err(_) => state.check_anonymous_rate(&rt.tenant.id, limits, &ip_key(info.ip.as_deref())).await,
+    };
     let mut res = match (verdict.refused, auth) {
         (Some((retry, global)), _) => MeError::rate_limited(retry, global).into_response(),
         (None, Err(e)) => MeError::from_auth(e).into_response(),
         (None, Ok(claims)) => {
-            let info = ClientInfo::from_request_parts(&mut parts, &state).await.unwrap_or_default();
             let scheme = if claims.cnf.is_some() { "DPoP" } else { "Bearer" };
             parts.extensions.insert(MeAuth { claims, scheme, rt, info, state: state.clone() });
             next.run(Request::from_parts(parts, body)).await

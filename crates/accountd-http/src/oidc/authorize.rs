@@ -151,7 +151,7 @@ async fn consent_page(
     let name = state.core.get_application(&rt.tenant.id, &req.client_id).await.map(|c| c.name).unwrap_or_default();
     let listed: Vec<(String, String)> =
         scopes.iter().map(|s| (s.clone(), scope_description(s, api.as_ref()))).collect();
-    let mut r = pages::consent(&name, &sealed, &listed);
+    let mut r = pages::consent(&name, &sealed, &listed, &req.redirect_uri);
     let secure = rt.origin.scheme() == Scheme::Https;
     r.headers_mut().append(header::SET_COOKIE, cookies::set(LOGIN_COOKIE, &binding, "/u/", FLOW_TTL_SECS, secure));
     r
@@ -208,6 +208,7 @@ fn sign_in_page(
 ) -> Response {
     let binding = random_token::<24>();
     let identifier = req.login_hint.clone().unwrap_or_default();
+    let flow_redirect = req.redirect_uri.clone();
     let flow = LoginFlow { req, binding_hash: hash_high_entropy_secret(&binding), exp: now_secs() + FLOW_TTL_SECS };
     let sealed = serde_json::to_vec(&flow)
         .map_err(|e| accountd_core::Error::Internal(e.into()))
@@ -215,7 +216,7 @@ fn sign_in_page(
     let Ok(sealed) = sealed else {
         return pages::error(StatusCode::INTERNAL_SERVER_ERROR, "server_error", "Try again later.");
     };
-    let mut r = pages::sign_in(app_name, &sealed, &identifier, None, signup);
+    let mut r = pages::sign_in(app_name, &sealed, &identifier, None, signup, &flow_redirect);
     let secure = rt.origin.scheme() == Scheme::Https;
     r.headers_mut().append(header::SET_COOKIE, cookies::set(LOGIN_COOKIE, &binding, "/u/", FLOW_TTL_SECS, secure));
     r
@@ -366,7 +367,7 @@ pub async fn login(
                 .unwrap_or_default();
             // Same page, same form: the binding cookie stays valid.
             let signup = state.core.signup_allowed(&rt.tenant.id).await.unwrap_or(false);
-            return pages::sign_in(&name, &form.flow, &form.identifier, Some(&msg), signup);
+            return pages::sign_in(&name, &form.flow, &form.identifier, Some(&msg), signup, &flow.req.redirect_uri);
         }
         Err(accountd_core::Error::LockedOut { until }) => {
             let name = state
@@ -379,7 +380,7 @@ pub async fn login(
                 "Too many failed attempts. Try again after {} UTC.",
                 accountd_core::clock::to_rfc3339(until).get(..16).unwrap_or_default().replace('T', " ")
             );
-            let mut r = pages::sign_in(&name, &form.flow, &form.identifier, Some(&msg), false);
+            let mut r = pages::sign_in(&name, &form.flow, &form.identifier, Some(&msg), false, &flow.req.redirect_uri);
             *r.status_mut() = StatusCode::TOO_MANY_REQUESTS;
             let retry = ((until - accountd_core::clock::now_millis()) / 1000).max(1);
             if let Ok(v) = HeaderValue::from_str(&retry.to_string()) {
@@ -390,7 +391,7 @@ pub async fn login(
         Err(accountd_core::Error::Busy { retry_after_secs }) => {
             // The hashing pool is full: say so and when to retry; nothing was counted.
             let msg = "The server is busy. Try again in a moment.";
-            let mut r = pages::sign_in("", &form.flow, &form.identifier, Some(msg), false);
+            let mut r = pages::sign_in("", &form.flow, &form.identifier, Some(msg), false, &flow.req.redirect_uri);
             *r.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
             r.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs.max(1)));
             return r;
@@ -490,7 +491,8 @@ pub async fn signup(
         return pages::error(StatusCode::FORBIDDEN, "access_denied", "Sign-up is not available here.");
     }
     let name = state.core.get_application(&rt.tenant.id, &flow.req.client_id).await.map(|c| c.name).unwrap_or_default();
-    let again = |msg: &str| pages::sign_in(&name, &form.flow, &form.identifier, Some(msg), true);
+    let again =
+        |msg: &str| pages::sign_in(&name, &form.flow, &form.identifier, Some(msg), true, &flow.req.redirect_uri);
     let ctx = info.context(accountd_core::audit::Actor::System);
     let fields = accountd_core::user::UserFields { email: Some(form.identifier.clone()), ..Default::default() };
     let user = match state.core.create_user(&ctx, &rt.tenant.id, fields, Some(Zeroizing::new(form.password))).await {

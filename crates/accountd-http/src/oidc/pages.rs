@@ -1,6 +1,12 @@
 //! The hosted pages: sign-in, errors, and the response pages of `form_post` and `web_message`.
 //! Server-rendered HTML that works without JavaScript (except `web_message`, which is JavaScript).
+//!
+//! Every page's Content-Security-Policy lets its forms go to this origin only, plus, on a page whose
+//! form is answered with a redirect to the client (sign-in, second factor, consent), the origin of
+//! the request's validated `redirect_uri`: browsers apply `form-action` to the redirects that
+//! follow a form submission too.
 
+use accountd_core::origin::{Origin, Scheme};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 
@@ -31,7 +37,42 @@ button{margin-top:1.5rem;width:100%;padding:.7rem;border:0;border-radius:6px;bac
 font-size:1rem;cursor:pointer}button:hover{background:#2a4199}\
 .error{background:#fff1f0;border:1px solid #ffccc7;color:#a8071a;padding:.6rem .75rem;border-radius:6px;font-size:.9rem}";
 
-pub(super) fn page(status: StatusCode, title: &str, body: &str) -> Response {
+/// The CSP source that lets a form's answer reach `redirect_uri`: its origin (`scheme://host[:port]`,
+/// checked as a host name or IP literal, so nothing else can slip into the header). CSP host sources
+/// cannot name an IPv6 literal (an RFC 8252 loopback `http://[::1]:port/…` callback), so those get
+/// their scheme alone.
+pub fn callback_source(redirect_uri: &str) -> Option<String> {
+    let (scheme, rest) = redirect_uri.split_once("://")?;
+    let scheme = match scheme.to_ascii_lowercase().as_str() {
+        "https" => Scheme::Https,
+        "http" => Scheme::Http,
+        _ => return None,
+    };
+    let origin = Origin::new(scheme, rest.split(['/', '?', '#']).next()?).ok()?;
+    if origin.host().starts_with('[') {
+        return Some(format!("{}:", scheme.as_str()));
+    }
+    Some(origin.base_url())
+}
+
+/// The hosted pages' CSP: their own script, inline styles, no framing, and forms that go to this
+/// origin or, when given, on to the client's `callback`.
+fn page_csp(callback: Option<&str>) -> HeaderValue {
+    let extra = callback.and_then(callback_source).map(|s| format!(" {s}")).unwrap_or_default();
+    let csp = format!(
+        "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'unsafe-inline'; \
+         form-action 'self'{extra}; frame-ancestors 'none'"
+    );
+    HeaderValue::from_str(&csp).unwrap_or_else(|_| {
+        HeaderValue::from_static(
+            "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'unsafe-inline'; \
+             form-action 'self'; frame-ancestors 'none'",
+        )
+    })
+}
+
+/// A hosted page. `callback` is the `redirect_uri` its forms' answers may redirect to, if any.
+pub(super) fn page(status: StatusCode, title: &str, body: &str, callback: Option<&str>) -> Response {
     let html = format!(
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" \
          content=\"width=device-width,initial-scale=1\"><title>{}</title><style>{STYLE}</style></head>\
@@ -42,19 +83,21 @@ pub(super) fn page(status: StatusCode, title: &str, body: &str) -> Response {
     let h = r.headers_mut();
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     h.insert("x-frame-options", HeaderValue::from_static("DENY"));
-    h.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(
-            "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'unsafe-inline'; form-action *; \
-             frame-ancestors 'none'",
-        ),
-    );
+    h.insert(header::CONTENT_SECURITY_POLICY, page_csp(callback));
     r
 }
 
 /// The sign-in form. `flow` is the sealed authorization request, which also carries the CSRF
 /// binding to this browser's cookie. With sign-up allowed, a second button creates the account.
-pub fn sign_in(app_name: &str, flow: &str, identifier: &str, error: Option<&str>, signup: bool) -> Response {
+/// `callback` is the request's `redirect_uri`, where a successful sign-in is redirected.
+pub fn sign_in(
+    app_name: &str,
+    flow: &str,
+    identifier: &str,
+    error: Option<&str>,
+    signup: bool,
+    callback: &str,
+) -> Response {
     let err = error.map(|e| format!("<p class=\"error\" role=\"alert\">{}</p>", esc(e))).unwrap_or_default();
     let status = if error.is_some() { StatusCode::UNAUTHORIZED } else { StatusCode::OK };
     page(
@@ -85,11 +128,13 @@ pub fn sign_in(app_name: &str, flow: &str, identifier: &str, error: Option<&str>
             flow = esc(flow),
             id = esc(identifier),
         ),
+        Some(callback),
     )
 }
 
-/// The consent page for a third-party application: what it asks for, Allow or Deny.
-pub fn consent(app_name: &str, flow: &str, scopes: &[(String, String)]) -> Response {
+/// The consent page for a third-party application: what it asks for, Allow or Deny; both answers
+/// redirect to `callback`.
+pub fn consent(app_name: &str, flow: &str, scopes: &[(String, String)], callback: &str) -> Response {
     let items: String = if scopes.is_empty() {
         "<li>Confirm that you signed in</li>".into()
     } else {
@@ -107,6 +152,7 @@ pub fn consent(app_name: &str, flow: &str, scopes: &[(String, String)]) -> Respo
             app = esc(app_name),
             flow = esc(flow),
         ),
+        Some(callback),
     )
 }
 
@@ -120,15 +166,23 @@ pub fn error(status: StatusCode, error: &str, description: &str) -> Response {
             esc(error),
             esc(description)
         ),
+        None,
     )
 }
 
 /// A plain message page.
 pub fn message(title: &str, text: &str) -> Response {
-    page(StatusCode::OK, title, &format!("<h1>{}</h1><p class=\"sub\">{}</p>", esc(title), esc(text)))
+    page(StatusCode::OK, title, &format!("<h1>{}</h1><p class=\"sub\">{}</p>", esc(title), esc(text)), None)
 }
 
-/// `response_mode=form_post`: a form that posts the response to the redirect URI.
+/// The `form_post` page's only script, allowed by its hash (no inline event handler: a CSP with a
+/// hash does not allow those).
+const FORM_POST_SCRIPT: &str = "document.forms[0].submit()";
+/// `'sha256-…'` of [`FORM_POST_SCRIPT`] (a unit test checks it).
+const FORM_POST_SCRIPT_HASH: &str = "'sha256-ePniVEkSivX/c7XWBGafqh8tSpiRrKiqYeqbG7N1TOE='";
+
+/// `response_mode=form_post`: a form that posts the response to the redirect URI. Its CSP allows
+/// nothing but its one script and that form's target, and no framing.
 pub fn form_post(redirect_uri: &str, params: &[(&str, String)]) -> Response {
     let inputs: String = params
         .iter()
@@ -136,12 +190,24 @@ pub fn form_post(redirect_uri: &str, params: &[(&str, String)]) -> Response {
         .collect();
     let html = format!(
         "<!doctype html><html><head><meta charset=\"utf-8\"><title>Submit</title></head>\
-         <body onload=\"document.forms[0].submit()\"><form method=\"post\" action=\"{}\">{inputs}\
-         <noscript><button type=\"submit\">Continue</button></noscript></form></body></html>",
+         <body><form method=\"post\" action=\"{}\">{inputs}\
+         <noscript><button type=\"submit\">Continue</button></noscript></form>\
+         <script>{FORM_POST_SCRIPT}</script></body></html>",
         esc(redirect_uri)
     );
+    let target = callback_source(redirect_uri).unwrap_or_else(|| "'none'".into());
+    let csp = format!(
+        "default-src 'none'; script-src {FORM_POST_SCRIPT_HASH}; form-action {target}; frame-ancestors 'none'; \
+         base-uri 'none'"
+    );
     let mut r = Html(html).into_response();
-    r.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    let h = r.headers_mut();
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    h.insert("x-frame-options", HeaderValue::from_static("DENY"));
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_str(&csp).unwrap_or_else(|_| HeaderValue::from_static("default-src 'none'")),
+    );
     r
 }
 
@@ -160,4 +226,29 @@ pub fn web_message(target_origin: &str, response: &serde_json::Value) -> Respons
     let mut r = Html(html).into_response();
     r.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     r
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use base64::Engine as _;
+
+    #[test]
+    fn the_form_post_scripts_hash_is_its_sha256() {
+        let hex = accountd_core::secret::hash_high_entropy_secret(FORM_POST_SCRIPT);
+        let bytes: Vec<u8> =
+            (0..hex.len()).step_by(2).map(|i| u8::from_str_radix(&hex[i..i + 2], 16).expect("hex")).collect();
+        let b64 = base64::engine::general_purpose::STANDARD.encode(bytes);
+        assert_eq!(FORM_POST_SCRIPT_HASH, format!("'sha256-{b64}'"));
+    }
+
+    #[test]
+    fn a_callbacks_source_is_its_origin() {
+        assert_eq!(callback_source("http://localhost:3000/callback").as_deref(), Some("http://localhost:3000"));
+        assert_eq!(callback_source("https://App.Example.com/cb?x=1").as_deref(), Some("https://app.example.com"));
+        assert_eq!(callback_source("http://127.0.0.1:49152").as_deref(), Some("http://127.0.0.1:49152"));
+        assert_eq!(callback_source("http://[::1]:8080/cb").as_deref(), Some("http:"));
+        assert_eq!(callback_source("https://a.test;script-src *").as_deref(), None);
+        assert_eq!(callback_source("javascript:alert(1)"), None);
+    }
 }

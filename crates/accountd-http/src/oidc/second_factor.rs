@@ -64,7 +64,8 @@ fn label(m: &AuthenticationMethod) -> String {
 
 const SECONDARY: &str = "style=\"background:#fff;color:#1f2328;border:1px solid #d0d7de\"";
 
-fn choose_page(sealed: &str, methods: &[AuthenticationMethod], error: Option<&str>) -> Response {
+/// The choice of second factors; `callback` is where a successful answer is redirected.
+fn choose_page(sealed: &str, methods: &[AuthenticationMethod], error: Option<&str>, callback: &str) -> Response {
     let err = error.map(|e| format!("<p class=\"error\" role=\"alert\">{}</p>", esc(e))).unwrap_or_default();
     let buttons: String = methods
         .iter()
@@ -84,10 +85,12 @@ fn choose_page(sealed: &str, methods: &[AuthenticationMethod], error: Option<&st
              <form method=\"post\" action=\"/u/mfa\"><input type=\"hidden\" name=\"flow\" value=\"{}\">{buttons}</form>",
             esc(sealed)
         ),
+        Some(callback),
     )
 }
 
-fn answer_page(sealed: &str, c: &SecondFactorChallenge, error: Option<&str>) -> Response {
+/// The chosen factor's challenge; `callback` is where a successful answer is redirected.
+fn answer_page(sealed: &str, c: &SecondFactorChallenge, error: Option<&str>, callback: &str) -> Response {
     let err = error.map(|e| format!("<p class=\"error\" role=\"alert\">{}</p>", esc(e))).unwrap_or_default();
     let flow = format!("<input type=\"hidden\" name=\"flow\" value=\"{}\">", esc(sealed));
     let back = format!(
@@ -129,7 +132,8 @@ fn answer_page(sealed: &str, c: &SecondFactorChallenge, error: Option<&str>) -> 
             esc(binding_message)
         ),
     };
-    pages::page(if error.is_some() { StatusCode::UNAUTHORIZED } else { StatusCode::OK }, "Verify it's you", &body)
+    let status = if error.is_some() { StatusCode::UNAUTHORIZED } else { StatusCode::OK };
+    pages::page(status, "Verify it's you", &body, Some(callback))
 }
 
 /// After the password: asks for one of `methods` (or explains there is none).
@@ -157,7 +161,7 @@ pub(super) async fn ask(
         return start(state, rt, flow, user, &only.id, methods).await;
     }
     match seal(state, rt, &flow) {
-        Some(s) => choose_page(&s, methods, None),
+        Some(s) => choose_page(&s, methods, None, &flow.login.req.redirect_uri),
         None => pages::error(StatusCode::INTERNAL_SERVER_ERROR, "server_error", "Try again later."),
     }
 }
@@ -171,14 +175,14 @@ async fn start(
     methods: &[AuthenticationMethod],
 ) -> Response {
     let fail = |flow: &MfaFlow, msg: &str| match seal(state, rt, flow) {
-        Some(s) => choose_page(&s, methods, Some(msg)),
+        Some(s) => choose_page(&s, methods, Some(msg), &flow.login.req.redirect_uri),
         None => pages::error(StatusCode::INTERNAL_SERVER_ERROR, "server_error", "Try again later."),
     };
     match state.core.start_second_factor(&rt.tenant.id, user, method_id, &rp(rt)).await {
         Ok(c) => {
             flow.challenge = Some((c.method_id.clone(), c.method_type, c.token.clone()));
             match seal(state, rt, &flow) {
-                Some(s) => answer_page(&s, &c, None),
+                Some(s) => answer_page(&s, &c, None, &flow.login.req.redirect_uri),
                 None => pages::error(StatusCode::INTERNAL_SERVER_ERROR, "server_error", "Try again later."),
             }
         }
@@ -244,11 +248,15 @@ pub async fn mfa(
         return start(&state, &rt, MfaFlow { challenge: None, ..flow }, &user, id, &methods).await;
     }
     let Some((method_id, method_type, token)) = flow.challenge.clone() else {
-        return seal(&state, &rt, &flow).map(|s| choose_page(&s, &methods, None)).unwrap_or_else(expired);
+        return seal(&state, &rt, &flow)
+            .map(|s| choose_page(&s, &methods, None, &flow.login.req.redirect_uri))
+            .unwrap_or_else(expired);
     };
     if form.back.is_some() {
         let flow = MfaFlow { challenge: None, ..flow };
-        return seal(&state, &rt, &flow).map(|s| choose_page(&s, &methods, None)).unwrap_or_else(expired);
+        return seal(&state, &rt, &flow)
+            .map(|s| choose_page(&s, &methods, None, &flow.login.req.redirect_uri))
+            .unwrap_or_else(expired);
     }
     let answer = match (form.code, form.assertion, form.approved) {
         (Some(c), _, _) => SecondFactorAnswer::Code(c),
@@ -284,9 +292,9 @@ pub async fn mfa(
             let shown = SecondFactorChallenge { prompt, ..challenge };
             let mut r = match seal(&state, &rt, &flow) {
                 Some(s) if !matches!(shown.method_type, MethodType::WebauthnPlatform | MethodType::WebauthnRoaming) => {
-                    answer_page(&s, &shown, Some(&msg))
+                    answer_page(&s, &shown, Some(&msg), &flow.login.req.redirect_uri)
                 }
-                Some(s) => choose_page(&s, &methods, Some(&msg)),
+                Some(s) => choose_page(&s, &methods, Some(&msg), &flow.login.req.redirect_uri),
                 None => return expired(),
             };
             if matches!(e, accountd_core::Error::LockedOut { .. }) {
@@ -363,6 +371,7 @@ pub async fn passkey_login(
                 "",
                 Some("That passkey could not be used here. Try again or use your password."),
                 false,
+                &flow.req.redirect_uri,
             )
         }
     }

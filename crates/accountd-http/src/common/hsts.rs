@@ -1,0 +1,32 @@
+//! `Strict-Transport-Security` on every answer to a request whose public scheme is https (as
+//! [`super::tenant::request_origin`] decides it: `server.public_scheme`, or `X-Forwarded-Proto`
+//! from a trusted proxy), so a browser that reached accountd over https once never falls back to
+//! plain http, where a network attacker could read or steer the hosted pages. Never on plain http
+//! (development on localhost, or a deployment that says it is served over http).
+//!
+//! One year, without `includeSubDomains`: a tenant's domain is often a customer's subdomain or
+//! apex (`auth.example.com`, `example.com`) whose other subdomains accountd does not serve and
+//! cannot vouch for; and without `preload`, which only a domain's owner may ask for.
+
+use accountd_core::origin::Scheme;
+use axum::extract::{Request, State};
+use axum::http::HeaderValue;
+use axum::http::header::STRICT_TRANSPORT_SECURITY;
+use axum::middleware::Next;
+use axum::response::Response;
+
+use crate::AppState;
+
+/// The header's value.
+pub const HSTS: &str = "max-age=31536000";
+
+/// Middleware in front of every route.
+pub async fn hsts(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let (parts, body) = req.into_parts();
+    let https = super::tenant::request_origin(&state, &parts).is_ok_and(|o| o.scheme() == Scheme::Https);
+    let mut res = next.run(Request::from_parts(parts, body)).await;
+    if https {
+        res.headers_mut().insert(STRICT_TRANSPORT_SECURITY, HeaderValue::from_static(HSTS));
+    }
+    res
+}
