@@ -192,7 +192,10 @@ pub fn router(state: AppState) -> Router {
                     tracing::info_span!("request", request.id = %id, method = %req.method(), path = %req.uri().path())
                 })
                 .on_request(())
-                .on_response(DefaultOnResponse::new().level(tracing::Level::INFO)),
+                .on_response(DefaultOnResponse::new().level(tracing::Level::INFO))
+                // Not an ERROR per 5xx: a 503 (busy, a limit) is an answer an outsider can cause at
+                // will. The response line above has the status; real failures log where they happen.
+                .on_failure(()),
         )
         .layer(PropagateRequestIdLayer::new(x_request_id.clone()))
         .layer(SetRequestIdLayer::new(x_request_id, RandomRequestId))

@@ -48,7 +48,7 @@ impl Default for ConnectOptions {
             acquire_timeout: Duration::from_secs(5),
             method_cache_ttl: Duration::from_secs(30),
             serving: false,
-            sqlite_durable_commits: true,
+            sqlite_durable_commits: false,
         }
     }
 }
