@@ -137,6 +137,8 @@ impl MakeRequestId for RandomRequestId {
 pub fn router(state: AppState) -> Router {
     let x_request_id = HeaderName::from_static("x-request-id");
     let (management, openapi) = management::routes().split_for_parts();
+    let management =
+        management.layer(axum::middleware::from_fn(common::input::screen_uri::<management::error::MgmtError>));
     let openapi = Arc::new(openapi);
     let per_tenant = Router::new()
         .merge(management)
