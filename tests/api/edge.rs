@@ -362,3 +362,59 @@ async fn control_characters_get_each_dialects_400_and_change_nothing() {
     assert_eq!(r.body["user_metadata"]["note"], "a\tb\r\nc");
     me.app.stop().await;
 }
+
+#[tokio::test]
+async fn oversized_bodies_get_each_apis_413() {
+    let me = signed_in("127.0.0.1").await;
+    let base = me.base.clone();
+    let limit = 1024 * 1024;
+    let big = "x".repeat(limit + 1);
+
+    let a = send(
+        Method::POST,
+        &format!("{base}/api/v2/users"),
+        &[("authorization", format!("Bearer {}", me.mgmt))],
+        Body::Json(json!({"email": "big@example.com", "name": big})),
+    )
+    .await;
+    assert_eq!(a.status, 413, "{}", &a.text[..a.text.len().min(300)]);
+    assert_eq!(
+        a.body,
+        json!({"statusCode": 413, "error": "Payload Too Large",
+               "message": format!("Payload content length greater than maximum allowed: {limit}")})
+    );
+
+    let a = send(
+        Method::PATCH,
+        &format!("{base}/me/v1/profile"),
+        &[("authorization", format!("Bearer {}", me.token))],
+        Body::Json(json!({"name": big})),
+    )
+    .await;
+    assert_eq!(a.status, 413, "{}", &a.text[..a.text.len().min(300)]);
+    assert_eq!(a.body["type"], "https://auth0.com/api-errors/A0E-413-0001");
+    assert_eq!(a.body["status"], 413);
+    assert_eq!(a.body["title"], "Payload Too Large");
+
+    let a = send(
+        Method::POST,
+        &format!("{base}/oauth/token"),
+        &[],
+        Body::Form(format!("grant_type=client_credentials&client_id={}&scope={big}", me.client_id)),
+    )
+    .await;
+    assert_eq!(a.status, 413, "{}", &a.text[..a.text.len().min(300)]);
+    assert_eq!(a.body["error"], "invalid_request");
+    assert!(a.body["error_description"].as_str().unwrap().contains(&limit.to_string()), "{}", a.text);
+
+    let a =
+        send(Method::POST, &format!("{base}/u/login"), &[], Body::Form(format!("flow=f&identifier={big}&password=p")))
+            .await;
+    assert_eq!(a.status, 413, "{}", &a.text[..a.text.len().min(300)]);
+    assert!(a.content_type.starts_with("text/html"), "{}", a.content_type);
+
+    // Nothing was created or changed.
+    assert_eq!(me.app.get("/api/v2/users-by-email?email=big%40example.com", &me.mgmt).await.body, json!([]));
+    assert_eq!(me.get("/profile").await.body["name"], "Ada Lovelace");
+    me.app.stop().await;
+}

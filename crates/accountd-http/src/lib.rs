@@ -160,7 +160,9 @@ pub fn router(state: AppState) -> Router {
         .merge(health::routes())
         .merge(per_tenant)
         .with_state(state.clone())
-        .layer(tower_http::limit::RequestBodyLimitLayer::new(state.config.max_body_bytes))
+        // The limit every body extractor reads within (`common::input::read_body`), so that an
+        // oversized body gets the 413 of the API it was sent to, not a bare text answer.
+        .layer(axum::extract::DefaultBodyLimit::max(state.config.max_body_bytes))
         .layer(
             TraceLayer::new_for_http()
                 .make_span_with(|req: &Request<axum::body::Body>| {
