@@ -111,7 +111,9 @@ impl Core {
         password: Zeroizing<String>,
     ) -> Result<User> {
         let now = now_millis();
-        let account_key = format!("acct:{}", identifier.trim().to_lowercase());
+        // Failures count per address, however it is spelled.
+        let account = normalize_email(identifier).unwrap_or_else(|_| identifier.trim().to_lowercase());
+        let account_key = format!("acct:{account}");
         let ip_key = ctx.ip.as_ref().map(|ip| format!("ip:{ip}"));
         let mut locked = self.store.find_lockout(tenant, &account_key, now).await?;
         if let Some(k) = &ip_key {
