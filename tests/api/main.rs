@@ -6,6 +6,7 @@
 mod cli;
 mod cors;
 mod dpop;
+mod edge;
 mod health;
 mod management;
 mod me;

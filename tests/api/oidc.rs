@@ -308,6 +308,31 @@ async fn the_sign_in_form_resists_csrf_and_enumeration() {
 }
 
 #[tokio::test]
+async fn any_spelling_of_the_email_signs_in() {
+    let s = setup().await;
+    let t = s.app.mgmt_token().await;
+    let u = s.app.post("/api/v2/users", &t, json!({"email": "Grace@Bücher.example", "password": PASSWORD})).await;
+    assert_eq!(u.status, 201, "{}", u.text);
+    let grace = u.body["user_id"].as_str().unwrap();
+    for spelling in ["grace@xn--bcher-kva.example", "GRACE@bu\u{308}cher.example", "grace@BÜCHER.example"] {
+        let mut browser = Browser::new(s.app.port);
+        let page = browser.get(&s.authorize_url(&[])).await;
+        let flow = page.hidden("flow").unwrap();
+        let done = browser
+            .post_form(
+                &format!("{}/u/login", s.app.base),
+                &[("flow", &flow), ("identifier", spelling), ("password", PASSWORD)],
+            )
+            .await;
+        assert_eq!(done.status, 302, "{spelling}: {}", done.html);
+        let tokens = s.exchange(&done.param("code").unwrap()).await;
+        let id_token = tokens.body["id_token"].as_str().unwrap();
+        assert_eq!(jwt_part(id_token, 1)["sub"], grace, "{spelling}");
+    }
+    s.app.stop().await;
+}
+
+#[tokio::test]
 async fn prompt_none_and_prompt_login() {
     let s = setup().await;
     let mut browser = Browser::new(s.app.port);
@@ -461,9 +486,12 @@ async fn repeated_failures_lock_the_account_out_and_say_until_when() {
     let login = format!("{}/u/login", s.app.base);
     let attempt = |who: &'static str, pw: &'static str| (who, pw);
     let mut last = None;
-    for (who, pw) in
-        [attempt("ada@example.com", "bad1"), attempt("ada@example.com", "bad2"), attempt("ada@example.com", "bad3")]
-    {
+    // Failures count per address however it is spelled (here in full-width letters the third time).
+    for (who, pw) in [
+        attempt("ada@example.com", "bad1"),
+        attempt("ADA@example.com", "bad2"),
+        attempt("ada@ｅｘａｍｐｌｅ.com", "bad3"),
+    ] {
         last = Some(browser.post_form(&login, &[("flow", &flow), ("identifier", who), ("password", pw)]).await);
     }
     let locked = last.unwrap();

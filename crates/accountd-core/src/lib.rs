@@ -21,6 +21,7 @@ pub mod session;
 pub mod signing_key;
 pub mod store;
 pub mod tenant;
+pub mod text;
 pub mod user;
 
 pub use error::{Error, Result};

@@ -25,7 +25,7 @@ pub const DATABASE_CONNECTION: &str = "Username-Password-Authentication";
 pub struct User {
     /// Its id.
     pub id: UserId,
-    /// Lowercase email, unique in the tenant.
+    /// Email, normalised by [`normalize_email`] and unique in the tenant.
     pub email: Option<String>,
     /// Whether the email was verified.
     pub email_verified: bool,
@@ -64,7 +64,7 @@ pub struct User {
 /// Profile fields shared by create and update. `None` leaves a field alone on update.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct UserFields {
-    /// Email (any case; stored lowercase).
+    /// Email (any spelling; stored as [`normalize_email`] gives it).
     pub email: Option<String>,
     /// Whether the email is verified.
     pub email_verified: Option<bool>,
@@ -154,22 +154,34 @@ impl UserFields {
     }
 }
 
-/// Lowercases and checks an email address (one `@`, a dotted domain, no spaces, ≤ 254 chars).
+/// Normalises and checks an email address, so that every spelling of one address is one user:
+/// the whole address lowercased (the local part too, as always here) and in Unicode NFC (a
+/// decomposed `a\u{308}` is `ä`), the domain in its IDNA ASCII form (UTS 46: `Exämple.com`,
+/// `EXÄMPLE.COM` and `xn--exmple-cua.com` are all `xn--exmple-cua.com`). It must have one `@`, a
+/// dotted domain of valid labels, no spaces or control characters, and at most 254 bytes.
 pub fn normalize_email(raw: &str) -> std::result::Result<String, String> {
-    let email = raw.trim().to_lowercase();
-    let valid = email.len() <= 254
-        && !email.chars().any(char::is_whitespace)
-        && match email.split_once('@') {
-            Some((local, domain)) => {
-                !local.is_empty()
-                    && !domain.contains('@')
-                    && domain.contains('.')
-                    && !domain.starts_with('.')
-                    && !domain.ends_with('.')
-            }
-            None => false,
-        };
-    if valid { Ok(email) } else { Err(format!("'{raw}' is not a valid email address")) }
+    use idna::uts46::{AsciiDenyList, DnsLength, Hyphens, Uts46};
+    use unicode_normalization::UnicodeNormalization;
+
+    let invalid = || format!("'{raw}' is not a valid email address");
+    let email: String = raw.trim().to_lowercase().nfc().collect();
+    if email.chars().any(|c| c.is_whitespace() || !crate::text::Chars::Identifier.allows(c)) {
+        return Err(invalid());
+    }
+    let (local, domain) = email.split_once('@').ok_or_else(invalid)?;
+    if local.is_empty() || domain.contains('@') {
+        return Err(invalid());
+    }
+    // URL's deny list (no `/`, `:`, `%`, …), labels and length checked as DNS names; hyphens are
+    // not restricted, as browsers and mail servers do not restrict them.
+    let domain = Uts46::new()
+        .to_ascii(domain.as_bytes(), AsciiDenyList::URL, Hyphens::Allow, DnsLength::Verify)
+        .map_err(|_| invalid())?;
+    if !domain.contains('.') {
+        return Err(invalid());
+    }
+    let email = format!("{local}@{domain}");
+    if email.len() > 254 { Err(invalid()) } else { Ok(email) }
 }
 
 /// Shallow-merges `patch` into `base` as Auth0 does for metadata: a `null` value removes the key.
@@ -221,6 +233,33 @@ mod tests {
         assert_eq!(normalize_email(" Ada@Example.COM ").unwrap(), "ada@example.com");
         assert!(normalize_email("a@b").is_err());
         assert!(normalize_email("a b@c.d").is_err());
+    }
+
+    #[test]
+    fn every_spelling_of_an_address_is_one_address() {
+        let one = "ada@xn--exmple-cua.com";
+        for spelling in ["ADA@Exämple.com", "ada@xn--exmple-cua.com", "Ada@EXA\u{308}MPLE.com", "ada@ｅｘämple.com"]
+        {
+            assert_eq!(normalize_email(spelling).unwrap(), one, "{spelling}");
+        }
+        // The local part keeps its letters, lowercased and composed.
+        assert_eq!(normalize_email("A\u{308}DA@example.com").unwrap(), "äda@example.com");
+        assert_eq!(normalize_email("Äda@example.com").unwrap(), "äda@example.com");
+        for bad in [
+            "ada\u{0}@example.com",
+            "ada@exa\u{7}mple.com",
+            "ada@exa/mple.com",
+            "ada@.example.com",
+            "ada@example.",
+            "ada@a..com",
+            "ada@xn--a.com",
+            "@example.com",
+            "a@b@example.com",
+        ] {
+            assert!(normalize_email(bad).is_err(), "{bad:?}");
+        }
+        let long_label = format!("ada@{}.com", "a".repeat(64));
+        assert!(normalize_email(&long_label).is_err());
     }
 
     #[test]

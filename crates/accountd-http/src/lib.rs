@@ -162,6 +162,8 @@ impl MakeRequestId for RandomRequestId {
 pub fn router(state: AppState) -> Router {
     let x_request_id = HeaderName::from_static("x-request-id");
     let (management, openapi) = management::routes().split_for_parts();
+    let management =
+        management.layer(axum::middleware::from_fn(common::input::screen_uri::<management::error::MgmtError>));
     let openapi = Arc::new(openapi);
     let per_tenant = Router::new()
         .merge(management)
@@ -183,7 +185,9 @@ pub fn router(state: AppState) -> Router {
         .merge(health::routes())
         .merge(per_tenant)
         .with_state(state.clone())
-        .layer(tower_http::limit::RequestBodyLimitLayer::new(state.config.max_body_bytes))
+        // The limit every body extractor reads within (`common::input::read_body`), so that an
+        // oversized body gets the 413 of the API it was sent to, not a bare text answer.
+        .layer(axum::extract::DefaultBodyLimit::max(state.config.max_body_bytes))
         .layer(axum::middleware::from_fn_with_state(state.clone(), common::hsts::hsts))
         .layer(
             TraceLayer::new_for_http()

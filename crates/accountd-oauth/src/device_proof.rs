@@ -6,6 +6,7 @@
 //! the device named by `sub`, so the caller reads `sub` first ([`unverified_subject`]), then
 //! verifies with that device's key.
 
+use accountd_core::text::Chars;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::jwk::Jwk;
@@ -58,7 +59,13 @@ fn segment(proof: &str, i: usize) -> Option<serde_json::Value> {
 /// The `sub` a proof claims, before its signature is checked: only to find the key to check it
 /// with.
 pub fn unverified_subject(proof: &str) -> Option<String> {
-    segment(proof, 1)?.get("sub")?.as_str().filter(|s| !s.is_empty() && s.len() <= 256).map(str::to_string)
+    segment(proof, 1)?.get("sub")?.as_str().filter(|s| printable_id(s)).map(str::to_string)
+}
+
+/// An id from a proof that may be looked up: 1 to 256 bytes without control characters (which
+/// the database refuses, so a proof anyone can make would fail the query).
+fn printable_id(s: &str) -> bool {
+    !s.is_empty() && s.len() <= 256 && Chars::Identifier.allow_all(s)
 }
 
 /// Checks `proof` for a request `method url` (`url` without query is compared) at `now`
@@ -93,8 +100,8 @@ pub fn verify(
     if (claims.iat - now).abs() > MAX_SKEW_SECS {
         return Err("device proof iat is outside the acceptable window");
     }
-    if claims.jti.is_empty() || claims.jti.len() > 256 {
-        return Err("device proof jti is missing or too long");
+    if !printable_id(&claims.jti) {
+        return Err("device proof jti is missing, too long or not printable");
     }
     Ok(DeviceProof { sub: claims.sub, jti: claims.jti, iat: claims.iat })
 }

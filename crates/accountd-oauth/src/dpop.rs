@@ -4,6 +4,7 @@
 
 use accountd_core::secret::MasterKey;
 use accountd_core::tenant::TenantId;
+use accountd_core::text::Chars;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::jwk::{Jwk, ThumbprintHash};
@@ -186,8 +187,10 @@ pub fn verify(
     if claims.iat < now - MAX_AGE_SECS || claims.iat > now + MAX_SKEW_SECS {
         return Err(bad("DPoP proof iat is outside the acceptable window"));
     }
-    if claims.jti.is_empty() || claims.jti.len() > 256 {
-        return Err(bad("DPoP proof jti is missing or too long"));
+    // The jti is stored to refuse replays; the database refuses control characters (and anyone
+    // can sign a proof with their own key, so a bad one must not reach it).
+    if claims.jti.is_empty() || claims.jti.len() > 256 || !Chars::Identifier.allow_all(&claims.jti) {
+        return Err(bad("DPoP proof jti is missing, too long or not printable"));
     }
     if let Some(token) = expected.access_token
         && claims.ath.as_deref() != Some(ath(token).as_str())

@@ -114,3 +114,37 @@ async fn bad_user_bodies_get_400_or_409_and_change_nothing() {
     assert_eq!((r.status.as_u16(), r.body["errorCode"].as_str().unwrap()), (400, "invalid_query_string"));
     app.stop().await;
 }
+
+#[tokio::test]
+async fn every_spelling_of_an_email_is_the_same_user() {
+    let app = TestApp::start().await;
+    let t = app.mgmt_token().await;
+    let first = app.post("/api/v2/users", &t, json!({"email": "ADA@Exämple.com", "password": "long enough"})).await;
+    assert_eq!(first.status, 201, "{}", first.text);
+    // Stored as mail servers see it: the domain in its IDNA ASCII form.
+    assert_eq!(first.body["email"], "ada@xn--exmple-cua.com");
+    let id = first.body["user_id"].as_str().unwrap();
+    // The same address in punycode, decomposed (a + U+0308) and in full-width letters.
+    for spelling in ["ada@xn--exmple-cua.com", "Ada@exa\u{308}mple.com", "ada@ｅｘämple.com"] {
+        let r = app.post("/api/v2/users", &t, json!({"email": spelling})).await;
+        assert_eq!(
+            (r.status.as_u16(), r.body["message"].as_str()),
+            (409, Some("The user already exists.")),
+            "{spelling}"
+        );
+        let q = serde_urlencoded::to_string([("email", spelling)]).unwrap();
+        let found = app.get(&format!("/api/v2/users-by-email?{q}"), &t).await;
+        assert_eq!(found.body[0]["user_id"], id, "{spelling}: {}", found.text);
+    }
+    // The local part: precomposed and decomposed ä are one letter.
+    assert_eq!(app.post("/api/v2/users", &t, json!({"email": "Äda@example.com"})).await.status, 201);
+    let r = app.post("/api/v2/users", &t, json!({"email": "a\u{308}da@example.com"})).await;
+    assert_eq!(r.status, 409, "{}", r.text);
+    // Moving another user onto a spelling of a taken address is refused too.
+    let bob = app.post("/api/v2/users", &t, json!({"email": "bob@example.com"})).await;
+    let bob_id = bob.body["user_id"].as_str().unwrap();
+    let r = app.patch(&format!("/api/v2/users/{bob_id}"), &t, json!({"email": "ada@EXÄMPLE.com"})).await;
+    assert_eq!(r.status, 409, "{}", r.text);
+    assert_eq!(app.get("/api/v2/users", &t).await.body.as_array().unwrap().len(), 3);
+    app.stop().await;
+}

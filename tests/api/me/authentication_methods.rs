@@ -134,6 +134,37 @@ async fn password_changes_follow_the_policy_and_history() {
 }
 
 #[tokio::test]
+async fn renaming_the_password_leaves_its_last_reset_alone() {
+    let me = signed_in("127.0.0.1").await;
+    let id = format!("password|{}", me.user_id);
+    let path = format!("/authentication-methods/{}", id.replace('|', "%7C"));
+    let rename = |name: &'static str| me.call(Method::PATCH, &path, Some(json!({ "name": name })));
+    // Never reset: no last_password_reset, before or after a rename.
+    assert!(me.get(&path).await.body.get("last_password_reset").is_none());
+    let r = rename("Main password").await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert!(r.body.get("last_password_reset").is_none(), "{}", r.text);
+    assert!(me.get(&path).await.body.get("last_password_reset").is_none());
+
+    // Reset: a rename afterwards reports the same reset.
+    let (r, location) = me.enroll(json!({"type": "password"})).await;
+    let ok = me
+        .post(
+            &format!("{location}/verify"),
+            json!({"auth_session": r.body["auth_session"], "new_password": "Tr0ub4dor&3-horse"}),
+        )
+        .await;
+    assert_eq!(ok.status, 201, "{}", ok.text);
+    let reset = ok.body["last_password_reset"].as_str().unwrap().to_string();
+    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    let r = rename("Still my password").await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.body["last_password_reset"], reset.as_str());
+    assert_eq!(me.get(&path).await.body["last_password_reset"], reset.as_str());
+    me.app.stop().await;
+}
+
+#[tokio::test]
 async fn factors_list_what_the_tenant_enables() {
     let me = signed_in("127.0.0.1").await;
     let all = me.get("/factors").await;

@@ -412,7 +412,11 @@ impl Core {
             }
             m.details.preferred_authentication_method = Some(p);
         }
-        m.updated_at = now_millis();
+        // A password's `updated_at` is its last reset (`last_password_reset`), which a new name
+        // is not.
+        if m.method_type != MethodType::Password {
+            m.updated_at = now_millis();
+        }
         let tx = self.store.begin().await?;
         tx.update_method(&caller.tenant, &m).await?;
         tx.insert_audit_event(

@@ -4,6 +4,7 @@ pub mod client_info;
 pub mod cookies;
 pub mod cors;
 pub mod hsts;
+pub mod input;
 pub mod principal;
 pub mod rate_limit;
 pub mod shared;

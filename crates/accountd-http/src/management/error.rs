@@ -160,6 +160,43 @@ impl IntoResponse for MgmtError {
     }
 }
 
+impl crate::common::input::EdgeError for MgmtError {
+    fn too_large(limit: usize) -> Self {
+        // Auth0's Management API (hapi) says exactly this, without an errorCode.
+        MgmtError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!("Payload content length greater than maximum allowed: {limit}"),
+            None,
+        )
+    }
+
+    fn unreadable() -> Self {
+        MgmtError::invalid_body("Invalid request payload: the body could not be read.")
+    }
+
+    fn refused(r: &crate::common::input::Refused) -> Self {
+        use crate::common::input::Place;
+        let what = "must not contain control characters";
+        match &r.0 {
+            Place::Path(_) => MgmtError::new(
+                StatusCode::BAD_REQUEST,
+                format!("Path validation error: '{what}' on property {}.", r.property()),
+                Some("invalid_uri"),
+            ),
+            Place::Query(_) => {
+                MgmtError::invalid_query(format!("Query validation error: '{what}' on property {}.", r.property()))
+            }
+            Place::Body(_) => {
+                MgmtError::invalid_body(format!("Payload validation error: '{what}' on property {}.", r.property()))
+            }
+        }
+    }
+
+    fn respond(self) -> Response {
+        self.into_response()
+    }
+}
+
 /// Result of a management handler.
 pub type MgmtResult<T> = Result<T, MgmtError>;
 

@@ -11,6 +11,7 @@ use serde::de::DeserializeOwned;
 use super::error::MgmtError;
 use crate::AppState;
 use crate::common::client_info::ClientInfo;
+use crate::common::input::{self, EdgeError as _};
 use crate::common::tenant::RequestTenant;
 
 /// A caller holding a valid Management API access token for this tenant and host.
@@ -70,11 +71,13 @@ impl<T: DeserializeOwned> FromRequest<AppState> for MgmtJson<T> {
         if !is_json {
             return Err(MgmtError::invalid_body("Invalid request payload: the body must be JSON (application/json)."));
         }
-        let bytes = axum::body::Bytes::from_request(req, state).await.map_err(|e| {
-            MgmtError::new(e.status(), "Request payload too large or unreadable.", Some("invalid_body"))
-        })?;
+        let bytes = input::read_body::<MgmtError>(req, state).await?;
         let de = &mut serde_json::Deserializer::from_slice(&bytes);
-        serde_path_to_error::deserialize(de).map(MgmtJson).map_err(|e| MgmtError::invalid_body(describe(&e)))
+        let value = serde_path_to_error::deserialize(de).map_err(|e| MgmtError::invalid_body(describe(&e)))?;
+        match input::refused_in_body(input::BodyKind::Json, &bytes) {
+            Some(r) => Err(MgmtError::refused(&r)),
+            None => Ok(MgmtJson(value)),
+        }
     }
 }
 

@@ -12,6 +12,7 @@ use utoipa::ToSchema;
 use super::error::{MgmtError, MgmtResult};
 use super::extract::ManagementAuth;
 use crate::AppState;
+use crate::common::input::{BodyKind, EdgeError as _, RawBody, refused_in_body};
 use crate::common::tenant::RequestTenant;
 
 /// A signing key (public facts only).
@@ -74,15 +75,20 @@ pub async fn rotate_signing_key(
     State(state): State<AppState>,
     rt: RequestTenant,
     auth: ManagementAuth,
-    body: axum::body::Bytes,
+    body: RawBody<MgmtError>,
 ) -> MgmtResult<impl IntoResponse> {
     let ctx = auth.require("create:signing_keys")?;
     // The body is optional: an empty one rotates the RS256 key.
+    let body = body.bytes;
     let req: RotateRequest = if body.iter().all(u8::is_ascii_whitespace) {
         RotateRequest::default()
     } else {
-        serde_json::from_slice(&body)
-            .map_err(|e| MgmtError::invalid_body(format!("Payload validation error: '{e}'.")))?
+        let req = serde_json::from_slice(&body)
+            .map_err(|e| MgmtError::invalid_body(format!("Payload validation error: '{e}'.")))?;
+        if let Some(r) = refused_in_body(BodyKind::Json, &body) {
+            return Err(MgmtError::refused(&r));
+        }
+        req
     };
     let alg = req.alg.unwrap_or_else(|| "RS256".into());
     let key = state.core.rotate_signing_key(&ctx, &rt.tenant.id, &alg).await?;

@@ -257,6 +257,40 @@ impl From<Error> for MeError {
     }
 }
 
+impl crate::common::input::EdgeError for MeError {
+    fn too_large(limit: usize) -> Self {
+        MeError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "A0E-413-0001",
+            "Payload Too Large",
+            format!("The request body is larger than the {limit} bytes allowed."),
+        )
+    }
+
+    fn unreadable() -> Self {
+        MeError::validation(vec![ValidationError::at("", "the body could not be read")])
+    }
+
+    fn refused(r: &crate::common::input::Refused) -> Self {
+        use crate::common::input::Place;
+        // AJV's words, as for the other schema errors: `data/name`, `params/id`, `querystring/type`.
+        let root = match r.0 {
+            Place::Path(_) => "params",
+            Place::Query(_) => "querystring",
+            Place::Body(_) => "data",
+        };
+        let pointer = r.pointer();
+        MeError::validation(vec![ValidationError::at(
+            &pointer,
+            format!("{root}{pointer} must not contain control characters"),
+        )])
+    }
+
+    fn respond(self) -> Response {
+        self.into_response()
+    }
+}
+
 impl IntoResponse for MeError {
     fn into_response(self) -> Response {
         let body = Body {

@@ -7,7 +7,7 @@ use accountd_core::authn::credential::RelyingParty;
 use accountd_core::authn::policy::Freshness;
 use accountd_core::service::AccountCaller;
 use accountd_oauth::access_token::AccessTokenClaims;
-use axum::extract::{FromRequest, FromRequestParts, Request, State};
+use axum::extract::{FromRequest, FromRequestParts, MatchedPath, Request, State};
 use axum::http::request::Parts;
 use axum::http::{Method, header};
 use axum::middleware::Next;
@@ -17,6 +17,7 @@ use serde_json::Value;
 use super::error::{MeError, ValidationError};
 use crate::AppState;
 use crate::common::client_info::ClientInfo;
+use crate::common::input::{self, EdgeError as _};
 use crate::common::principal;
 use crate::common::rate_limit::ip_key;
 use crate::common::tenant::RequestTenant;
@@ -127,14 +128,23 @@ pub async fn gate(State(state): State<AppState>, req: Request, next: Next) -> Re
     let mut res = match (verdict.refused, auth) {
         (Some((retry, global)), _) => MeError::rate_limited(retry, global).into_response(),
         (None, Err(e)) => MeError::from_auth(e).into_response(),
-        (None, Ok(claims)) => {
-            let scheme = if claims.cnf.is_some() { "DPoP" } else { "Bearer" };
-            parts.extensions.insert(MeAuth { claims, scheme, rt, info, state: state.clone() });
-            next.run(Request::from_parts(parts, body)).await
-        }
+        (None, Ok(claims)) => match refused_in_uri(&parts) {
+            Some(r) => MeError::refused(&r).into_response(),
+            None => {
+                let scheme = if claims.cnf.is_some() { "DPoP" } else { "Bearer" };
+                parts.extensions.insert(MeAuth { claims, scheme, rt, info, state: state.clone() });
+                next.run(Request::from_parts(parts, body)).await
+            }
+        },
     };
     verdict.apply(res.headers_mut());
     res
+}
+
+/// A control character in the path or query (ids and values there reach the database).
+fn refused_in_uri(parts: &Parts) -> Option<input::Refused> {
+    let route = parts.extensions.get::<MatchedPath>().map(|m| m.as_str());
+    input::refused_in_uri(&parts.uri, route)
 }
 
 /// A JSON object body: 415 when it is not JSON, 400 with a pointer when it is not an object.
@@ -153,11 +163,12 @@ impl FromRequest<AppState> for MeJson {
         if !is_json {
             return Err(MeError::unsupported_media_type());
         }
-        let bytes = axum::body::Bytes::from_request(req, state)
-            .await
-            .map_err(|_| MeError::validation(vec![ValidationError::at("", "the body could not be read")]))?;
+        let bytes = input::read_body::<MeError>(req, state).await?;
         match serde_json::from_slice::<Value>(&bytes) {
-            Ok(Value::Object(m)) => Ok(MeJson(m)),
+            Ok(Value::Object(m)) => match input::refused_in_object(&m) {
+                Some(r) => Err(MeError::refused(&r)),
+                None => Ok(MeJson(m)),
+            },
             Ok(_) => Err(MeError::validation(vec![ValidationError::at("", "data must be object")])),
             Err(e) => {
                 Err(MeError::validation(vec![ValidationError::at("", format!("the body is not valid JSON: {e}"))]))

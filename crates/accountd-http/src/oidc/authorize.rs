@@ -11,12 +11,12 @@ use accountd_core::authorization::{
 use accountd_core::origin::Scheme;
 use accountd_core::secret::{Zeroizing, constant_time_eq, hash_high_entropy_secret, random_token};
 use accountd_core::service::{ExchangeError, GrantError};
-use axum::extract::{Form, Query, State};
+use axum::extract::{Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 
-use super::pages;
+use super::pages::{self, PageForm, PageFormRejection};
 use crate::AppState;
 use crate::common::client_info::ClientInfo;
 use crate::common::cookies;
@@ -341,6 +341,29 @@ pub struct LoginForm {
     password: String,
 }
 
+/// The sign-in form, and whether a field carries a control character.
+fn login_form(
+    form: Result<PageForm<LoginForm>, PageFormRejection<LoginForm>>,
+) -> Result<(LoginForm, bool), Box<Response>> {
+    match form {
+        Ok(PageForm(f)) => Ok((f, false)),
+        Err(PageFormRejection::Refused(f)) => Ok((f, true)),
+        Err(PageFormRejection::Page(r)) => Err(Box::new(r)),
+    }
+}
+
+/// The sign-in page again (400) for a form whose email or password carries a control character:
+/// no account has one, and none is looked up.
+async fn refused_sign_in(state: &AppState, rt: &RequestTenant, flow: &LoginFlow, form: &LoginForm) -> Response {
+    let name = state.core.get_application(&rt.tenant.id, &flow.req.client_id).await.map(|c| c.name).unwrap_or_default();
+    let signup = state.core.signup_allowed(&rt.tenant.id).await.unwrap_or(false);
+    let shown: String = form.identifier.chars().filter(|c| !c.is_control()).collect();
+    let msg = "The email or password contains characters that cannot be used.";
+    let mut r = pages::sign_in(&name, &form.flow, &shown, Some(msg), signup, &flow.req.redirect_uri);
+    *r.status_mut() = StatusCode::BAD_REQUEST;
+    r
+}
+
 /// `POST /u/login`: checks the browser binding, then the credentials; on success starts a session
 /// and completes the authorization request.
 pub async fn login(
@@ -348,12 +371,19 @@ pub async fn login(
     rt: RequestTenant,
     info: ClientInfo,
     headers: HeaderMap,
-    Form(form): Form<LoginForm>,
+    form: Result<PageForm<LoginForm>, PageFormRejection<LoginForm>>,
 ) -> Response {
+    let (form, refused) = match login_form(form) {
+        Ok(f) => f,
+        Err(r) => return *r,
+    };
     let flow = match open_login_flow(&state, &rt, &headers, &form.flow) {
         Ok(f) => f,
         Err(r) => return *r,
     };
+    if refused {
+        return refused_sign_in(&state, &rt, &flow, &form).await;
+    }
     let ctx = info.context(accountd_core::audit::Actor::System);
     let password = Zeroizing::new(form.password);
     let user = match state.core.sign_in_with_password(&ctx, &rt.tenant.id, &form.identifier, password).await {
@@ -425,7 +455,7 @@ pub async fn consent(
     State(state): State<AppState>,
     rt: RequestTenant,
     headers: HeaderMap,
-    Form(form): Form<ConsentForm>,
+    PageForm(form): PageForm<ConsentForm>,
 ) -> Response {
     let expired = || {
         pages::error(
@@ -481,14 +511,21 @@ pub async fn signup(
     rt: RequestTenant,
     info: ClientInfo,
     headers: HeaderMap,
-    Form(form): Form<LoginForm>,
+    form: Result<PageForm<LoginForm>, PageFormRejection<LoginForm>>,
 ) -> Response {
+    let (form, refused) = match login_form(form) {
+        Ok(f) => f,
+        Err(r) => return *r,
+    };
     let flow = match open_login_flow(&state, &rt, &headers, &form.flow) {
         Ok(f) => f,
         Err(r) => return *r,
     };
     if !state.core.signup_allowed(&rt.tenant.id).await.unwrap_or(false) {
         return pages::error(StatusCode::FORBIDDEN, "access_denied", "Sign-up is not available here.");
+    }
+    if refused {
+        return refused_sign_in(&state, &rt, &flow, &form).await;
     }
     let name = state.core.get_application(&rt.tenant.id, &flow.req.client_id).await.map(|c| c.name).unwrap_or_default();
     let again =

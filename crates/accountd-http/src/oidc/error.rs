@@ -20,3 +20,25 @@ pub fn render(e: OAuthError) -> Response {
     }
     resp
 }
+
+impl crate::common::input::EdgeError for OAuthError {
+    fn too_large(limit: usize) -> Self {
+        OAuthError {
+            status: 413,
+            error: "invalid_request",
+            description: format!("The request body is larger than the {limit} bytes allowed."),
+        }
+    }
+
+    fn unreadable() -> Self {
+        OAuthError::invalid_request("The request body could not be read.")
+    }
+
+    fn refused(r: &crate::common::input::Refused) -> Self {
+        OAuthError::invalid_request(format!("The parameter {} contains a control character.", r.property()))
+    }
+
+    fn respond(self) -> Response {
+        render(self)
+    }
+}

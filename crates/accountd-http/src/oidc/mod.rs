@@ -11,13 +11,16 @@ pub mod second_factor;
 pub mod token;
 pub mod userinfo;
 
+use accountd_oauth::OAuthError;
 use axum::Router;
-use axum::extract::State;
+use axum::extract::{Request, State};
 use axum::http::header;
-use axum::response::IntoResponse;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 
 use crate::AppState;
+use crate::common::input::{self, EdgeError as _};
 use crate::common::tenant::RequestTenant;
 
 /// The authorization server's routes.
@@ -42,6 +45,18 @@ pub fn routes() -> Router<AppState> {
         .route("/userinfo", get(userinfo::userinfo).post(userinfo::userinfo))
         .route("/v2/logout", get(logout::logout))
         .route("/oidc/logout", get(logout::logout))
+        .layer(axum::middleware::from_fn(screen_uri))
+}
+
+/// Refuses a query with a control character (client ids, redirect URIs and hints reach the
+/// database): an error page where a browser is sent, OAuth's JSON error elsewhere.
+async fn screen_uri(req: Request, next: Next) -> Response {
+    let Some(refused) = input::refused_in_uri(req.uri(), None) else {
+        return next.run(req).await;
+    };
+    let path = req.uri().path();
+    let page = path == "/authorize" || path.starts_with("/u/") || path.ends_with("/logout");
+    if page { pages::PageError::refused(&refused).respond() } else { OAuthError::refused(&refused).respond() }
 }
 
 /// The tenant's public signing keys, current and recently retired.

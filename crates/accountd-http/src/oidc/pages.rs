@@ -228,6 +228,81 @@ pub fn web_message(target_origin: &str, response: &serde_json::Value) -> Respons
     r
 }
 
+/// What the hosted pages answer for input refused at the edge: an error page.
+pub struct PageError(Response);
+
+impl crate::common::input::EdgeError for PageError {
+    fn too_large(_: usize) -> Self {
+        PageError(error(StatusCode::PAYLOAD_TOO_LARGE, "invalid_request", "The form is too large."))
+    }
+
+    fn unreadable() -> Self {
+        PageError(error(StatusCode::BAD_REQUEST, "invalid_request", "The form could not be read."))
+    }
+
+    fn refused(_: &crate::common::input::Refused) -> Self {
+        PageError(error(StatusCode::BAD_REQUEST, "invalid_request", REFUSED))
+    }
+
+    fn respond(self) -> Response {
+        self.0
+    }
+}
+
+const REFUSED: &str = "The request contains characters that cannot be used. Go back and try again.";
+
+/// A hosted page's form (`application/x-www-form-urlencoded`), read within the body limit; no
+/// field may carry a control character.
+pub struct PageForm<T>(pub T);
+
+/// Why a [`PageForm`] was refused. A form that parsed but carries a control character comes
+/// back whole, for handlers that show their own page again (the sign-in form); as a response it
+/// is a generic error page.
+pub enum PageFormRejection<T> {
+    /// Not a form, too large, or without the fields `T` needs: the answer.
+    Page(Response),
+    /// The form, with a control character in a field.
+    Refused(T),
+}
+
+impl<T> IntoResponse for PageFormRejection<T> {
+    fn into_response(self) -> Response {
+        match self {
+            PageFormRejection::Page(r) => r,
+            PageFormRejection::Refused(_) => error(StatusCode::BAD_REQUEST, "invalid_request", REFUSED),
+        }
+    }
+}
+
+impl<T: serde::de::DeserializeOwned> axum::extract::FromRequest<crate::AppState> for PageForm<T> {
+    type Rejection = PageFormRejection<T>;
+
+    async fn from_request(req: axum::extract::Request, state: &crate::AppState) -> Result<Self, Self::Rejection> {
+        use crate::common::input::{self, EdgeError};
+        let is_form = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|ct| ct.split(';').next().unwrap_or("").trim().eq_ignore_ascii_case(FORM));
+        if !is_form {
+            let msg = "The form must be sent as application/x-www-form-urlencoded.";
+            return Err(PageFormRejection::Page(error(StatusCode::UNSUPPORTED_MEDIA_TYPE, "invalid_request", msg)));
+        }
+        let bytes =
+            input::read_body::<PageError>(req, state).await.map_err(|e| PageFormRejection::Page(e.respond()))?;
+        let form = serde_urlencoded::from_bytes::<T>(&bytes).map_err(|_| {
+            let msg = "The form is incomplete. Go back to the application and try again.";
+            PageFormRejection::Page(error(StatusCode::BAD_REQUEST, "invalid_request", msg))
+        })?;
+        match input::refused_in_body(input::BodyKind::Form, &bytes) {
+            Some(_) => Err(PageFormRejection::Refused(form)),
+            None => Ok(PageForm(form)),
+        }
+    }
+}
+
+const FORM: &str = "application/x-www-form-urlencoded";
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -14,6 +14,7 @@ use serde_json::json;
 
 use super::error::render;
 use crate::AppState;
+use crate::common::input::{BodyKind, EdgeError as _, RawBody, refused_in_body};
 use crate::common::tenant::RequestTenant;
 
 /// The relying party of the request's domain.
@@ -68,14 +69,21 @@ struct PasskeyRequest {
 fn parse(headers: &HeaderMap, body: &[u8]) -> Result<PasskeyRequest, OAuthError> {
     let ct = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
     let ct = ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
-    match ct.as_str() {
-        "application/json" => {
-            serde_json::from_slice(body).map_err(|e| OAuthError::invalid_request(format!("Invalid body: {e}")))
-        }
-        "application/x-www-form-urlencoded" => {
-            serde_urlencoded::from_bytes(body).map_err(|e| OAuthError::invalid_request(format!("Invalid body: {e}")))
-        }
-        _ => Err(OAuthError::invalid_request("Use Content-Type application/json.")),
+    let (req, kind) = match ct.as_str() {
+        "application/json" => (
+            serde_json::from_slice(body).map_err(|e| OAuthError::invalid_request(format!("Invalid body: {e}")))?,
+            BodyKind::Json,
+        ),
+        "application/x-www-form-urlencoded" => (
+            serde_urlencoded::from_bytes(body)
+                .map_err(|e| OAuthError::invalid_request(format!("Invalid body: {e}")))?,
+            BodyKind::Form,
+        ),
+        _ => return Err(OAuthError::invalid_request("Use Content-Type application/json.")),
+    };
+    match refused_in_body(kind, body) {
+        Some(r) => Err(OAuthError::refused(&r)),
+        None => Ok(req),
     }
 }
 
@@ -111,7 +119,7 @@ pub async fn challenge(
     State(state): State<AppState>,
     rt: RequestTenant,
     headers: HeaderMap,
-    body: axum::body::Bytes,
+    RawBody { bytes: body, .. }: RawBody<OAuthError>,
 ) -> Response {
     answer(
         async {
@@ -128,7 +136,7 @@ pub async fn register(
     State(state): State<AppState>,
     rt: RequestTenant,
     headers: HeaderMap,
-    body: axum::body::Bytes,
+    RawBody { bytes: body, .. }: RawBody<OAuthError>,
 ) -> Response {
     answer(
         async {

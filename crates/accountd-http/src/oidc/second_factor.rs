@@ -10,13 +10,13 @@ use accountd_core::authn::credential::RelyingParty;
 use accountd_core::authn::method::{AuthenticationMethod, MethodType};
 use accountd_core::service::{SecondFactorAnswer, SecondFactorChallenge, SecondFactorPrompt};
 use accountd_core::user::User;
-use axum::extract::{Form, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 
 use super::authorize::{FLOW_TTL_SECS, LoginFlow, finish_sign_in, flow_context, now_secs, open_login_flow};
-use super::pages::{self, esc};
+use super::pages::{self, PageForm, esc};
 use crate::AppState;
 use crate::common::client_info::ClientInfo;
 use crate::common::tenant::RequestTenant;
@@ -214,7 +214,7 @@ pub async fn mfa(
     rt: RequestTenant,
     info: ClientInfo,
     headers: HeaderMap,
-    Form(form): Form<MfaForm>,
+    PageForm(form): PageForm<MfaForm>,
 ) -> Response {
     let expired = || {
         pages::error(
@@ -318,7 +318,7 @@ pub async fn passkey_options(
     State(state): State<AppState>,
     rt: RequestTenant,
     headers: HeaderMap,
-    Form(form): Form<PasskeyForm>,
+    PageForm(form): PageForm<PasskeyForm>,
 ) -> Response {
     if let Err(r) = open_login_flow(&state, &rt, &headers, &form.flow) {
         return *r;
@@ -342,7 +342,7 @@ pub async fn passkey_login(
     rt: RequestTenant,
     info: ClientInfo,
     headers: HeaderMap,
-    Form(form): Form<PasskeyForm>,
+    PageForm(form): PageForm<PasskeyForm>,
 ) -> Response {
     let flow = match open_login_flow(&state, &rt, &headers, &form.flow) {
         Ok(f) => f,

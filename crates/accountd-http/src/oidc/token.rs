@@ -2,6 +2,7 @@
 //! authentication by `client_secret_post`, `client_secret_basic` or none (public clients).
 
 use accountd_core::service::{CodeExchange, ExchangeError, GrantError, RefreshExchange};
+use accountd_core::text::Chars;
 use accountd_oauth::OAuthError;
 use accountd_oauth::dpop::DpopError;
 use accountd_oauth::grants;
@@ -13,6 +14,7 @@ use serde::Deserialize;
 
 use super::error::render;
 use crate::AppState;
+use crate::common::input::{BodyKind, EdgeError as _, RawBody, refused_in_body};
 use crate::common::principal;
 use crate::common::tenant::RequestTenant;
 
@@ -42,15 +44,26 @@ pub struct TokenRequest {
 fn parse(headers: &HeaderMap, body: &[u8]) -> Result<TokenRequest, OAuthError> {
     let ct = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
     let ct = ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
-    match ct.as_str() {
-        "application/json" => serde_json::from_slice(body)
-            .map_err(|_| OAuthError::invalid_request("The body is not a JSON object of string parameters.")),
-        "application/x-www-form-urlencoded" => {
-            serde_urlencoded::from_bytes(body).map_err(|_| OAuthError::invalid_request("The body is not a valid form."))
-        }
+    let (req, kind) = match ct.as_str() {
+        "application/json" => (
+            serde_json::from_slice(body)
+                .map_err(|_| OAuthError::invalid_request("The body is not a JSON object of string parameters."))?,
+            BodyKind::Json,
+        ),
+        "application/x-www-form-urlencoded" => (
+            serde_urlencoded::from_bytes(body)
+                .map_err(|_| OAuthError::invalid_request("The body is not a valid form."))?,
+            BodyKind::Form,
+        ),
         _ => {
-            Err(OAuthError::invalid_request("Use Content-Type application/x-www-form-urlencoded or application/json."))
+            return Err(OAuthError::invalid_request(
+                "Use Content-Type application/x-www-form-urlencoded or application/json.",
+            ));
         }
+    };
+    match refused_in_body(kind, body) {
+        Some(r) => Err(OAuthError::refused(&r)),
+        None => Ok(req),
     }
 }
 
@@ -76,7 +89,12 @@ fn basic_credentials(headers: &HeaderMap) -> Result<Option<(String, String)>, OA
             .map(|(_, v)| v)
             .ok_or_else(bad)
     };
-    Ok(Some((decode(id)?, decode(secret)?)))
+    let (id, secret) = (decode(id)?, decode(secret)?);
+    // The client id is looked up in the database, which refuses control characters.
+    if !Chars::Identifier.allow_all(&id) || !Chars::Identifier.allow_all(&secret) {
+        return Err(OAuthError::invalid_request("The Basic authorization header contains a control character."));
+    }
+    Ok(Some((id, secret)))
 }
 
 /// The token endpoint.
@@ -85,7 +103,7 @@ pub async fn token(
     rt: RequestTenant,
     info: crate::common::client_info::ClientInfo,
     headers: HeaderMap,
-    body: axum::body::Bytes,
+    RawBody { bytes: body, .. }: RawBody<OAuthError>,
 ) -> Response {
     let mut r = match issue(&state, &rt, &headers, &body, info).await {
         Ok(resp) => {
@@ -240,7 +258,7 @@ pub async fn revoke(
     State(state): State<AppState>,
     rt: RequestTenant,
     headers: HeaderMap,
-    body: axum::body::Bytes,
+    RawBody { bytes: body, .. }: RawBody<OAuthError>,
 ) -> Response {
     let result = async {
         let req = parse(&headers, &body)?;
@@ -273,7 +291,7 @@ pub async fn introspect(
     State(state): State<AppState>,
     rt: RequestTenant,
     headers: HeaderMap,
-    body: axum::body::Bytes,
+    RawBody { bytes: body, .. }: RawBody<OAuthError>,
 ) -> Response {
     let result = async {
         let req = parse(&headers, &body)?;

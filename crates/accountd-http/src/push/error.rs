@@ -73,6 +73,28 @@ impl From<Error> for PushError {
     }
 }
 
+impl crate::common::input::EdgeError for PushError {
+    fn too_large(limit: usize) -> Self {
+        PushError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "invalid_request",
+            format!("The request body is larger than the {limit} bytes allowed."),
+        )
+    }
+
+    fn unreadable() -> Self {
+        PushError::invalid_request("The request body could not be read.")
+    }
+
+    fn refused(r: &crate::common::input::Refused) -> Self {
+        PushError::invalid_request(format!("{} contains a control character.", r.property()))
+    }
+
+    fn respond(self) -> Response {
+        self.into_response()
+    }
+}
+
 impl IntoResponse for PushError {
     fn into_response(self) -> Response {
         let mut res = (self.status, axum::Json(json!({"error": self.error, "error_description": self.description})))

@@ -23,6 +23,7 @@ use serde_json::{Value, json};
 use self::error::PushError;
 use crate::AppState;
 use crate::common::client_info::ClientInfo;
+use crate::common::input::{self, EdgeError as _, RawBody};
 use crate::common::tenant::RequestTenant;
 
 /// The device API's routes.
@@ -31,6 +32,17 @@ pub fn routes() -> Router<AppState> {
         .route("/push/v1/enroll", post(enroll))
         .route("/push/v1/challenges", get(list_challenges))
         .route("/push/v1/challenges/{id}", post(answer_challenge))
+        .layer(axum::middleware::from_fn(input::screen_uri::<PushError>))
+}
+
+/// A JSON body of `T`, without control characters.
+fn json_body<T: serde::de::DeserializeOwned>(body: &Bytes, shape: &str) -> Result<T, PushError> {
+    let v = serde_json::from_slice(body)
+        .map_err(|e| PushError::invalid_request(format!("The body must be JSON {shape}: {e}")))?;
+    match input::refused_in_body(input::BodyKind::Json, body) {
+        Some(r) => Err(PushError::refused(&r)),
+        None => Ok(v),
+    }
 }
 
 /// A request authenticated by a device proof: the device (its push method id) and the tenant.
@@ -90,9 +102,12 @@ struct EnrollBody {
 }
 
 /// Redeems an enrollment ticket with the device's public key: 201 `{device_id}`.
-async fn enroll(State(state): State<AppState>, rt: RequestTenant, body: Bytes) -> Result<Response, PushError> {
-    let body: EnrollBody = serde_json::from_slice(&body)
-        .map_err(|e| PushError::invalid_request(format!("The body must be JSON {{ticket, public_key, name?}}: {e}")))?;
+async fn enroll(
+    State(state): State<AppState>,
+    rt: RequestTenant,
+    body: RawBody<PushError>,
+) -> Result<Response, PushError> {
+    let body: EnrollBody = json_body(&body.bytes, "{ticket, public_key, name?}")?;
     let device_id = state.core.redeem_push_ticket(&rt.tenant.id, &body.ticket, body.public_key, body.name).await?;
     Ok((StatusCode::CREATED, axum::Json(json!({ "device_id": device_id }))).into_response())
 }
@@ -119,10 +134,9 @@ async fn answer_challenge(
     device: Device,
     info: ClientInfo,
     Path(id): Path<String>,
-    body: Bytes,
+    body: RawBody<PushError>,
 ) -> Result<Response, PushError> {
-    let body: AnswerBody = serde_json::from_slice(&body)
-        .map_err(|e| PushError::invalid_request(format!("The body must be JSON {{\"approve\": true|false}}: {e}")))?;
+    let body: AnswerBody = json_body(&body.bytes, "{\"approve\": true|false}")?;
     // Core records the method's user as the actor; the context gives where the answer came from.
     let ctx = Context { actor: Actor::System, ip: info.ip, user_agent: info.user_agent };
     state.core.answer_push_challenge(&ctx, &device.rt.tenant.id, &device.method_id, &id, body.approve).await?;
