@@ -62,6 +62,13 @@ async fn failed_password_checks(me: &Me) -> i64 {
     me.app.sql_count("SELECT count(*) FROM audit_events WHERE action = 'user.sign_in' AND result = 'failure'").await
 }
 
+/// The account API's request limits out of the way of a burst (the attempt limits stay).
+async fn raise_request_limits(me: &Me) {
+    me.set_policy(json!({"rate_limits": {"tenant_reads_per_second": 1000, "tenant_writes_per_second": 1000,
+                                         "user_reads_per_minute": 1000, "user_writes_per_minute": 1000}}))
+        .await;
+}
+
 async fn sign_in_form(me: &Me) -> (Arc<Browser>, String) {
     let mut browser = Browser::new(me.app.port);
     let page = browser.get(&me.authorize_url(&[])).await;
@@ -183,9 +190,7 @@ async fn a_burst_of_wrong_totp_codes_at_sign_in_gets_the_limit_checked_and_no_mo
 #[tokio::test]
 async fn a_burst_of_wrong_enrollment_codes_gets_the_limit_checked_and_no_more() {
     let me = signed_in_with("127.0.0.1", |_| {}).await;
-    me.set_policy(json!({"rate_limits": {"tenant_reads_per_second": 1000, "tenant_writes_per_second": 1000,
-                                         "user_reads_per_minute": 1000, "user_writes_per_minute": 1000}}))
-        .await;
+    raise_request_limits(&me).await;
     let (r, location) = me.enroll(json!({"type": "totp"})).await;
     let session = r.body["auth_session"].as_str().unwrap().to_string();
     let secret = r.body["manual_input_code"].as_str().unwrap().to_string();
@@ -222,9 +227,7 @@ async fn a_burst_of_wrong_enrollment_codes_gets_the_limit_checked_and_no_more() 
 #[tokio::test]
 async fn a_burst_of_code_sends_to_one_address_sends_five() {
     let me = signed_in_with("127.0.0.1", |_| {}).await;
-    me.set_policy(json!({"rate_limits": {"tenant_reads_per_second": 1000, "tenant_writes_per_second": 1000,
-                                         "user_reads_per_minute": 1000, "user_writes_per_minute": 1000}}))
-        .await;
+    raise_request_limits(&me).await;
     let tasks: Vec<_> = (0..BURST)
         .map(|_| {
             let (client, url, token) = (reqwest::Client::new(), me.url("/authentication-methods"), me.token.clone());

@@ -235,7 +235,8 @@ async fn the_device_approves_and_denies_sign_ins() {
     let (ok, out, err) = device(args(&["list", "--state", &state_arg])).await;
     assert!(ok, "{err}");
     assert_eq!(out.trim(), "");
-    let (ok, _, err) = device(args(&["approve", "--state", &state_arg, &format!("--challenge={challenge}"), "--deny"])).await;
+    let (ok, _, err) =
+        device(args(&["approve", "--state", &state_arg, &format!("--challenge={challenge}"), "--deny"])).await;
     assert!(!ok);
     assert!(err.contains("404"), "{err}");
     assert_eq!(core.push_challenge_status(&tenant, &challenge).await.unwrap(), Some(PendingStatus::Approved));
@@ -248,7 +249,8 @@ async fn the_device_approves_and_denies_sign_ins() {
     let (ok, out, err) = device(args(&["list", "--state", &state_arg])).await;
     assert!(ok, "{err}");
     assert_eq!(out, format!("{first}\tCode 1\n{second}\tCode 2\n"));
-    let (ok, out, err) = device(args(&["approve", "--state", &state_arg, &format!("--challenge={second}"), "--deny"])).await;
+    let (ok, out, err) =
+        device(args(&["approve", "--state", &state_arg, &format!("--challenge={second}"), "--deny"])).await;
     assert!(ok, "{err}");
     assert_eq!(out.trim(), format!("denied {second}"));
     assert_eq!(core.push_challenge_status(&tenant, &second).await.unwrap(), Some(PendingStatus::Denied));
