@@ -22,8 +22,13 @@ pub const HSTS: &str = "max-age=31536000";
 
 /// Middleware in front of every route.
 pub async fn hsts(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    let (parts, body) = req.into_parts();
-    let https = super::tenant::request_origin(&state, &parts).is_ok_and(|o| o.scheme() == Scheme::Https);
+    let (mut parts, body) = req.into_parts();
+    let origin = super::tenant::request_origin(&state, &parts);
+    let https = origin.as_ref().is_ok_and(|o| o.scheme() == Scheme::Https);
+    // Worked out once per request: tenant resolution takes it from here.
+    if let Ok(o) = origin {
+        parts.extensions.insert(o);
+    }
     let mut res = next.run(Request::from_parts(parts, body)).await;
     if https {
         res.headers_mut().insert(STRICT_TRANSPORT_SECURITY, HeaderValue::from_static(HSTS));

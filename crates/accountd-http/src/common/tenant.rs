@@ -118,7 +118,8 @@ pub fn request_origin(state: &AppState, parts: &axum::http::request::Parts) -> R
 /// Middleware: attaches `RequestTenant`, or answers 404 for a host no tenant is bound to.
 pub async fn resolve(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let (mut parts, body) = req.into_parts();
-    let origin = match request_origin(&state, &parts) {
+    // The HSTS layer in front has worked it out already.
+    let origin = match parts.extensions.remove::<Origin>().map_or_else(|| request_origin(&state, &parts), Ok) {
         Ok(o) => o,
         Err(r) => return *r,
     };
