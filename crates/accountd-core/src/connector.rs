@@ -543,6 +543,7 @@ pub fn purpose_snake_case(p: Purpose) -> &'static str {
         Purpose::UserPermissionValidation => "user_permission_validation",
         Purpose::BindNewIdentifier => "bind_new_identifier",
         Purpose::MfaVerification => "mfa_verification",
+        Purpose::BindMfa => "bind_mfa",
     }
 }
 
@@ -579,6 +580,7 @@ pub fn default_template(channel: Channel, purpose: Purpose) -> Template {
         Purpose::UserPermissionValidation => ("Confirm it is you", "confirm a change to your account"),
         Purpose::BindNewIdentifier => ("Verify your new address", "add this address to your account"),
         Purpose::MfaVerification => ("Your security code", "finish signing in"),
+        Purpose::BindMfa => ("Verify your address", "use this address to sign in securely"),
     };
     match channel {
         Channel::Email => Template {

@@ -27,6 +27,10 @@ pub enum Entity {
     Permission,
     /// A user's authentication method.
     AuthenticationMethod,
+    /// A verification record (missing, expired, of another kind, or not verified).
+    VerificationRecord,
+    /// A social identity linked to the user.
+    Identity,
 }
 
 impl Entity {
@@ -42,6 +46,8 @@ impl Entity {
             Entity::Role => "role",
             Entity::Permission => "permission",
             Entity::AuthenticationMethod => "authentication method",
+            Entity::VerificationRecord => "verification record",
+            Entity::Identity => "identity",
         }
     }
 }
@@ -57,8 +63,12 @@ impl fmt::Display for Entity {
 pub enum ConflictKind {
     /// The domain is already bound to a tenant.
     DomainTaken,
-    /// A user with that email, username or phone number exists in the tenant.
-    UserExists,
+    /// Another user of the tenant has that email address.
+    EmailTaken,
+    /// Another user of the tenant has that phone number.
+    PhoneTaken,
+    /// Another user of the tenant has that username.
+    UsernameTaken,
     /// An API with that identifier exists in the tenant (or it names a built-in API).
     ApiIdentifierTaken,
     /// The client already has a grant for that API and subject type.
@@ -69,6 +79,9 @@ pub enum ConflictKind {
     TenantExists,
     /// Deleting the method would leave the user no way to sign in.
     LastSignInMethod,
+    /// Removing the identifier (username, email, phone, social identity) would leave the user
+    /// none to sign in with.
+    LastIdentifier,
     /// The user already has this method (one password, one TOTP app, one recovery code).
     AlreadyEnrolled(String),
     /// Any other unique constraint, by its store name.
@@ -103,6 +116,53 @@ impl fmt::Display for Forbidden {
             Forbidden::ProtectedClient => "This client is the tenant's bootstrap client and cannot be deleted.",
         })
     }
+}
+
+/// A self-service request the account's rules refuse; nothing was changed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refusal {
+    /// The tenant's account center is switched off (Logto's Account API answers nothing).
+    AccountCenterDisabled,
+    /// The account center does not let users change this field.
+    FieldNotEditable(crate::account_center::Field),
+    /// The account center does not let users see this field.
+    FieldNotEnabled(crate::account_center::Field),
+    /// Only the tenant's first-party applications may change an account.
+    ThirdPartyApplication,
+    /// The password given to prove identity is wrong (or the user has none).
+    WrongPassword,
+    /// The new password is the current one.
+    SamePassword,
+    /// The new password breaks the tenant's password policy: one entry per rule broken.
+    PasswordRejected(Vec<FieldError>),
+    /// The username breaks the username rules (`required`, `starts_with_number`, …).
+    UsernameRejected(&'static str),
+    /// The tenant's email block- or allow-list refuses the address.
+    EmailNotAllowed,
+    /// A one-time code was refused.
+    Code(CodeRefusal),
+    /// Too many codes were sent to this recipient; refused until `until` (ms).
+    MessageRateLimited {
+        /// When the next send is allowed.
+        until: i64,
+    },
+    /// The tenant has no connector to send the code through.
+    NoConnector,
+}
+
+/// Why a one-time code was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CodeRefusal {
+    /// No code is waiting (none sent, or already used).
+    NotFound,
+    /// The code was sent to another address.
+    WrongAddress,
+    /// The code expired.
+    Expired,
+    /// Too many wrong codes were tried.
+    TooManyTries,
+    /// The code is wrong.
+    Mismatch,
 }
 
 /// One invalid field of a request, with a message a developer can act on.
@@ -152,9 +212,13 @@ pub enum Error {
     /// used or someone else's; nothing was changed.
     #[error("proof refused: {0}")]
     BadProof(String),
-    /// The caller's sign-in is not recent or strong enough for this operation (RFC 9470).
-    #[error("step-up authentication required (max_age {})", .0.max_age)]
-    StepUpRequired(crate::authn::policy::StepUpRequired),
+    /// The operation needs fresh proof of identity the caller did not bring: a recent, strong
+    /// sign-in (RFC 9470) or a verification record.
+    #[error("proof of identity required: {0:?}")]
+    ProofRequired(crate::verification::ProofNeeded),
+    /// The account's rules refuse the change.
+    #[error("refused: {0:?}")]
+    Refused(Refusal),
     /// A message (a one-time code) could not be delivered.
     #[error("delivery failed: {0}")]
     Delivery(String),
@@ -189,7 +253,8 @@ impl Error {
             Error::MissingScope(_) => "insufficient_scope",
             Error::LockedOut { .. } => "locked_out",
             Error::BadProof(_) => "bad_proof",
-            Error::StepUpRequired(_) => "step_up_required",
+            Error::ProofRequired(_) => "proof_required",
+            Error::Refused(_) => "refused",
             Error::Delivery(_) => "delivery_failed",
             Error::Unavailable => "store_unavailable",
             Error::Busy { .. } => "busy",
@@ -227,7 +292,9 @@ impl From<StoreError> for Error {
             StoreError::NotFound => Error::Internal(anyhow::anyhow!("unexpected missing row")),
             StoreError::Conflict { constraint } => Error::Conflict(match constraint.as_str() {
                 "domains_host" => ConflictKind::DomainTaken,
-                "users_email" | "users_username" | "users_phone_number" => ConflictKind::UserExists,
+                "users_email" => ConflictKind::EmailTaken,
+                "users_username" => ConflictKind::UsernameTaken,
+                "users_phone_number" => ConflictKind::PhoneTaken,
                 "api_resources_identifier" => ConflictKind::ApiIdentifierTaken,
                 "client_grants_client_id_api_id_subject_type" => ConflictKind::ClientGrantExists,
                 "roles_name" => ConflictKind::RoleNameTaken,
@@ -253,11 +320,15 @@ mod tests {
         let all = [
             (Error::invalid("x", "y"), "invalid_input"),
             (Error::NotFound(Entity::User), "not_found"),
-            (Error::Conflict(ConflictKind::UserExists), "conflict"),
+            (Error::Conflict(ConflictKind::EmailTaken), "conflict"),
             (Error::Forbidden(Forbidden::SystemApiImmutable), "forbidden"),
             (Error::Unauthenticated("x".into()), "unauthenticated"),
             (Error::MissingScope("read:users".into()), "insufficient_scope"),
             (Error::LockedOut { until: 0 }, "locked_out"),
+            (Error::BadProof("x".into()), "bad_proof"),
+            (Error::ProofRequired(crate::verification::ProofNeeded::VerificationRecord), "proof_required"),
+            (Error::Refused(Refusal::SamePassword), "refused"),
+            (Error::Delivery("x".into()), "delivery_failed"),
             (Error::Unavailable, "store_unavailable"),
             (Error::Busy { retry_after_secs: 1 }, "busy"),
             (Error::Internal(anyhow::anyhow!("x")), "internal"),
@@ -270,7 +341,9 @@ mod tests {
     #[test]
     fn unique_violations_map_to_domain_conflicts() {
         let e: Error = StoreError::Conflict { constraint: "users_email".into() }.into();
-        assert!(matches!(e, Error::Conflict(ConflictKind::UserExists)));
+        assert!(matches!(e, Error::Conflict(ConflictKind::EmailTaken)));
+        let e: Error = StoreError::Conflict { constraint: "users_username".into() }.into();
+        assert!(matches!(e, Error::Conflict(ConflictKind::UsernameTaken)));
         let e: Error = StoreError::Conflict { constraint: "roles_name".into() }.into();
         assert!(matches!(e, Error::Conflict(ConflictKind::RoleNameTaken)));
     }

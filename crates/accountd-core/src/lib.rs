@@ -3,6 +3,7 @@
 //! services the HTTP adapters and the admin CLI call. No HTTP and no SQL live here.
 
 pub mod access_policy;
+pub mod account_center;
 pub mod api_resource;
 pub mod application;
 pub mod audit;
@@ -12,6 +13,7 @@ pub mod client_grant;
 pub mod clock;
 pub mod connector;
 pub mod error;
+pub mod identifier;
 pub mod message;
 pub mod origin;
 pub mod role;
@@ -23,6 +25,7 @@ pub mod store;
 pub mod tenant;
 pub mod text;
 pub mod user;
+pub mod verification;
 
 pub use error::{Error, Result};
 pub use service::Core;

@@ -44,6 +44,8 @@ pub enum Purpose {
     BindNewIdentifier,
     /// A second-factor challenge at sign-in.
     MfaVerification,
+    /// Proving an address to use it as a second factor.
+    BindMfa,
 }
 
 impl Purpose {
@@ -57,11 +59,12 @@ impl Purpose {
             Purpose::UserPermissionValidation => "UserPermissionValidation",
             Purpose::BindNewIdentifier => "BindNewIdentifier",
             Purpose::MfaVerification => "MfaVerification",
+            Purpose::BindMfa => "BindMfa",
         }
     }
 
     /// Every purpose, for template listings.
-    pub const ALL: [Purpose; 7] = [
+    pub const ALL: [Purpose; 8] = [
         Purpose::SignIn,
         Purpose::Register,
         Purpose::ForgotPassword,
@@ -69,6 +72,7 @@ impl Purpose {
         Purpose::UserPermissionValidation,
         Purpose::BindNewIdentifier,
         Purpose::MfaVerification,
+        Purpose::BindMfa,
     ];
 }
 

@@ -45,7 +45,9 @@ pub struct User {
     pub nickname: Option<String>,
     /// Picture URL.
     pub picture: Option<String>,
-    /// Data the user may edit (a JSON object).
+    /// The other OIDC standard claims (the names above are columns of their own).
+    pub claims: StandardClaims,
+    /// Data the user may edit (a JSON object): Auth0's `user_metadata`, Logto's `customData`.
     pub user_metadata: Value,
     /// Data only administrators may edit (a JSON object).
     pub app_metadata: Value,
@@ -59,6 +61,65 @@ pub struct User {
     pub last_login_at: Option<Millis>,
     /// How many times the user signed in.
     pub logins_count: i64,
+}
+
+/// The OIDC standard claims (OIDC Core §5.1) a user has beyond `name`, `given_name`,
+/// `family_name`, `nickname` and `picture`, which are columns of [`User`]. `/userinfo`, the ID
+/// token and both account dialects read this one struct.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
+pub struct StandardClaims {
+    /// Middle name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub middle_name: Option<String>,
+    /// Preferred username (shown, not an identifier).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub preferred_username: Option<String>,
+    /// Profile page URL.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub profile: Option<String>,
+    /// Web site URL.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub website: Option<String>,
+    /// Gender.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gender: Option<String>,
+    /// Birthdate (`YYYY-MM-DD` or a year).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub birthdate: Option<String>,
+    /// Time zone (`Europe/Paris`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub zoneinfo: Option<String>,
+    /// Locale (`fr-CA`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub locale: Option<String>,
+    /// Postal address.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub address: Option<Address>,
+}
+
+/// An OIDC postal address (OIDC Core §5.1.1).
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
+pub struct Address {
+    /// The whole address, formatted for display.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub formatted: Option<String>,
+    /// Street address.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub street_address: Option<String>,
+    /// City or locality.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub locality: Option<String>,
+    /// State, province or region.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+    /// Postal code.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub postal_code: Option<String>,
+    /// Country.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub country: Option<String>,
 }
 
 /// Profile fields shared by create and update. `None` leaves a field alone on update.

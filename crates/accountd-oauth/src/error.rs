@@ -60,7 +60,8 @@ impl From<accountd_core::Error> for OAuthError {
             E::MissingScope(s) => OAuthError::invalid_scope(format!("missing scope {s}")),
             E::LockedOut { .. } => OAuthError::access_denied("Too many failed attempts."),
             E::BadProof(d) => OAuthError { status: 400, error: "invalid_grant", description: d },
-            E::StepUpRequired(_) => OAuthError::access_denied("A more recent or stronger sign-in is required."),
+            E::ProofRequired(_) => OAuthError::access_denied("A more recent or stronger sign-in is required."),
+            E::Refused(r) => OAuthError::invalid_request(format!("refused: {r:?}")),
             E::Delivery(_) | E::Unavailable | E::Busy { .. } => OAuthError::unavailable(),
             E::Internal(err) => {
                 tracing::error!(error = format!("{err:#}"), "token endpoint failure");

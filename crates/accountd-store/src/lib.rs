@@ -247,6 +247,8 @@ macro_rules! backend {
             include!("sql/signing_key.rs");
             include!("sql/audit.rs");
             include!("sql/authn.rs");
+            include!("sql/account_center.rs");
+            include!("sql/verification.rs");
         }
     };
 }

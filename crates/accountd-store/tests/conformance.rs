@@ -44,7 +44,9 @@ contracts!(
     consents,
     connectors,
     pending_verifications,
-    method_lists
+    method_lists,
+    verification_records,
+    account_centers
 );
 
 /// Both migration folders must list the same files, so the backends never drift apart.

@@ -34,6 +34,7 @@ async fn setup(store: &dyn Store) -> TenantId {
         family_name: None,
         nickname: None,
         picture: None,
+        claims: Default::default(),
         user_metadata: serde_json::json!({}),
         app_metadata: serde_json::json!({}),
         blocked: false,

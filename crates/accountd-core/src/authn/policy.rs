@@ -133,6 +133,8 @@ pub struct AccountPolicy {
     pub password: PasswordPolicy,
     /// The account API's request limits.
     pub rate_limits: RateLimits,
+    /// Which email addresses users may add to their accounts.
+    pub email_policy: crate::identifier::EmailPolicy,
 }
 
 impl Default for AccountPolicy {
@@ -143,6 +145,7 @@ impl Default for AccountPolicy {
             step_up: StepUpPolicy::default(),
             password: PasswordPolicy::default(),
             rate_limits: RateLimits::default(),
+            email_policy: Default::default(),
         }
     }
 }
@@ -165,6 +168,9 @@ impl AccountPolicy {
         }
         if self.step_up.max_age == 0 {
             errors.push(FieldError::new("step_up.max_age", "must be at least 1 second"));
+        }
+        if let Err(Error::Invalid(e)) = self.email_policy.validate() {
+            errors.extend(e);
         }
         let r = &self.rate_limits;
         for (name, v) in [

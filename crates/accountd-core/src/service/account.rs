@@ -15,13 +15,14 @@ use crate::authn::credential::{self, EnrollChallenge, EnrollContext, EnrollProof
 use crate::authn::method::{AuthenticationMethod, MethodType, new_method_id, password_method_id};
 use crate::authn::password_policy::ProfileData;
 use crate::authn::pending::{MAX_ATTEMPTS, PendingPurpose, PendingVerification};
-use crate::authn::policy::{AccountPolicy, Freshness, MfaPolicy};
+use crate::authn::policy::{AccountPolicy, MfaPolicy};
 use crate::clock::now_millis;
 use crate::error::{ConflictKind, Entity, Error, Result};
 use crate::secret::hash_high_entropy_secret;
 use crate::store::ThrottleRule;
 use crate::tenant::TenantId;
 use crate::user::{User, UserId};
+use crate::verification::{Proof, ProofNeeded};
 
 /// How long a tenant's account policy is served from memory before it is read again.
 const POLICY_TTL: Duration = Duration::from_secs(2);
@@ -43,8 +44,10 @@ pub struct AccountCaller {
     pub rp: RelyingParty,
     /// `{scheme}://{host}/` of the domain used.
     pub base_url: String,
-    /// The token's `auth_time` and `amr`.
-    pub freshness: Freshness,
+    /// The proof of identity the caller brings to sensitive operations.
+    pub proof: Proof,
+    /// The application the token was issued to (`None`: not known, e.g. a token exchange).
+    pub client_id: Option<String>,
 }
 
 /// An enrollment started: what the client needs to finish it.
@@ -145,7 +148,7 @@ impl Core {
         methods.into_iter().find(|m| m.id == id).ok_or(Error::NotFound(Entity::AuthenticationMethod))
     }
 
-    async fn caller_user(&self, caller: &AccountCaller) -> Result<User> {
+    pub(crate) async fn caller_user(&self, caller: &AccountCaller) -> Result<User> {
         self.store
             .find_user(&caller.tenant, &caller.user)
             .await?
@@ -153,11 +156,20 @@ impl Core {
             .ok_or_else(|| Error::Unauthenticated("the user no longer exists or is blocked".into()))
     }
 
-    /// Refuses a sensitive operation when the caller's sign-in does not meet the step-up policy.
-    async fn require_step_up(&self, caller: &AccountCaller, methods: &[AuthenticationMethod]) -> Result<()> {
-        let policy = self.account_policy(&caller.tenant).await?;
-        let has_second = methods.iter().any(|m| !m.method_type.is_primary());
-        policy.step_up.check(&caller.freshness, has_second, now_secs()).map_err(Error::StepUpRequired)
+    /// Refuses a sensitive operation unless the caller proves they are the user: the token's
+    /// sign-in meets the step-up policy, or the verification record sent proves it.
+    pub(crate) async fn require_step_up(&self, caller: &AccountCaller, methods: &[AuthenticationMethod]) -> Result<()> {
+        match &caller.proof {
+            Proof::Token(freshness) => {
+                let policy = self.account_policy(&caller.tenant).await?;
+                let has_second = methods.iter().any(|m| !m.method_type.is_primary());
+                policy
+                    .step_up
+                    .check(freshness, has_second, now_secs())
+                    .map_err(|s| Error::ProofRequired(ProofNeeded::RecentSignIn(s)))
+            }
+            Proof::Record(id) => self.check_record_proof(caller, id.as_deref()).await,
+        }
     }
 
     /// Starts enrolling a method: checks the policy and the caller's sign-in, makes the challenge,
@@ -356,7 +368,12 @@ impl Core {
     }
 
     /// Checks a new password against the tenant's policy and the user's history, and hashes it.
-    async fn check_new_password(&self, tenant: &TenantId, user: &User, password: Zeroizing<String>) -> Result<String> {
+    pub(crate) async fn check_new_password(
+        &self,
+        tenant: &TenantId,
+        user: &User,
+        password: Zeroizing<String>,
+    ) -> Result<String> {
         let policy = self.account_policy(tenant).await?;
         let profile = ProfileData {
             name: user.name.as_deref(),

@@ -2,11 +2,13 @@
 //! operation: it checks its invariants, and writes in one transaction together with its audit event.
 
 mod account;
+mod account_center;
 mod apis;
 mod applications;
 mod attempts;
 mod connectors;
 mod grants;
+mod identifiers;
 mod keys;
 mod passkey_grant;
 mod pending;
@@ -17,6 +19,7 @@ mod second_factor;
 mod signin;
 mod tenants;
 mod users;
+mod verification;
 
 use std::sync::Arc;
 
@@ -25,6 +28,7 @@ use zeroize::Zeroizing;
 pub use account::{AccountCaller, EnrollmentStarted};
 pub use connectors::TemplateView;
 pub use grants::ClientGrantView;
+pub use identifiers::{AccountPatch, ClaimsPatch, Patch};
 pub use passkey_grant::WEBAUTHN_GRANT;
 pub use profile::{
     FieldAccess, FieldPolicy, FieldSource, PROFILE_POLICY, ProfileChanges, USER_METADATA_MAX_BYTES, field_policy,
@@ -35,6 +39,7 @@ pub use roles::PermissionView;
 pub use second_factor::{SecondFactorAnswer, SecondFactorChallenge, SecondFactorPrompt};
 pub use signin::{CodeExchange, ExchangeError, GrantError, RefreshExchange, SESSION_TTL_MILLIS};
 pub use tenants::Bootstrap;
+pub use verification::Address;
 
 use crate::error::Result;
 use crate::message::{MessageSender, SendError};
@@ -98,12 +103,21 @@ pub struct Core {
     settings: Settings,
     messages: Arc<dyn MessageSender>,
     policies: account::PolicyCache,
+    account_centers: account_center::AccountCenterCache,
 }
 
 impl Core {
     /// Builds the core over a store.
     pub fn new(store: Arc<dyn Store>, master_key: MasterKey, key_maker: Arc<dyn KeyMaker>, settings: Settings) -> Self {
-        Self { store, master_key, key_maker, settings, messages: Arc::new(NoConnector), policies: Default::default() }
+        Self {
+            store,
+            master_key,
+            key_maker,
+            settings,
+            messages: Arc::new(NoConnector),
+            policies: Default::default(),
+            account_centers: Default::default(),
+        }
     }
 
     /// Sends one-time codes through `sender` (the tenant's connectors).

@@ -42,6 +42,7 @@ impl Core {
             family_name: f.family_name,
             nickname: f.nickname,
             picture: f.picture,
+            claims: Default::default(),
             user_metadata: f.user_metadata.unwrap_or_else(|| json!({})),
             app_metadata: f.app_metadata.unwrap_or_else(|| json!({})),
             blocked: f.blocked.unwrap_or(false),

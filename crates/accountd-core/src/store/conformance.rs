@@ -38,6 +38,8 @@ pub const CONTRACTS: &[&str] = &[
     "connectors",
     "pending_verifications",
     "method_lists",
+    "verification_records",
+    "account_centers",
 ];
 
 async fn tenant(store: &dyn Store, name: &str) -> TenantId {
@@ -73,6 +75,7 @@ fn user(id: &str, email: &str, created_at: i64) -> User {
         family_name: None,
         nickname: None,
         picture: None,
+        claims: Default::default(),
         user_metadata: json!({"theme": "dark"}),
         app_metadata: json!({}),
         blocked: false,
@@ -120,6 +123,8 @@ pub async fn run(name: &str, store: &dyn Store) {
         "connectors" => connectors(store).await,
         "pending_verifications" => pending_verifications(store).await,
         "method_lists" => method_lists(store).await,
+        "verification_records" => verification_records(store).await,
+        "account_centers" => account_centers(store).await,
         other => panic!("unknown contract {other}"),
     }
 }
@@ -899,4 +904,73 @@ pub async fn method_lists(s: &dyn Store) {
     assert_eq!(ids(shown(a.clone()).await), [password.as_str()], "a new password is not shown");
     assert!(s.delete_user(&a, &uid).await.unwrap());
     assert!(shown(a.clone()).await.is_empty(), "a deleted user's methods show");
+}
+
+/// Verification records: found only live and in their tenant; a code attempt is reserved at most
+/// `max` times under a burst; a code is used once; a user's records go with the user.
+pub async fn verification_records(s: &dyn Store) {
+    use crate::message::Purpose;
+    use crate::verification::{RecordKind, VerificationRecord};
+    let a = tenant(s, "a").await;
+    let b = tenant(s, "b").await;
+    s.insert_user(&a, &NewUser { user: user("u1", "ada@example.com", 1), password_hash: None }).await.unwrap();
+    let code = VerificationRecord {
+        id: "r1".into(),
+        user_id: Some(UserId("u1".into())),
+        kind: RecordKind::EmailCode,
+        identifier: Some("ada@example.com".into()),
+        purpose: Some(Purpose::UserPermissionValidation),
+        verified: false,
+        code_state: Some("sealed".into()),
+        attempts: 0,
+        created_at: 100,
+        expires_at: 1_000,
+    };
+    s.insert_verification_record(&a, &code).await.unwrap();
+    assert_conflict(s.insert_verification_record(&a, &code).await, "verification_records_id");
+    assert_eq!(s.find_verification_record(&a, "r1", 500).await.unwrap(), Some(code.clone()));
+    assert!(s.find_verification_record(&a, "r1", 1_000).await.unwrap().is_none(), "expired one found");
+    assert!(s.find_verification_record(&b, "r1", 500).await.unwrap().is_none(), "record crossed tenants");
+    let new_address = VerificationRecord {
+        id: "r2".into(),
+        user_id: None,
+        purpose: Some(Purpose::BindNewIdentifier),
+        identifier: Some("new@example.com".into()),
+        ..code.clone()
+    };
+    s.insert_verification_record(&a, &new_address).await.unwrap();
+    assert_eq!(s.find_verification_record(&a, "r2", 500).await.unwrap().unwrap().user_id, None);
+
+    assert_eq!(s.reserve_code_attempt(&b, "r1", 10, 500).await.unwrap(), None, "reserved across tenants");
+    assert_eq!(s.reserve_code_attempt(&a, "r1", 10, 1_000).await.unwrap(), None, "reserved after expiry");
+    assert_eq!(s.reserve_code_attempt(&a, "r1", 10, 500).await.unwrap(), Some(1));
+    let burst: Vec<_> = (0..30).map(|_| s.reserve_code_attempt(&a, "r1", 10, 500)).collect();
+    let mut got: Vec<i64> = futures_join_all(burst).await.into_iter().filter_map(|r| r.unwrap()).collect();
+    got.sort();
+    assert_eq!(got, (2..=10).collect::<Vec<_>>(), "a burst got more attempts than the limit");
+
+    assert!(!s.mark_record_verified(&b, "r2", 500).await.unwrap(), "verified across tenants");
+    assert!(!s.mark_record_verified(&a, "r2", 1_000).await.unwrap(), "verified after expiry");
+    let racers: Vec<_> = (0..5).map(|_| s.mark_record_verified(&a, "r2", 500)).collect();
+    let wins = futures_join_all(racers).await.into_iter().filter(|r| *r.as_ref().unwrap()).count();
+    assert_eq!(wins, 1, "a code was used twice");
+    let done = s.find_verification_record(&a, "r2", 500).await.unwrap().unwrap();
+    assert!(done.verified && done.code_state.is_none());
+    assert_eq!(s.reserve_code_attempt(&a, "r2", 10, 500).await.unwrap(), None, "a used code took attempts");
+
+    assert!(s.delete_user(&a, &UserId("u1".into())).await.unwrap());
+    assert!(s.find_verification_record(&a, "r1", 500).await.unwrap().is_none(), "a deleted user's record stayed");
+    assert!(s.find_verification_record(&a, "r2", 500).await.unwrap().is_some());
+}
+
+/// Account-center settings: unset until saved, then read back as saved, per tenant.
+pub async fn account_centers(s: &dyn Store) {
+    let a = tenant(s, "a").await;
+    let b = tenant(s, "b").await;
+    assert_eq!(s.load_account_center(&a).await.unwrap(), None);
+    s.save_account_center(&a, r#"{"enabled":true}"#).await.unwrap();
+    assert_eq!(s.load_account_center(&a).await.unwrap().as_deref(), Some(r#"{"enabled":true}"#));
+    assert_eq!(s.load_account_center(&b).await.unwrap(), None, "settings crossed tenants");
+    s.save_account_center(&a, r#"{"enabled":false}"#).await.unwrap();
+    assert_eq!(s.load_account_center(&a).await.unwrap().as_deref(), Some(r#"{"enabled":false}"#));
 }

@@ -6,6 +6,7 @@
 //! `insert_*` reports a unique violation as `StoreError::Conflict`; `update_*`/`delete_*` return
 //! whether a row was touched. Secrets are read through their own methods (`load_*`).
 
+mod account_center;
 mod api_resource;
 mod application;
 mod audit;
@@ -20,10 +21,12 @@ mod signing_key;
 mod tenant;
 mod throttle;
 mod user;
+mod verification;
 
 #[cfg(feature = "conformance")]
 pub mod conformance;
 
+pub use account_center::AccountCenterStore;
 pub use api_resource::ApiStore;
 pub use application::ApplicationStore;
 pub use audit::AuditStore;
@@ -38,6 +41,7 @@ pub use signing_key::SigningKeyStore;
 pub use tenant::TenantStore;
 pub use throttle::{Attempt, RateRule, ThrottleRule, ThrottleStore};
 pub use user::{UserQuery, UserStore};
+pub use verification::VerificationRecordStore;
 
 pub use crate::error::{StoreError, StoreResult};
 
@@ -77,6 +81,8 @@ pub trait Queries:
     + AuditStore
     + AuthenticationMethodStore
     + PendingVerificationStore
+    + AccountCenterStore
+    + VerificationRecordStore
     + Send
     + Sync
 {
@@ -98,6 +104,8 @@ impl<T> Queries for T where
         + AuditStore
         + AuthenticationMethodStore
         + PendingVerificationStore
+        + AccountCenterStore
+        + VerificationRecordStore
         + Send
         + Sync
 {

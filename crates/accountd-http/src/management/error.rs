@@ -58,6 +58,8 @@ fn not_found(entity: Entity) -> (&'static str, &'static str) {
         Entity::AuthenticationMethod => {
             ("The authentication method does not exist.", "inexistent_authentication_method")
         }
+        Entity::VerificationRecord => ("The verification record does not exist.", "inexistent_verification_record"),
+        Entity::Identity => ("The identity does not exist.", "inexistent_identity"),
     }
 }
 
@@ -78,7 +80,12 @@ impl From<Error> for MgmtError {
             }
             Error::Conflict(kind) => {
                 let (message, code): (String, _) = match kind {
-                    ConflictKind::UserExists => ("The user already exists.".into(), "auth0_idp_error"),
+                    ConflictKind::EmailTaken | ConflictKind::PhoneTaken | ConflictKind::UsernameTaken => {
+                        ("The user already exists.".into(), "auth0_idp_error")
+                    }
+                    ConflictKind::LastIdentifier => {
+                        ("This is the user's last identifier to sign in with.".into(), "last_identifier")
+                    }
                     ConflictKind::ApiIdentifierTaken => (
                         "A resource server with the same identifier already exists.".into(),
                         "resource_server_conflict",
@@ -115,7 +122,8 @@ impl From<Error> for MgmtError {
                 Some("too_many_attempts"),
             ),
             Error::BadProof(d) => MgmtError::new(StatusCode::BAD_REQUEST, d, Some("invalid_proof")),
-            Error::StepUpRequired(_) => {
+            Error::Refused(r) => MgmtError::new(StatusCode::BAD_REQUEST, format!("Refused: {r:?}."), Some("refused")),
+            Error::ProofRequired(_) => {
                 MgmtError::new(StatusCode::FORBIDDEN, "A more recent or stronger sign-in is required.", None)
             }
             Error::Delivery(_) => {
@@ -212,7 +220,7 @@ mod tests {
             (Error::Invalid(vec![FieldError::new("name", "is required")]), 400, Some("invalid_body")),
             (Error::NotFound(Entity::Application), 404, Some("inexistent_client")),
             (Error::NotFound(Entity::User), 404, Some("inexistent_user")),
-            (Error::Conflict(ConflictKind::UserExists), 409, Some("auth0_idp_error")),
+            (Error::Conflict(ConflictKind::EmailTaken), 409, Some("auth0_idp_error")),
             (Error::Forbidden(Forbidden::MyAccountClientPolicyFixed), 403, Some("operation_not_supported")),
             (Error::Unauthenticated("x".into()), 401, None),
             (Error::MissingScope("read:users".into()), 403, Some("insufficient_scope")),

@@ -2,7 +2,8 @@
 //! validation_errors}` as `application/json`, with the `type` codes seen in Auth0's SDK fixtures.
 //! Every core error maps here in one exhaustive match.
 
-use accountd_core::error::{ConflictKind, Error};
+use accountd_core::error::{ConflictKind, Error, Refusal};
+use accountd_core::verification::ProofNeeded;
 use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
@@ -186,8 +187,21 @@ impl From<Error> for MeError {
                         "This is the last way this account can sign in; add another method before removing it.".into()
                     }
                     ConflictKind::AlreadyEnrolled(what) => format!("{what} is already enrolled."),
-                    ConflictKind::UserExists => "The email or phone number is already used by another account.".into(),
-                    other => format!("The request conflicts with the current state of the resource ({other:?})."),
+                    ConflictKind::EmailTaken => "The email is already used by another account.".into(),
+                    ConflictKind::PhoneTaken => "The phone number is already used by another account.".into(),
+                    ConflictKind::UsernameTaken => "The username is already used by another account.".into(),
+                    ConflictKind::LastIdentifier => {
+                        "This is the last identifier this account can sign in with; add another before removing it."
+                            .into()
+                    }
+                    other @ (ConflictKind::DomainTaken
+                    | ConflictKind::ApiIdentifierTaken
+                    | ConflictKind::ClientGrantExists
+                    | ConflictKind::RoleNameTaken
+                    | ConflictKind::TenantExists
+                    | ConflictKind::Other(_)) => {
+                        format!("The request conflicts with the current state of the resource ({other:?}).")
+                    }
                 },
             ),
             Error::Forbidden(f) => MeError::new(StatusCode::FORBIDDEN, "A0E-403-0001", "Forbidden", f.to_string()),
@@ -202,7 +216,14 @@ impl From<Error> for MeError {
             Error::BadProof(detail) => {
                 MeError::new(StatusCode::BAD_REQUEST, "A0E-400-0004", "Invalid Verification", detail)
             }
-            Error::StepUpRequired(s) => {
+            Error::ProofRequired(ProofNeeded::VerificationRecord) => MeError::new(
+                StatusCode::UNAUTHORIZED,
+                "A0E-401-0004",
+                "insufficient_user_authentication",
+                "This operation requires proof of identity.",
+            ),
+            Error::Refused(r) => refusal(r),
+            Error::ProofRequired(ProofNeeded::RecentSignIn(s)) => {
                 // RFC 9470: say what sign-in would do, in the header and in the body.
                 let mut challenge = format!(
                     "Bearer error=\"insufficient_user_authentication\", error_description=\"A more recent or stronger sign-in is required\", max_age={}",
@@ -254,6 +275,42 @@ impl From<Error> for MeError {
                 )
             }
         }
+    }
+}
+
+/// A refusal of the account's rules, as a 400 (a 429 for too many sends).
+fn refusal(r: Refusal) -> MeError {
+    let bad = |d: String| MeError::new(StatusCode::BAD_REQUEST, "A0E-400-0004", "Invalid Verification", d);
+    match r {
+        Refusal::PasswordRejected(fields) => MeError::validation(
+            fields.into_iter().map(|f| ValidationError::at(&format!("/{}", f.field), f.message)).collect(),
+        ),
+        Refusal::MessageRateLimited { until } => {
+            let secs = ((until - accountd_core::clock::now_millis()).max(1000) + 999) / 1000;
+            let mut e = MeError::rate_limited(secs as u64, false);
+            e.detail = "Too many codes were sent; try again later.".into();
+            e
+        }
+        Refusal::Code(_) => bad("The code is wrong or expired.".into()),
+        Refusal::NoConnector => MeError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "A0E-503-0002",
+            "Service Unavailable",
+            "The code could not be sent; try again later.",
+        ),
+        Refusal::FieldNotEditable(f) | Refusal::FieldNotEnabled(f) => MeError::new(
+            StatusCode::FORBIDDEN,
+            "A0E-403-0001",
+            "Forbidden",
+            format!("The account settings do not let users change '{f}'."),
+        ),
+        Refusal::AccountCenterDisabled | Refusal::ThirdPartyApplication => {
+            MeError::new(StatusCode::FORBIDDEN, "A0E-403-0001", "Forbidden", "This operation is not available.")
+        }
+        Refusal::WrongPassword => bad("The password is wrong.".into()),
+        Refusal::SamePassword => bad("The new password must differ from the current one.".into()),
+        Refusal::UsernameRejected(v) => bad(format!("The username is not allowed ({v}).")),
+        Refusal::EmailNotAllowed => bad("This email address is not allowed.".into()),
     }
 }
 

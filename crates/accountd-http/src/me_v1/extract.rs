@@ -6,6 +6,7 @@ use accountd_core::audit::Actor;
 use accountd_core::authn::credential::RelyingParty;
 use accountd_core::authn::policy::Freshness;
 use accountd_core::service::AccountCaller;
+use accountd_core::verification::Proof;
 use accountd_oauth::access_token::AccessTokenClaims;
 use axum::extract::{FromRequest, FromRequestParts, MatchedPath, Request, State};
 use axum::http::request::Parts;
@@ -51,7 +52,8 @@ impl MeAuth {
                 name: self.rt.tenant.name.clone(),
             },
             base_url: format!("{}/", origin.base_url()),
-            freshness: Freshness { auth_time: self.claims.auth_time, amr: self.claims.amr.clone() },
+            proof: Proof::Token(Freshness { auth_time: self.claims.auth_time, amr: self.claims.amr.clone() }),
+            client_id: Some(self.claims.client_id.clone()),
         })
     }
 

@@ -57,7 +57,8 @@ impl From<Error> for PushError {
                 "too_many_requests",
                 "Too many attempts; try again later.",
             ),
-            Error::StepUpRequired(_) => {
+            Error::Refused(r) => PushError::new(StatusCode::BAD_REQUEST, "invalid_request", format!("{r:?}")),
+            Error::ProofRequired(_) => {
                 PushError::new(StatusCode::FORBIDDEN, "access_denied", "A more recent or stronger sign-in is required.")
             }
             Error::Delivery(_) | Error::Unavailable | Error::Busy { .. } => PushError::new(

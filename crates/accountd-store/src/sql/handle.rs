@@ -15,6 +15,8 @@ use accountd_core::role::{Permission, Role, RoleId};
 use accountd_core::session::{AuthorizationCode, RefreshToken, Session};
 use accountd_core::store::{Attempt, RateRule, ThrottleRule};
 use accountd_core::store::ConnectorStore;
+use accountd_core::store::{AccountCenterStore, VerificationRecordStore};
+use accountd_core::verification::{RecordKind, VerificationRecord};
 use accountd_core::signing_key::{KeyStatus, SigningKey};
 use accountd_core::store::{
     ApiStore, ApplicationStore, AuditStore, AuthenticationMethodStore, PendingVerificationStore, ConsentStore, ClientGrantQuery, ClientGrantStore, Page, RoleStore, SessionStore, SigningKeyStore,

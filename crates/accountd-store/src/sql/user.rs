@@ -2,7 +2,7 @@
 
 const USER_COLUMNS: &str = "id, email, email_verified, username, phone_number, phone_verified, name, given_name, \
      family_name, nickname, picture, user_metadata, app_metadata, blocked, created_at, updated_at, last_login_at, \
-     logins_count";
+     logins_count, standard_claims";
 
 fn user_from(r: &Row) -> Result<User, sqlx::Error> {
     Ok(User {
@@ -17,6 +17,7 @@ fn user_from(r: &Row) -> Result<User, sqlx::Error> {
         family_name: r.try_get("family_name")?,
         nickname: r.try_get("nickname")?,
         picture: r.try_get("picture")?,
+        claims: from_json(&r.try_get::<String, _>("standard_claims")?),
         user_metadata: from_json::<serde_json::Value>(&r.try_get::<String, _>("user_metadata")?),
         app_metadata: from_json::<serde_json::Value>(&r.try_get::<String, _>("app_metadata")?),
         blocked: r.try_get("blocked")?,
@@ -36,8 +37,8 @@ impl UserStore for Handle {
         sqlx::query(
             "INSERT INTO users (tenant_id, id, email, email_verified, username, phone_number, phone_verified, name, \
              given_name, family_name, nickname, picture, user_metadata, app_metadata, blocked, created_at, updated_at, \
-             last_login_at, logins_count) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)",
+             last_login_at, logins_count, standard_claims) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)",
         )
         .bind(tenant.as_str())
         .bind(&u.id.0)
@@ -58,6 +59,7 @@ impl UserStore for Handle {
         .bind(u.updated_at)
         .bind(u.last_login_at)
         .bind(u.logins_count)
+        .bind(to_json(&u.claims))
         .execute(&mut *tx)
         .await
         .map_err(map_err)?;
@@ -120,8 +122,8 @@ impl UserStore for Handle {
         let r = sqlx::query(
             "UPDATE users SET email = $3, email_verified = $4, username = $5, phone_number = $6, phone_verified = $7, \
              name = $8, given_name = $9, family_name = $10, nickname = $11, picture = $12, user_metadata = $13, \
-             app_metadata = $14, blocked = $15, updated_at = $16, last_login_at = $17, logins_count = $18 \
-             WHERE tenant_id = $1 AND id = $2",
+             app_metadata = $14, blocked = $15, updated_at = $16, last_login_at = $17, logins_count = $18, \
+             standard_claims = $19 WHERE tenant_id = $1 AND id = $2",
         )
         .bind(tenant.as_str())
         .bind(&u.id.0)
@@ -141,6 +143,7 @@ impl UserStore for Handle {
         .bind(u.updated_at)
         .bind(u.last_login_at)
         .bind(u.logins_count)
+        .bind(to_json(&u.claims))
         .execute(&mut *c)
         .await
         .map_err(map_err)?;
