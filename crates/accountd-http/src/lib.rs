@@ -2,6 +2,7 @@
 //! (`/api/v2`, Auth0's Management API dialect), the token endpoint and JWKS, and health checks.
 //! Each dialect maps the one `accountd_core::Error` to its own wire format in its `error.rs`.
 
+pub mod account;
 pub mod common;
 pub mod health;
 pub mod management;
@@ -177,6 +178,7 @@ pub fn router(state: AppState) -> Router {
         .merge(oidc::routes())
         .merge(push::routes())
         .merge(me_v1::routes(state.clone()))
+        .merge(account::routes(state.clone()))
         .fallback(common::not_found)
         // Layers run bottom-up: the tenant is resolved before CORS looks at the origin.
         .layer(axum::middleware::from_fn_with_state(state.clone(), common::cors::cors))

@@ -331,6 +331,24 @@ impl Core {
         self.save_user(tx, caller, user, action, json!({})).await
     }
 
+    /// The caller's account as the self-service APIs show it, and whether it has a password. One
+    /// read of the user; the password's presence comes from the (cached) method list.
+    pub async fn own_account(&self, caller: &AccountCaller) -> Result<(User, bool)> {
+        let user = self.caller_user(caller).await?;
+        let methods = self.store.list_methods_for_display(&caller.tenant, &user.id).await?;
+        let has_password = methods.iter().any(|m| m.method_type == crate::authn::method::MethodType::Password);
+        Ok((user, has_password))
+    }
+
+    /// Links the social identity a verified social record proves. No upstream can be linked
+    /// yet, so no social record exists: after the proof check, `NotFound(VerificationRecord)`.
+    pub async fn link_identity(&self, caller: &AccountCaller, _record: &str) -> Result<()> {
+        if self.has_security_verification_method(caller).await? {
+            self.require_identity_proof(caller).await?;
+        }
+        Err(Error::NotFound(Entity::VerificationRecord))
+    }
+
     /// Unlinks the social identity of `target`. No upstream can be linked yet, so there is never
     /// one to unlink: the checks run, then `NotFound(Identity)`.
     pub async fn remove_identity(&self, caller: &AccountCaller, _target: &str) -> Result<()> {

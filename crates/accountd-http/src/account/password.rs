@@ -1,0 +1,19 @@
+//! `POST /api/my-account/password` (spec logto §5.2).
+
+use axum::http::StatusCode;
+use zeroize::Zeroizing;
+
+use super::error::LogtoResult;
+use super::extract::{LogtoAuth, LogtoJson};
+use super::wire::PasswordBody;
+
+/// Sets a new password (with `logto-verification-id` when the user can prove who they are).
+#[utoipa::path(post, path = "/api/my-account/password", tag = "Account", operation_id = "UpdatePassword",
+    request_body = PasswordBody, responses((status = 204, description = "The password was changed")))]
+pub async fn update_password(auth: LogtoAuth, LogtoJson(body): LogtoJson<PasswordBody>) -> LogtoResult<StatusCode> {
+    let caller = auth.caller();
+    let core = &auth.state().core;
+    core.require_first_party(&caller).await?;
+    core.change_password(&caller, Zeroizing::new(body.password)).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
