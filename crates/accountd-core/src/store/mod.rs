@@ -6,6 +6,7 @@
 //! `insert_*` reports a unique violation as `StoreError::Conflict`; `update_*`/`delete_*` return
 //! whether a row was touched. Secrets are read through their own methods (`load_*`).
 
+mod access_token;
 mod api_resource;
 mod application;
 mod audit;
@@ -24,6 +25,7 @@ mod user;
 #[cfg(feature = "conformance")]
 pub mod conformance;
 
+pub use access_token::AccessTokenStore;
 pub use api_resource::ApiStore;
 pub use application::ApplicationStore;
 pub use audit::AuditStore;
@@ -69,6 +71,7 @@ pub trait Queries:
     + ClientGrantStore
     + RoleStore
     + SessionStore
+    + AccessTokenStore
     + ThrottleStore
     + ReplayStore
     + ConsentStore
@@ -90,6 +93,7 @@ impl<T> Queries for T where
         + ClientGrantStore
         + RoleStore
         + SessionStore
+        + AccessTokenStore
         + ThrottleStore
         + ReplayStore
         + ConsentStore
