@@ -8,6 +8,7 @@ mod cors;
 mod dpop;
 mod edge;
 mod health;
+mod logto_sign_in;
 mod management;
 mod me;
 mod oauth;

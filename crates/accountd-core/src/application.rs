@@ -116,7 +116,8 @@ pub struct Application {
     pub web_origins: Vec<String>,
     /// Origins allowed for CORS.
     pub allowed_origins: Vec<String>,
-    /// Whether browser requests from the allowed origins may call the token and account endpoints.
+    /// Auth0's switch: whether the `web_origins` may also call the token, revocation and userinfo
+    /// endpoints from a browser (`allowed_origins` and the redirect URIs' origins always may).
     pub cross_origin_authentication: bool,
     /// Grant types the client may use.
     pub grant_types: Vec<String>,

@@ -136,8 +136,20 @@ pub enum AuthorizeError {
     },
 }
 
-/// OIDC scopes (not API scopes).
-pub const OIDC_SCOPES: &[&str] = &["openid", "profile", "email", "phone", "offline_access"];
+/// Scopes about the user rather than an API: OpenID Connect's, and those Logto's SDKs ask for to
+/// choose what its Account API shows (spec logto §1.2, §1.6). Granted as asked, with or without an
+/// API, and carried in the (opaque) token the Account API filters by.
+pub const OIDC_SCOPES: &[&str] = &[
+    "openid",
+    "profile",
+    "email",
+    "phone",
+    "address",
+    "offline_access",
+    "custom_data",
+    "identities",
+    "urn:logto:scope:sessions",
+];
 
 fn nonempty(v: &Option<String>) -> Option<&str> {
     v.as_deref().map(str::trim).filter(|s| !s.is_empty())

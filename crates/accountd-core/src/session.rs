@@ -97,3 +97,32 @@ pub struct RefreshToken {
     /// For public clients using DPoP: the key thumbprint every refresh must prove.
     pub dpop_jkt: Option<String>,
 }
+
+/// An opaque access token: what a resource-less user token request gets (as in Logto and Auth0),
+/// served to `/userinfo` and the Logto Account API. The client holds a random handle; only its
+/// SHA-256 is stored, with the facts a JWT would have carried.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccessToken {
+    /// SHA-256 of the handle.
+    pub token_hash: String,
+    /// The client it was issued to.
+    pub client_id: String,
+    /// The user.
+    pub user_id: String,
+    /// The session it came from (the `sid`).
+    pub session_id: String,
+    /// Granted scopes, space-separated.
+    pub scope: String,
+    /// Authentication facts of the sign-in.
+    pub auth_time: i64,
+    /// Methods used.
+    pub amr: Vec<String>,
+    /// Context class.
+    pub acr: Option<String>,
+    /// The DPoP key thumbprint it is bound to, if any.
+    pub dpop_jkt: Option<String>,
+    /// When it was issued.
+    pub created_at: Millis,
+    /// When it expires.
+    pub expires_at: Millis,
+}

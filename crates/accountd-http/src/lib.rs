@@ -62,6 +62,8 @@ pub struct App {
     pub keys: KeyCache,
     /// Host → tenant.
     pub tenants: TenantCache,
+    /// Opaque access tokens (resource-less user tokens), cached in front of the store.
+    pub opaque: accountd_oauth::OpaqueTokens,
     /// DPoP proof headers already checked.
     pub proof_keys: accountd_oauth::dpop::ProofKeys,
     /// (tenant, origin) → CORS allowed.
@@ -89,6 +91,7 @@ impl App {
             shared,
             keys: KeyCache::new(core.clone(), config.key_cache_ttl),
             tenants: TenantCache::new(config.tenant_cache_ttl),
+            opaque: accountd_oauth::OpaqueTokens::new(core.clone()),
             proof_keys: Default::default(),
             origins: Default::default(),
             rate_limits: Default::default(),

@@ -15,11 +15,12 @@ use serde::Serialize;
 use crate::access_token::{AccessTokenClaims, mint};
 use crate::error::OAuthError;
 use crate::keyring::KeyCache;
+use crate::opaque::{NewOpaqueToken, OpaqueTokens};
 
 /// A successful token answer (RFC 6749 §5.1).
 #[derive(Debug, Clone, Serialize)]
 pub struct TokenResponse {
-    /// The access token (a JWT).
+    /// The access token: a JWT for an API, an opaque handle otherwise.
     pub access_token: String,
     /// `Bearer` (or `DPoP` when bound).
     pub token_type: &'static str,
@@ -42,6 +43,8 @@ pub struct Issuer<'a> {
     pub core: &'a Arc<Core>,
     /// Signing keys.
     pub keys: &'a KeyCache,
+    /// Opaque access tokens.
+    pub opaque: &'a OpaqueTokens,
     /// The tenant.
     pub tenant: &'a TenantId,
     /// Scheme and host of the request (the issuer and built-in audiences follow it).
@@ -57,7 +60,7 @@ pub async fn client_credentials(
     scope: Option<&str>,
     dpop_jkt: Option<&str>,
 ) -> Result<TokenResponse, OAuthError> {
-    let Issuer { core, keys, tenant, origin } = issuer;
+    let Issuer { core, keys, tenant, origin, .. } = issuer;
     if !app.allows_grant("client_credentials") {
         return Err(OAuthError::unauthorized_client("Grant type 'client_credentials' not allowed for the client."));
     }
@@ -122,76 +125,105 @@ pub async fn client_credentials(
     })
 }
 
-/// Lifetime of ID tokens and of access tokens for `/userinfo` only.
+/// Lifetime of ID tokens.
 pub const ID_TOKEN_LIFETIME_SECS: i64 = 36_000;
-/// Lifetime of an access token with no API audience (it only serves `/userinfo`).
+/// Lifetime of an access token with no API audience (it serves `/userinfo` and the Logto Account
+/// API).
 pub const USERINFO_TOKEN_LIFETIME_SECS: i64 = 86_400;
 
-/// Mints the access token (and ID token when `openid` was granted) for a user grant.
+/// Mints the access token (and ID token when `openid` was granted) for a user grant: a JWT when
+/// the grant names an API, else an opaque handle (as Logto and Auth0 do), which `/userinfo` and the
+/// Logto Account API look up.
 pub async fn user_tokens(
     issuer: Issuer<'_>,
     grant: accountd_core::authorization::UserGrant,
     gty: &str,
     dpop_jkt: Option<&str>,
 ) -> Result<TokenResponse, OAuthError> {
-    let Issuer { core, keys, tenant, origin } = issuer;
+    let Issuer { core, keys, tenant, origin, opaque } = issuer;
     if grant.api.as_ref().is_some_and(|a| a.require_dpop) && dpop_jkt.is_none() {
         return Err(OAuthError::invalid_request("This API requires DPoP-bound tokens: send a DPoP proof."));
     }
     let now = accountd_core::clock::now_millis() / 1000;
-    let userinfo = format!("{}userinfo", origin.issuer());
     let openid = grant.scope.iter().any(|s| s == "openid");
-    let (aud, lifetime, alg) = match (&grant.api, &grant.audience) {
-        (Some(api), Some(a)) if openid => (
-            crate::access_token::Audience::Many(vec![a.clone(), userinfo]),
-            api.token_lifetime_secs,
-            api.signing_alg.clone(),
-        ),
-        (Some(api), Some(a)) => {
-            (crate::access_token::Audience::One(a.clone()), api.token_lifetime_secs, api.signing_alg.clone())
+    let scope = grant.scope.join(" ");
+    // ID tokens are always RS256; an API may sign its access tokens with another algorithm.
+    let jwt = match (&grant.api, &grant.audience) {
+        (Some(api), Some(a)) => Some((a, api)),
+        _ => None,
+    };
+    let alg = jwt.map_or("RS256", |(_, api)| api.signing_alg.as_str());
+    // An opaque token without `openid` needs no key at all.
+    let ring = if openid || jwt.is_some() {
+        let mut ring = keys.get(tenant).await?;
+        if ring.signer(alg).is_none() {
+            // First token for an API that signs with another algorithm: make its key now.
+            core.rotate_signing_key(&Context::system(), tenant, alg).await?;
+            keys.invalidate(tenant);
+            ring = keys.get(tenant).await?;
         }
-        _ => (crate::access_token::Audience::One(userinfo), USERINFO_TOKEN_LIFETIME_SECS, "RS256".to_string()),
-    };
-    let mut ring = keys.get(tenant).await?;
-    if ring.signer(&alg).is_none() {
-        core.rotate_signing_key(&Context::system(), tenant, &alg).await?;
-        keys.invalidate(tenant);
-        ring = keys.get(tenant).await?;
-    }
-    let claims = AccessTokenClaims {
-        iss: origin.issuer(),
-        sub: grant.user.id.0.clone(),
-        aud,
-        azp: grant.client_id.clone(),
-        client_id: grant.client_id.clone(),
-        scope: grant.scope.join(" "),
-        iat: now,
-        exp: now + lifetime,
-        jti: accountd_core::secret::random_token::<16>(),
-        gty: Some(gty.to_string()),
-        sid: Some(grant.session_id.clone()),
-        auth_time: Some(grant.auth_time),
-        amr: grant.amr.clone(),
-        acr: grant.acr.clone(),
-        cnf: dpop_jkt.map(|j| crate::access_token::Confirmation { jkt: j.to_string() }),
-    };
-    let access_token = mint(&ring, &alg, &claims).map_err(|e| {
-        tracing::error!(error = %e, "minting failed");
-        OAuthError::server_error()
-    })?;
-    let id_token = if openid {
-        Some(crate::id_token::mint(&ring, origin, &grant, &access_token, now).map_err(|e| {
-            tracing::error!(error = %e, "ID token minting failed");
-            OAuthError::server_error()
-        })?)
+        Some(ring)
     } else {
         None
+    };
+    let (access_token, lifetime) = match (jwt, &ring) {
+        (Some((audience, api)), Some(ring)) => {
+            let userinfo = crate::opaque::userinfo_audience(&origin.issuer());
+            let aud = if openid {
+                crate::access_token::Audience::Many(vec![audience.clone(), userinfo])
+            } else {
+                crate::access_token::Audience::One(audience.clone())
+            };
+            let claims = AccessTokenClaims {
+                iss: origin.issuer(),
+                sub: grant.user.id.0.clone(),
+                aud,
+                azp: grant.client_id.clone(),
+                client_id: grant.client_id.clone(),
+                scope: scope.clone(),
+                iat: now,
+                exp: now + api.token_lifetime_secs,
+                jti: accountd_core::secret::random_token::<16>(),
+                gty: Some(gty.to_string()),
+                sid: Some(grant.session_id.clone()),
+                auth_time: Some(grant.auth_time),
+                amr: grant.amr.clone(),
+                acr: grant.acr.clone(),
+                cnf: dpop_jkt.map(|j| crate::access_token::Confirmation { jkt: j.to_string() }),
+            };
+            let token = mint(ring, alg, &claims).map_err(|e| {
+                tracing::error!(error = %e, "minting failed");
+                OAuthError::server_error()
+            })?;
+            (token, api.token_lifetime_secs)
+        }
+        _ => {
+            let new = NewOpaqueToken {
+                client_id: &grant.client_id,
+                user_id: &grant.user.id.0,
+                session_id: &grant.session_id,
+                scope: scope.clone(),
+                auth_time: grant.auth_time,
+                amr: &grant.amr,
+                acr: grant.acr.as_deref(),
+                dpop_jkt,
+                lifetime_secs: USERINFO_TOKEN_LIFETIME_SECS,
+            };
+            (opaque.issue(tenant, new).await?, USERINFO_TOKEN_LIFETIME_SECS)
+        }
+    };
+    let id_token = match (&ring, openid) {
+        (Some(ring), true) => Some(crate::id_token::mint(ring, origin, &grant, &access_token, now).map_err(|e| {
+            tracing::error!(error = %e, "ID token minting failed");
+            OAuthError::server_error()
+        })?),
+        _ => None,
     };
     Ok(TokenResponse {
         access_token,
         token_type: if dpop_jkt.is_some() { "DPoP" } else { "Bearer" },
         expires_in: lifetime,
-        scope: claims.scope,
+        scope,
         id_token,
         refresh_token: grant.refresh_token,
     })

@@ -26,12 +26,15 @@ pub fn user_claims(user: &accountd_core::user::User, scopes: &[String]) -> Map<S
             ("nickname", nickname),
             ("picture", user.picture.clone()),
             ("preferred_username", user.username.clone()),
+            // Logto's name for it; its SDKs read `username`.
+            ("username", user.username.clone()),
         ] {
             if let Some(v) = v {
                 c.insert(k.into(), json!(v));
             }
         }
-        c.insert("updated_at".into(), json!(accountd_core::clock::to_rfc3339(user.updated_at)));
+        // Seconds since the epoch (OIDC Core §5.1), which is what the vendors' SDKs parse.
+        c.insert("updated_at".into(), json!(user.updated_at / 1000));
     }
     if has("email")
         && let Some(e) = &user.email

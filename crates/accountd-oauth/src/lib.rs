@@ -9,8 +9,10 @@ pub mod grants;
 pub mod id_token;
 pub mod keyring;
 pub mod keys;
+pub mod opaque;
 
 pub use access_token::{AccessTokenClaims, TokenError};
 pub use error::OAuthError;
 pub use keyring::{KeyCache, KeyRing};
 pub use keys::JoseKeyMaker;
+pub use opaque::OpaqueTokens;

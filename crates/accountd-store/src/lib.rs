@@ -240,6 +240,7 @@ macro_rules! backend {
             include!("sql/client_grant.rs");
             include!("sql/role.rs");
             include!("sql/session.rs");
+            include!("sql/access_token.rs");
             include!("sql/throttle.rs");
             include!("sql/replay.rs");
             include!("sql/consent.rs");

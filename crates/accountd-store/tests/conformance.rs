@@ -39,6 +39,7 @@ contracts!(
     audit_events,
     transactions,
     sessions,
+    access_tokens,
     throttle,
     replay,
     consents,

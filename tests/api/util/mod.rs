@@ -117,6 +117,11 @@ impl TestApp {
         Self::serving(running, self.bootstrap.clone(), self.cfg.clone(), None, None)
     }
 
+    /// The server's state, for calling what no route exposes yet (shared entry points).
+    pub fn state(&self) -> &accountd_http::AppState {
+        &self.running.as_ref().expect("running").state
+    }
+
     /// The core, for setting up what the API cannot (another tenant).
     pub fn core(&self) -> &accountd_core::Core {
         &self.running.as_ref().expect("running").state.core

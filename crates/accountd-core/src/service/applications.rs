@@ -99,14 +99,19 @@ impl Core {
         Ok(())
     }
 
-    /// Whether a browser origin may call the token and account endpoints: some application lists
-    /// it in `web_origins` or `allowed_origins` and has `cross_origin_authentication` on.
+    /// Whether a browser origin may call the token, revocation and userinfo endpoints: some
+    /// application registered it — in `allowed_origins` (CORS origins, in both vendors' terms), as
+    /// the origin of one of its redirect URIs (Logto's rule: a Logto SPA registers nothing else), or
+    /// in `web_origins` with Auth0's `cross_origin_authentication` on (Auth0 keeps web origins for
+    /// cross-origin authentication and web messages, behind that switch).
     pub async fn is_cors_origin(&self, tenant: &TenantId, origin: &str) -> Result<bool> {
         let origin = origin.trim_end_matches('/');
         let (apps, _) = self.store.list_applications(tenant, Page::ALL).await?;
+        let same = |o: &String| o.trim_end_matches('/') == origin;
         Ok(apps.iter().any(|a| {
-            a.cross_origin_authentication
-                && a.web_origins.iter().chain(&a.allowed_origins).any(|o| o.trim_end_matches('/') == origin)
+            a.allowed_origins.iter().any(same)
+                || a.callbacks.iter().any(|c| web_origin_of(c) == Some(origin))
+                || (a.cross_origin_authentication && a.web_origins.iter().any(same))
         }))
     }
 
@@ -130,5 +135,30 @@ impl Core {
             (_, Some(hash), Some(s)) if crate::secret::verify_high_entropy_secret(s, hash) => Ok(app),
             _ => Err(invalid()),
         }
+    }
+}
+
+/// `scheme://host[:port]` of an http(s) URL; `None` for other schemes (a native app's
+/// `com.example.app:/callback` is no browser origin).
+fn web_origin_of(url: &str) -> Option<&str> {
+    let rest = url.strip_prefix("https://").or_else(|| url.strip_prefix("http://"))?;
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let authority = &rest[..end];
+    if authority.is_empty() || authority.contains('@') {
+        return None;
+    }
+    Some(&url[..url.len() - rest.len() + end])
+}
+
+#[cfg(test)]
+mod origin_tests {
+    #[test]
+    fn web_origins_of_redirect_uris() {
+        assert_eq!(super::web_origin_of("http://localhost:3000/callback?x=1"), Some("http://localhost:3000"));
+        assert_eq!(super::web_origin_of("https://app.example"), Some("https://app.example"));
+        assert_eq!(super::web_origin_of("https://app.example#frag"), Some("https://app.example"));
+        assert_eq!(super::web_origin_of("com.example.app:/callback"), None);
+        assert_eq!(super::web_origin_of("https://user@evil.example/cb"), None);
+        assert_eq!(super::web_origin_of("https:///cb"), None);
     }
 }

@@ -1,6 +1,7 @@
 //! The operations the HTTP adapters and the admin CLI call. Each public method is one core
 //! operation: it checks its invariants, and writes in one transaction together with its audit event.
 
+mod access_tokens;
 mod account;
 mod account_center;
 mod apis;

@@ -14,7 +14,7 @@ use crate::audit::{AuditEvent, Context};
 use crate::client_grant::{ClientGrant, ClientGrantId, SubjectType};
 use crate::error::StoreError;
 use crate::role::{Permission, Role, RoleId};
-use crate::session::{AuthorizationCode, RefreshToken, Session};
+use crate::session::{AccessToken, AuthorizationCode, RefreshToken, Session};
 use crate::signing_key::{KeyStatus, SigningKey};
 use crate::store::{ClientGrantQuery, Page, Store, UserQuery};
 use crate::tenant::{NewTenant, TenantId};
@@ -32,6 +32,7 @@ pub const CONTRACTS: &[&str] = &[
     "audit_events",
     "transactions",
     "sessions",
+    "access_tokens",
     "throttle",
     "replay",
     "consents",
@@ -117,6 +118,7 @@ pub async fn run(name: &str, store: &dyn Store) {
         "audit_events" => audit_events(store).await,
         "transactions" => transactions(store).await,
         "sessions" => sessions(store).await,
+        "access_tokens" => access_tokens(store).await,
         "throttle" => throttle(store).await,
         "replay" => replay(store).await,
         "consents" => consents(store).await,
@@ -590,6 +592,59 @@ pub async fn sessions(s: &dyn Store) {
     assert!(s.revoke_session(&a, "sid1", 4_000).await.unwrap());
     assert!(s.find_session_by_secret(&a, "hash1", 5_000).await.unwrap().is_none());
     assert_eq!(s.find_refresh_token(&a, "h-r3").await.unwrap().unwrap().revoked_at, Some(4_000));
+}
+
+/// Opaque access tokens: a round trip by hash, invisible once expired, per tenant, deleted on
+/// revocation, with their session, and with their user.
+pub async fn access_tokens(s: &dyn Store) {
+    let a = tenant(s, "a").await;
+    let b = tenant(s, "b").await;
+    for t in [&a, &b] {
+        s.insert_user(t, &NewUser { user: user("auth0|1", "ada@example.com", 1), password_hash: None }).await.unwrap();
+    }
+    let token = |hash: &str, sid: &str| AccessToken {
+        token_hash: hash.into(),
+        client_id: "client".into(),
+        user_id: "auth0|1".into(),
+        session_id: sid.into(),
+        scope: "openid profile urn:logto:scope:sessions".into(),
+        auth_time: 100,
+        amr: vec!["pwd".into(), "otp".into()],
+        acr: Some("mfa".into()),
+        dpop_jkt: Some("jkt".into()),
+        created_at: 1_000,
+        expires_at: 10_000,
+    };
+    s.insert_access_token(&a, &token("h1", "sid1")).await.unwrap();
+    assert_conflict(s.insert_access_token(&a, &token("h1", "sid1")).await, "access_tokens_token_hash");
+    let bare = AccessToken { acr: None, dpop_jkt: None, amr: vec![], ..token("h2", "sid2") };
+    s.insert_access_token(&a, &bare).await.unwrap();
+    assert_eq!(s.find_access_token(&a, "h1", 5_000).await.unwrap().unwrap(), token("h1", "sid1"));
+    assert_eq!(s.find_access_token(&a, "h2", 5_000).await.unwrap().unwrap(), bare);
+    assert!(s.find_access_token(&a, "h1", 10_000).await.unwrap().is_none(), "expired token found");
+    assert!(s.find_access_token(&a, "missing", 5_000).await.unwrap().is_none());
+    // Another tenant neither sees nor deletes it, and may hold the same hash.
+    assert!(s.find_access_token(&b, "h1", 5_000).await.unwrap().is_none(), "token crossed tenants");
+    assert!(!s.delete_access_token(&b, "h1").await.unwrap());
+    s.insert_access_token(&b, &token("h1", "sid1")).await.unwrap();
+    assert!(s.delete_access_token(&a, "h1").await.unwrap());
+    assert!(!s.delete_access_token(&a, "h1").await.unwrap());
+    assert!(s.find_access_token(&a, "h1", 5_000).await.unwrap().is_none());
+    assert!(s.find_access_token(&b, "h1", 5_000).await.unwrap().is_some(), "deletion crossed tenants");
+    // Ending a session deletes its tokens (and no other session's).
+    s.insert_access_token(&a, &token("h3", "sid1")).await.unwrap();
+    s.revoke_session(&a, "sid1", 2_000).await.unwrap();
+    assert!(s.find_access_token(&a, "h3", 5_000).await.unwrap().is_none(), "session's token outlived it");
+    assert!(s.find_access_token(&a, "h2", 5_000).await.unwrap().is_some());
+    assert!(s.find_access_token(&b, "h1", 5_000).await.unwrap().is_some(), "revocation crossed tenants");
+    // An insert now and then drops expired rows; a live token survives it.
+    s.insert_access_token(&a, &AccessToken { created_at: 20_000, expires_at: 30_000, ..token("0fresh", "sid4") })
+        .await
+        .unwrap();
+    assert!(s.find_access_token(&a, "0fresh", 25_000).await.unwrap().is_some());
+    // Deleting the user deletes them.
+    assert!(s.delete_user(&b, &UserId("auth0|1".into())).await.unwrap());
+    assert!(s.find_access_token(&b, "h1", 5_000).await.unwrap().is_none(), "token outlived its user");
 }
 
 /// Attempts are reserved before they are checked: counted within a window, locked at the limit,

@@ -6,6 +6,7 @@
 //! `insert_*` reports a unique violation as `StoreError::Conflict`; `update_*`/`delete_*` return
 //! whether a row was touched. Secrets are read through their own methods (`load_*`).
 
+mod access_token;
 mod account_center;
 mod api_resource;
 mod application;
@@ -26,6 +27,7 @@ mod verification;
 #[cfg(feature = "conformance")]
 pub mod conformance;
 
+pub use access_token::AccessTokenStore;
 pub use account_center::AccountCenterStore;
 pub use api_resource::ApiStore;
 pub use application::ApplicationStore;
@@ -73,6 +75,7 @@ pub trait Queries:
     + ClientGrantStore
     + RoleStore
     + SessionStore
+    + AccessTokenStore
     + ThrottleStore
     + ReplayStore
     + ConsentStore
@@ -96,6 +99,7 @@ impl<T> Queries for T where
         + ClientGrantStore
         + RoleStore
         + SessionStore
+        + AccessTokenStore
         + ThrottleStore
         + ReplayStore
         + ConsentStore

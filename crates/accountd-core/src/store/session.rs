@@ -14,7 +14,7 @@ pub trait SessionStore {
         secret_hash: &str,
         now: i64,
     ) -> StoreResult<Option<Session>>;
-    /// Ends a session and revokes its refresh tokens.
+    /// Ends a session, revokes its refresh tokens and deletes its opaque access tokens.
     async fn revoke_session(&self, tenant: &TenantId, id: &str, now: i64) -> StoreResult<bool>;
 
     /// Inserts an authorization code.

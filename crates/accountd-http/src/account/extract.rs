@@ -13,7 +13,7 @@ use accountd_core::verification::Proof;
 use accountd_oauth::access_token::AccessTokenClaims;
 use axum::extract::{FromRequest, FromRequestParts, MatchedPath, Request, State};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, Method, StatusCode, header};
+use axum::http::{Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use serde::de::DeserializeOwned;
@@ -22,7 +22,7 @@ use super::error::{LANG, Lang, LogtoError};
 use crate::AppState;
 use crate::common::client_info::ClientInfo;
 use crate::common::input::{self, EdgeError as _};
-use crate::common::principal;
+use crate::common::principal::{self, UserTokenError};
 use crate::common::tenant::RequestTenant;
 
 /// The header that carries a verification record's id (spec logto §1.5).
@@ -90,34 +90,6 @@ impl FromRequestParts<AppState> for LogtoAuth {
     }
 }
 
-/// Why a user token was refused.
-pub enum UserTokenError {
-    /// No `Authorization` header.
-    MissingHeader,
-    /// Not a Bearer token.
-    NotBearer,
-    /// Unknown, expired, another tenant's, or not a user access token.
-    Invalid,
-}
-
-/// The resource-less user access token of the request (the one `getAccessToken()` returns).
-async fn authenticate_user_token(
-    state: &AppState,
-    rt: &RequestTenant,
-    headers: &HeaderMap,
-    method: &str,
-    path: &str,
-) -> Result<AccessTokenClaims, UserTokenError> {
-    let Some(value) = headers.get(header::AUTHORIZATION) else { return Err(UserTokenError::MissingHeader) };
-    let bearer =
-        value.to_str().ok().and_then(|v| v.split_once(' ')).is_some_and(|(s, _)| s.eq_ignore_ascii_case("bearer"));
-    if !bearer {
-        return Err(UserTokenError::NotBearer);
-    }
-    let userinfo = format!("{}userinfo", rt.origin.issuer());
-    principal::authenticate(state, rt, headers, method, path, &userinfo).await.map_err(|_| UserTokenError::Invalid)
-}
-
 /// Middleware that answers in the request's language (routes without the gate).
 pub async fn with_lang(req: Request, next: Next) -> Response {
     let lang = Lang::negotiate(req.headers());
@@ -135,7 +107,7 @@ async fn gate_inner(state: AppState, req: Request, next: Next) -> Response {
     let Some(rt) = parts.extensions.get::<RequestTenant>().cloned() else {
         return LogtoError::no_route().into_response();
     };
-    let auth = authenticate_user_token(&state, &rt, &parts.headers, parts.method.as_str(), parts.uri.path()).await;
+    let auth = principal::authenticate_user_token(&state, &rt, &parts.headers).await;
     let claims = match auth {
         Ok(c) if c.gty.as_deref() != Some("client-credentials") => c,
         Ok(_) | Err(UserTokenError::Invalid) => {
@@ -148,6 +120,7 @@ async fn gate_inner(state: AppState, req: Request, next: Next) -> Response {
             return LogtoError::new(StatusCode::UNAUTHORIZED, "auth.authorization_token_type_not_supported")
                 .into_response();
         }
+        Err(UserTokenError::Unavailable) => return LogtoError::from(accountd_core::Error::Unavailable).into_response(),
     };
     if !claims.has_scope("openid") {
         return LogtoError::new(StatusCode::FORBIDDEN, "auth.forbidden").into_response();

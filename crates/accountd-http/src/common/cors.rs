@@ -1,7 +1,9 @@
 //! CORS for browser calls to the token, revocation and userinfo endpoints and the account APIs:
-//! allowed for an origin that one of the tenant's applications lists in `web_origins` or
-//! `allowed_origins` with `cross_origin_authentication` on (spec auth0 §4.6); other origins get
-//! no CORS headers at all. Logto's account paths allow every origin (spec logto §1.1).
+//! allowed for an origin one of the tenant's applications registered (`Core::is_cors_origin`:
+//! its CORS origins, its redirect URIs' origins, or its web origins with Auth0's
+//! `cross_origin_authentication` on; spec auth0 §4.6); other origins get no CORS headers at all.
+//! Logto's account paths, the discovery documents and the JWKS allow every origin, as Logto's do
+//! (spec logto §1.1): they are public, and an SPA's first fetch is the discovery document.
 
 use std::collections::HashMap;
 use std::sync::RwLock;
@@ -17,7 +19,13 @@ use crate::common::tenant::RequestTenant;
 
 /// Which CORS rule a path follows.
 fn rule_for(path: &str) -> Option<Rule> {
-    if path.starts_with("/api/my-account") || path.starts_with("/api/verifications") {
+    if path.starts_with("/api/my-account")
+        || path.starts_with("/api/verifications")
+        || matches!(
+            path,
+            "/.well-known/openid-configuration" | "/oidc/.well-known/openid-configuration" | "/.well-known/jwks.json"
+        )
+    {
         Some(Rule::AnyOrigin)
     } else if matches!(path, "/oauth/token" | "/oauth/revoke" | "/userinfo") || path.starts_with("/me/") {
         Some(Rule::ApplicationOrigins)

@@ -27,10 +27,10 @@ pub async fn openid_configuration(rt: RequestTenant) -> impl IntoResponse {
         "id_token_signing_alg_values_supported": ["RS256"],
         "token_endpoint_auth_methods_supported": ["none", "client_secret_post", "client_secret_basic"],
         "code_challenge_methods_supported": ["S256"],
-        "scopes_supported": ["openid", "profile", "email", "phone", "offline_access"],
+        "scopes_supported": accountd_core::authorization::OIDC_SCOPES,
         "claims_supported": [
             "sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "at_hash", "sid", "amr", "acr", "azp",
-            "name", "given_name", "family_name", "nickname", "preferred_username", "picture", "updated_at",
+            "name", "given_name", "family_name", "nickname", "preferred_username", "username", "picture", "updated_at",
             "email", "email_verified", "phone_number", "phone_number_verified"
         ],
         "request_parameter_supported": false,

@@ -170,7 +170,7 @@ async fn issue(
         }
     };
     let jkt = proof.as_ref().map(|p| p.jkt.as_str());
-    let issuer = grants::Issuer { core, keys, tenant, origin };
+    let issuer = grants::Issuer { core, keys, tenant, origin, opaque: &state.opaque };
     match grant_type {
         "authorization_code" => {
             let code =
@@ -253,7 +253,8 @@ fn exchange_error(e: ExchangeError) -> OAuthError {
 }
 
 /// `POST /oauth/revoke` (RFC 7009): revokes a refresh token and every token rotated from the same
-/// grant. Unknown tokens get 200 too. Access tokens are JWTs and stay valid until they expire.
+/// grant, or an opaque access token. Unknown tokens get 200 too. JWT access tokens stay valid until
+/// they expire.
 pub async fn revoke(
     State(state): State<AppState>,
     rt: RequestTenant,
@@ -274,7 +275,10 @@ pub async fn revoke(
         let token =
             req.token.as_deref().ok_or_else(|| OAuthError::invalid_request("Missing required parameter: token"))?;
         let app = state.core.authenticate_client(&rt.tenant.id, &client_id, secret.as_deref()).await?;
-        state.core.revoke_refresh_token(&rt.tenant.id, &app, token).await?;
+        // Handles of both kinds look alike; each store knows only its own.
+        if !state.opaque.revoke(&rt.tenant.id, &app.client_id, token).await? {
+            state.core.revoke_refresh_token(&rt.tenant.id, &app, token).await?;
+        }
         Ok::<_, OAuthError>(())
     }
     .await;
@@ -311,6 +315,13 @@ pub async fn introspect(
         if let Ok(c) =
             accountd_oauth::access_token::inspect(&state.keys, &rt.tenant.id, token, &rt.origin.issuer()).await
         {
+            let mut v = serde_json::to_value(&c).unwrap_or_default();
+            v["active"] = serde_json::json!(true);
+            v["token_type"] = serde_json::json!(if c.cnf.is_some() { "DPoP" } else { "Bearer" });
+            return Ok(v);
+        }
+        if let Some(t) = state.opaque.find(&rt.tenant.id, token).await? {
+            let c = accountd_oauth::opaque::claims(&t, &rt.origin.issuer());
             let mut v = serde_json::to_value(&c).unwrap_or_default();
             v["active"] = serde_json::json!(true);
             v["token_type"] = serde_json::json!(if c.cnf.is_some() { "DPoP" } else { "Bearer" });

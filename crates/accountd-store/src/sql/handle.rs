@@ -12,14 +12,14 @@ use accountd_core::client_grant::{ClientGrant, ClientGrantId, SubjectType};
 use accountd_core::connector::{ConnectorKind, OutboxMessage, StoredConnector, Template};
 use accountd_core::message::{Channel, Purpose};
 use accountd_core::role::{Permission, Role, RoleId};
-use accountd_core::session::{AuthorizationCode, RefreshToken, Session};
+use accountd_core::session::{AccessToken, AuthorizationCode, RefreshToken, Session};
 use accountd_core::store::{Attempt, RateRule, ThrottleRule};
 use accountd_core::store::ConnectorStore;
 use accountd_core::store::{AccountCenterStore, VerificationRecordStore};
 use accountd_core::verification::{RecordKind, VerificationRecord};
 use accountd_core::signing_key::{KeyStatus, SigningKey};
 use accountd_core::store::{
-    ApiStore, ApplicationStore, AuditStore, AuthenticationMethodStore, PendingVerificationStore, ConsentStore, ClientGrantQuery, ClientGrantStore, Page, RoleStore, SessionStore, SigningKeyStore,
+    AccessTokenStore, ApiStore, ApplicationStore, AuditStore, AuthenticationMethodStore, PendingVerificationStore, ConsentStore, ClientGrantQuery, ClientGrantStore, Page, RoleStore, SessionStore, SigningKeyStore,
     ReplayStore, Store as CoreStore, StoreResult, TenantStore, ThrottleStore, Tx as CoreTx, UserQuery, UserStore,
 };
 use accountd_core::tenant::{Domain, NewTenant, Tenant, TenantId};

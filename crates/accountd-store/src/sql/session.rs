@@ -123,6 +123,12 @@ impl SessionStore for Handle {
         .execute(&mut *tx)
         .await
         .map_err(map_err)?;
+        sqlx::query("DELETE FROM access_tokens WHERE tenant_id = $1 AND session_id = $2")
+            .bind(tenant.as_str())
+            .bind(id)
+            .execute(&mut *tx)
+            .await
+            .map_err(map_err)?;
         tx.commit().await.map_err(map_err)?;
         Ok(r.rows_affected() > 0)
     }

@@ -1,0 +1,246 @@
+// Logto's own SDKs against a running accountd (issue 12): @logto/browser in headless Chromium (an
+// SPA registered the Logto way: a redirect URI, no Auth0 switches) and @logto/node for a
+// confidential web app, both configured with `endpoint` = the accountd URL and an app id. Each signs
+// a user in through the hosted page and gets, from getAccessToken() with no resource, an opaque
+// token that /userinfo (and the Logto Account API, once it exists) accepts.
+//
+// Chromium is Debian's /usr/bin/chromium (scripts/test installs it); playwright-core only drives it.
+// @logto/browser ships ES modules with bare imports: the test page maps them to node_modules files
+// with an import map, so no bundler is needed.
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { after, before, test } from 'node:test';
+import { chromium } from 'playwright-core';
+import LogtoNodeClient from '@logto/node';
+import { USER, managementApi, signIn, startAccountd } from './lib/accountd.mjs';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const NODE_MODULES = new URL('./node_modules/', import.meta.url);
+// Logto's SDKs add `openid offline_access profile`; these are the Account API's own.
+const SCOPES = ['email', 'phone', 'address', 'custom_data', 'identities', 'urn:logto:scope:sessions'];
+const IMPORTS = {
+  '@logto/browser': '/node_modules/@logto/browser/lib/index.js',
+  '@logto/client': '/node_modules/@logto/client/lib/index.js',
+  '@logto/js': '/node_modules/@logto/js/lib/index.js',
+  '@silverhand/essentials': '/node_modules/@silverhand/essentials/lib/index.js',
+  jose: '/node_modules/jose/dist/webapi/index.js',
+  'js-base64': '/node_modules/js-base64/base64.mjs',
+  camelcase: '/node_modules/camelcase/index.js',
+  'camelcase-keys': '/node_modules/camelcase-keys/index.js',
+  'map-obj': '/node_modules/map-obj/index.js',
+  'quick-lru': '/node_modules/quick-lru/index.js',
+};
+
+let server; // accountd
+let pages; // the test page's http server
+let browser;
+let page;
+let endpoint; // http://localhost:PORT — what the SDKs are told
+let origin; // http://localhost:PORT2 — the test page
+let spaId;
+const exchanges = []; // what the browser exchanged with accountd, for failure messages
+const T = { timeout: 30_000 };
+
+function testPage() {
+  const config = { endpoint, appId: spaId, scopes: SCOPES };
+  return `<!doctype html><html><head><meta charset="utf-8"><title>@logto/browser test page</title>
+<script type="importmap">${JSON.stringify({ imports: IMPORTS })}</script></head>
+<body><h1>@logto/browser against accountd</h1><p id="status">Loading…</p>
+<script type="module">
+import LogtoClient from '@logto/browser';
+window.client = new LogtoClient(${JSON.stringify(config).replace(/</g, '\\u003c')});
+window.ready = (async () => {
+  if (location.pathname === '/callback') {
+    await client.handleSignInCallback(location.href);
+    history.replaceState(null, '', '/');
+  }
+  const signedIn = await client.isAuthenticated();
+  document.getElementById('status').textContent = signedIn ? 'Signed in' : 'Signed out';
+  return signedIn;
+})();
+</script></body></html>`;
+}
+
+/** Runs `fn(client, arg)` in the page; SDK errors come back with the recent exchanges. */
+async function sdk(fn, arg) {
+  await page.waitForFunction(() => window.ready !== undefined);
+  const r = await page.evaluate(async ({ src, arg }) => {
+    const f = (0, eval)(`(${src})`);
+    try {
+      return { value: await f(window.client, arg) };
+    } catch (e) {
+      return { error: { name: e?.name, code: e?.code, message: e?.message ?? String(e) } };
+    }
+  }, { src: fn.toString(), arg });
+  if (r.error) throw new Error(`${JSON.stringify(r.error)}\n${recent()}`);
+  return r.value;
+}
+
+function recent(n = 6) {
+  return `recent exchanges with accountd:\n${exchanges.slice(-n).map((x) => `  ${x}`).join('\n')}`;
+}
+
+function record(response) {
+  const request = response.request();
+  if (!request.url().startsWith(endpoint)) return;
+  exchanges.push(`${request.method()} ${request.url().slice(0, 160)} -> ${response.status()}` +
+    ` acao=${response.headers()['access-control-allow-origin'] ?? '-'}`);
+}
+
+function claims(jwt) {
+  return JSON.parse(Buffer.from(jwt.split('.')[1], 'base64url').toString());
+}
+
+function assertOpaque(token) {
+  assert.equal(typeof token, 'string');
+  assert.doesNotMatch(token, /\./, `a JWT, not an opaque token: ${token.slice(0, 20)}…`);
+  assert.match(token, /^[A-Za-z0-9_-]{43}$/);
+}
+
+async function userinfo(token) {
+  const res = await fetch(`${endpoint}/userinfo`, { headers: { authorization: `Bearer ${token}` } });
+  assert.equal(res.status, 200, await res.clone().text());
+  return res.json();
+}
+
+/**
+ * The Logto Account API with the token: 200 with `id` = sub. The route comes with the rest of
+ * issue 12; until it is merged it answers 404 and this one assertion is skipped (to be made
+ * required at the merge).
+ */
+async function myAccount(token, sub) {
+  const res = await fetch(`${endpoint}/api/my-account`, { headers: { authorization: `Bearer ${token}` } });
+  if (res.status === 404) return 'skipped: /api/my-account is not served yet';
+  assert.equal(res.status, 200, await res.clone().text());
+  assert.equal((await res.json()).id, sub);
+  return 'checked';
+}
+
+before(async () => {
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(`Chromium not found at ${CHROMIUM}: install it (apt-get install chromium) or run scripts/test`);
+  }
+  server = await startAccountd();
+  endpoint = `http://localhost:${new URL(server.base).port}`;
+
+  pages = createServer((req, res) => {
+    const path = new URL(req.url, 'http://x').pathname;
+    if (path.startsWith('/node_modules/') && (path.endsWith('.js') || path.endsWith('.mjs'))) {
+      const file = new URL(`.${path.slice('/node_modules'.length)}`, NODE_MODULES);
+      if (!file.pathname.startsWith(NODE_MODULES.pathname) || !existsSync(file)) return res.writeHead(404).end();
+      res.writeHead(200, { 'content-type': 'text/javascript' }).end(readFileSync(file));
+    } else if (path === '/' || path === '/callback') {
+      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' }).end(testPage());
+    } else {
+      res.writeHead(404).end();
+    }
+  });
+  await new Promise((resolve) => pages.listen(0, '127.0.0.1', resolve));
+  origin = `http://localhost:${pages.address().port}`;
+
+  // Registered as a Logto SPA is: a redirect URI on its origin, and nothing Auth0-specific.
+  const mgmt = await managementApi(server, endpoint);
+  const spa = await mgmt('/clients', {
+    name: 'Logto SPA', app_type: 'spa', callbacks: [`${origin}/callback`], allowed_logout_urls: [`${origin}/`],
+    grant_types: ['authorization_code', 'refresh_token'],
+  });
+  spaId = spa.client_id;
+  await mgmt('/users', { email: USER.email, username: 'ada', password: USER.password, name: 'Ada Lovelace' });
+
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking'],
+  });
+  page = await (await browser.newContext()).newPage();
+  page.setDefaultTimeout(15000);
+  page.on('response', record);
+  page.on('pageerror', (e) => exchanges.push(`page error: ${e.message}`));
+});
+
+after(async () => {
+  await browser?.close();
+  await new Promise((resolve) => (pages ? pages.close(resolve) : resolve()));
+  await server?.stop();
+});
+
+test('@logto/browser: signIn through the hosted page, an opaque access token, userinfo, ID token', T, async () => {
+  await page.goto(`${origin}/`);
+  assert.equal(await page.evaluate(() => window.ready), false, `signed out at first\n${recent()}`);
+
+  await page.evaluate((cb) => { window.client.signIn(cb); }, `${origin}/callback`);
+  await page.waitForURL((u) => u.origin === endpoint, { timeout: 15000 });
+  const authorize = new URL(page.url()).pathname === '/authorize' ? new URL(page.url()) : null;
+  await page.fill('#identifier', USER.email);
+  await page.fill('#password', USER.password);
+  await page.click('button[type=submit]:has-text("Continue")');
+  await page.waitForURL((u) => u.origin === origin, { timeout: 15000 });
+  assert.equal(await page.evaluate(() => window.ready), true, `signed in after the callback\n${recent()}`);
+  if (authorize) assert.equal(authorize.searchParams.get('prompt'), 'consent');
+
+  const token = await sdk((c) => c.getAccessToken());
+  assertOpaque(token);
+  const id = await sdk((c) => c.getIdTokenClaims());
+  assert.equal(id.iss, `${endpoint}/`);
+  assert.equal(id.aud, spaId);
+  assert.equal(id.username, 'ada');
+  assert.equal(typeof id.updated_at, 'number');
+
+  const info = await sdk((c) => c.fetchUserInfo());
+  assert.equal(info.sub, id.sub);
+  assert.equal(info.username, 'ada');
+  assert.equal(info.email, USER.email);
+  assert.equal(typeof info.updated_at, 'number');
+  assert.equal((await userinfo(token)).sub, id.sub);
+  console.log(`# @logto/browser /api/my-account: ${await myAccount(token, id.sub)}`);
+});
+
+test('@logto/node: a confidential web app signs in, gets an opaque token, reads userinfo', T, async () => {
+  const mgmt = await managementApi(server);
+  const callback = 'http://localhost:3000/callback';
+  const web = await mgmt('/clients', {
+    name: 'Logto web app', app_type: 'regular_web', callbacks: [callback], allowed_logout_urls: ['http://localhost:3000/'],
+    grant_types: ['authorization_code', 'refresh_token'], token_endpoint_auth_method: 'client_secret_basic',
+  });
+  assert.ok(web.client_secret, 'a confidential client has a secret');
+  const store = new Map();
+  const storage = {
+    getItem: async (k) => store.get(k) ?? null,
+    setItem: async (k, v) => { store.set(k, v); },
+    removeItem: async (k) => { store.delete(k); },
+  };
+  let navigated;
+  const config = { endpoint: server.base, appId: web.client_id, appSecret: web.client_secret, scopes: SCOPES };
+  const adapter = { navigate: (url) => { navigated = url; }, storage };
+  const client = new LogtoNodeClient(config, adapter);
+  await client.signIn(callback);
+  assert.ok(navigated, 'the SDK navigated to the authorization endpoint');
+  const url = new URL(navigated);
+  assert.equal(`${url.origin}${url.pathname}`, `${server.base}/authorize`);
+  assert.equal(url.searchParams.get('prompt'), 'consent');
+  const { callback: back } = await signIn(server, url);
+  await client.handleSignInCallback(back.href);
+  assert.equal(await client.isAuthenticated(), true);
+
+  const token = await client.getAccessToken();
+  assertOpaque(token);
+  const id = await client.getIdTokenClaims();
+  assert.equal(id.iss, `${server.base}/`);
+  assert.equal(id.aud, web.client_id);
+  assert.equal(id.username, 'ada');
+  const info = await client.fetchUserInfo();
+  assert.equal(info.sub, id.sub);
+  assert.equal(info.email, USER.email);
+  assert.equal((await userinfo(token)).sub, id.sub);
+  // A fresh access token through the refresh token (no resource): opaque again, and new.
+  const idToken = await client.getIdToken();
+  assert.equal(claims(idToken).sub, id.sub);
+  // The next request's client (same session storage) without the cached access token.
+  assert.ok(store.delete('accessToken'), `the SDK keeps its access tokens under accessToken: ${[...store.keys()]}`);
+  const again = await new LogtoNodeClient(config, adapter).getAccessToken();
+  assertOpaque(again);
+  assert.notEqual(again, token);
+  assert.equal((await userinfo(again)).sub, id.sub);
+  console.log(`# @logto/node /api/my-account: ${await myAccount(again, id.sub)}`);
+});
