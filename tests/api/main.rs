@@ -3,6 +3,7 @@
 
 #![expect(clippy::unwrap_used, reason = "tests fail loudly at the unwrap")]
 
+mod account;
 mod cli;
 mod cors;
 mod dpop;

@@ -115,20 +115,34 @@ impl Me {
 
     /// Signs `identifier` in through the hosted form; returns the authorization code.
     pub async fn authorization_code_for(&self, identifier: &str, password: &str, scope: &str) -> String {
-        let mut browser = Browser::new(self.app.port);
         let audience = format!("{}/me/", self.base);
-        let params = [
+        self.authorization_code_with(identifier, password, &format!("openid {scope}"), Some(&audience)).await
+    }
+
+    /// Signs `identifier` in through the hosted form for `scope` (as given) and `audience` (none:
+    /// a resource-less sign-in, as Logto's SDKs make); returns the authorization code.
+    pub async fn authorization_code_with(
+        &self,
+        identifier: &str,
+        password: &str,
+        scope: &str,
+        audience: Option<&str>,
+    ) -> String {
+        let mut browser = Browser::new(self.app.port);
+        let mut params = vec![
             ("response_type", "code"),
             ("client_id", self.client_id.as_str()),
             ("redirect_uri", CALLBACK),
-            ("scope", &format!("openid {scope}")),
+            ("scope", scope),
             ("state", "s"),
             ("code_challenge", CHALLENGE),
             ("code_challenge_method", "S256"),
-            ("audience", audience.as_str()),
         ];
-        let page =
-            browser.get(&format!("{}/authorize?{}", self.base, serde_urlencoded::to_string(params).unwrap())).await;
+        if let Some(a) = audience {
+            params.push(("audience", a));
+        }
+        let authorize = format!("{}/authorize?{}", self.base, serde_urlencoded::to_string(params).unwrap());
+        let page = browser.get(&authorize).await;
         assert_eq!(page.status, 200, "{}", page.html);
         let flow = page.hidden("flow").expect("sign-in form");
         let done = browser
@@ -137,6 +151,15 @@ impl Me {
                 &[("flow", &flow), ("identifier", identifier), ("password", password)],
             )
             .await;
+        // A third-party app asks for consent first (on a fresh consent page): the user allows.
+        let done = match done.param("code") {
+            None if done.html.contains("/u/consent") => {
+                let page = browser.get(&authorize).await;
+                let flow = page.hidden("flow").expect("the consent form");
+                browser.post_form(&format!("{}/u/consent", self.base), &[("flow", &flow), ("decision", "allow")]).await
+            }
+            _ => done,
+        };
         done.param("code").unwrap_or_else(|| panic!("no code: {:?} {}", done.location, done.html))
     }
 

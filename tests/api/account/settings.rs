@@ -1,0 +1,134 @@
+//! `/api/account-center` with a management token, `/api/.well-known/account-center`, and the
+//! switch in front of the whole Account and Verification APIs.
+
+use reqwest::Method;
+use serde_json::json;
+
+use super::{account, assert_error};
+use crate::me::signed_in;
+
+#[tokio::test]
+async fn the_guides_example_turns_the_center_on_and_fields_replace_as_a_whole() {
+    let me = signed_in("127.0.0.1").await;
+    // Off by default, every field Off, as Logto ships.
+    let r = me.app.get("/api/account-center", &me.mgmt).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.body["enabled"], false);
+    assert_eq!(r.body["fields"], json!({}));
+    assert_eq!(r.body["id"], "default");
+    // The seed document's request, as written.
+    let r = me
+        .app
+        .request(
+            Method::PATCH,
+            "/api/account-center",
+            Some(&me.mgmt),
+            Some(json!({"enabled":true,"fields":{"username":"Edit"}})),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.body["enabled"], true);
+    assert_eq!(r.body["fields"], json!({"username": "Edit"}));
+    assert_eq!(r.body["webauthnRelatedOrigins"], json!([]));
+    // A new `fields` replaces every field; omitted keys stay.
+    let r = me
+        .app
+        .patch(
+            "/api/account-center",
+            &me.mgmt,
+            json!({"fields": {"mfa": "Off", "name": "ReadOnly", "unknownField": "Edit"},
+                   "webauthnRelatedOrigins": ["https://a.example", "https://a.example"], "deleteAccountUrl": ""}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.body["enabled"], true);
+    assert_eq!(r.body["fields"], json!({"name": "ReadOnly", "mfa": "Off"}));
+    assert_eq!(r.body["webauthnRelatedOrigins"], json!(["https://a.example"]));
+    assert_eq!(r.body["deleteAccountUrl"], json!(null));
+    let public = me.app.request(Method::GET, "/api/.well-known/account-center", None, None).await;
+    assert_eq!(public.status, 200);
+    assert_eq!(public.body["fields"], r.body["fields"]);
+    me.app.stop().await;
+}
+
+#[tokio::test]
+async fn bad_settings_and_callers_without_the_right_token_change_nothing() {
+    let me = signed_in("127.0.0.1").await;
+    let before = me.app.get("/api/account-center", &me.mgmt).await.body;
+    for body in [
+        json!({"fields": {"name": "Writable"}}),
+        json!({"enabled": "yes"}),
+        json!({"deleteAccountUrl": "ftp://x.example"}),
+        json!({"profileFields": [{"name": "a"}, {"name": "a"}]}),
+    ] {
+        let r = me.app.patch("/api/account-center", &me.mgmt, body.clone()).await;
+        assert_eq!(r.status, 400, "{body}: {}", r.text);
+        assert_eq!(r.body["code"], "guard.invalid_input", "{body}");
+    }
+    let anonymous = me.app.request(Method::PATCH, "/api/account-center", None, Some(json!({"enabled": true}))).await;
+    assert_error(&anonymous, 401, "auth.authorization_header_missing");
+    // A user's token is not a management token.
+    let r = me.app.request(Method::PATCH, "/api/account-center", Some(&me.token), Some(json!({"enabled": true}))).await;
+    assert_error(&r, 401, "auth.unauthorized");
+    let reader = me.app.mgmt_token_with(&["read:tenant_settings"]).await;
+    assert_eq!(me.app.get("/api/account-center", &reader).await.status, 200);
+    let r = me.app.patch("/api/account-center", &reader, json!({"enabled": true})).await;
+    assert_error(&r, 403, "auth.forbidden");
+    assert_eq!(me.app.get("/api/account-center", &me.mgmt).await.body, before);
+    me.app.stop().await;
+}
+
+#[tokio::test]
+async fn a_disabled_center_closes_the_account_and_verification_apis_after_authentication() {
+    let a = account().await;
+    a.set_center(json!({"enabled": false})).await;
+    assert_error(&a.get("/api/my-account").await, 400, "account_center.not_enabled");
+    let r = a.call(Method::POST, "/api/verifications/password", Some(json!({"password": "x"})), None).await;
+    assert_error(&r, 400, "account_center.not_enabled");
+    // Authentication comes first.
+    let r = a.call_with("nope", Method::GET, "/api/my-account", None, None).await;
+    assert_error(&r, 401, "auth.unauthorized");
+    a.me.app.stop().await;
+}
+
+#[tokio::test]
+async fn tokens_are_checked_as_logto_checks_them() {
+    let a = account().await;
+    let anonymous = a.me.app.request(Method::GET, "/api/my-account", None, None).await;
+    assert_error(&anonymous, 401, "auth.authorization_header_missing");
+    let basic = a.send("", Method::GET, "/api/my-account", None, &[("authorization", "Basic eDp5")]).await;
+    assert_error(&basic, 401, "auth.authorization_token_type_not_supported");
+    // The /me/ audience's JWT is for Auth0's API, not this one.
+    assert_error(&a.call_with(&a.me.token, Method::GET, "/api/my-account", None, None).await, 401, "auth.unauthorized");
+    let no_openid = a.token_for("profile").await;
+    assert_error(&a.call_with(&no_openid, Method::GET, "/api/my-account", None, None).await, 403, "auth.forbidden");
+    // CORS: any origin, echoed.
+    let r = a.send(&a.token, Method::GET, "/api/my-account", None, &[("origin", "https://any.example")]).await;
+    assert_eq!(r.header("access-control-allow-origin"), Some("https://any.example"));
+    a.me.app.stop().await;
+}
+
+#[tokio::test]
+async fn the_openapi_document_describes_every_route() {
+    let me = signed_in("127.0.0.1").await;
+    let r = me.app.request(Method::GET, "/api/.well-known/user.openapi.json", None, None).await;
+    assert_eq!(r.status, 200);
+    let paths = r.body["paths"].as_object().unwrap();
+    for p in [
+        "/api/my-account",
+        "/api/my-account/profile",
+        "/api/my-account/password",
+        "/api/my-account/primary-email",
+        "/api/my-account/primary-phone",
+        "/api/my-account/identities",
+        "/api/my-account/identities/{target}",
+        "/api/verifications/password",
+        "/api/verifications/verification-code",
+        "/api/verifications/verification-code/verify",
+    ] {
+        assert!(paths.contains_key(p), "{p} missing");
+    }
+    assert_eq!(r.body["paths"]["/api/my-account"]["patch"]["operationId"], "UpdateProfile");
+    assert!(r.body["components"]["schemas"]["UpdateAccountBody"].is_object());
+    me.app.stop().await;
+}
