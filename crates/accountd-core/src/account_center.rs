@@ -205,8 +205,9 @@ impl AccountCenter {
         }
     }
 
-    /// Whether users may change `field` through Auth0's `/me/v1/profile`. Until the account
-    /// center is set, Auth0's defaults hold (names, picture and metadata are the user's).
+    /// Whether users may change `field` through the profile (Auth0's `/me/v1/profile`). Until
+    /// the account center is set, Auth0's defaults hold (names, picture and metadata are the
+    /// user's); once set, its fields decide for both dialects.
     pub fn profile_editable(&self, field: Field) -> bool {
         if self.configured {
             self.effective(field) == FieldControl::Edit

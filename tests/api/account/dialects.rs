@@ -56,3 +56,29 @@ async fn a_change_in_either_dialect_reads_the_same_in_the_other_on_every_node() 
     other.stop().await;
     a.me.app.stop().await;
 }
+
+#[tokio::test]
+async fn the_account_center_governs_auth0s_profile_too() {
+    let a = account().await;
+    a.set_center(json!({"fields": {"name": "ReadOnly", "profile": "Edit"}})).await;
+    let r = a.me.get("/profile").await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let policy = &r.body["profile_policy"];
+    assert_eq!(policy["/name"]["access"], "read_only");
+    assert_eq!(policy["/name"]["reason"], "managed_via_account_center");
+    assert_eq!(policy["/given_name"]["access"], "read_write");
+    assert_eq!(policy["/user_metadata"]["access"], "read_only");
+    assert_eq!(policy["/email"]["reason"], "managed_via_me_identifiers");
+    let r = a.me.app.request(Method::PATCH, &a.me.url("/profile"), Some(&a.me.token), Some(json!({"name": "X"}))).await;
+    assert_eq!(r.status, 400, "{}", r.text);
+    assert_eq!(r.body["title"], "read_only_field");
+    assert_eq!(r.body["validation_errors"][0]["source"], "managed_via_account_center");
+    let r =
+        a.me.app
+            .request(Method::PATCH, &a.me.url("/profile"), Some(&a.me.token), Some(json!({"given_name": "Augusta"})))
+            .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(a.profile().await["name"], "Ada Lovelace");
+    assert_eq!(a.profile().await["profile"]["givenName"], "Augusta");
+    a.me.app.stop().await;
+}

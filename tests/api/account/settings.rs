@@ -132,3 +132,48 @@ async fn the_openapi_document_describes_every_route() {
     assert!(r.body["components"]["schemas"]["UpdateAccountBody"].is_object());
     me.app.stop().await;
 }
+
+#[tokio::test]
+async fn a_token_for_a_logto_style_management_resource_changes_the_settings_as_logto_api_gets_it() {
+    let me = signed_in("127.0.0.1").await;
+    let (app, admin) = (&me.app, &me.mgmt);
+    let resource = format!("{}/api", me.base);
+    let api = app
+        .post(
+            "/api/v2/resource-servers",
+            admin,
+            json!({"name": "Logto Management API", "identifier": resource,
+                                                         "scopes": [{"value": "all", "description": "everything"}]}),
+        )
+        .await;
+    assert_eq!(api.status, 201, "{}", api.text);
+    let m2m = app.post("/api/v2/clients", admin, json!({"name": "ops", "app_type": "non_interactive"})).await;
+    let (id, secret) = (m2m.body["client_id"].as_str().unwrap(), m2m.body["client_secret"].as_str().unwrap());
+    let g = app
+        .post("/api/v2/client-grants", admin, json!({"client_id": id, "audience": resource, "scope": ["all"]}))
+        .await;
+    assert_eq!(g.status, 201, "{}", g.text);
+    // As @logto/api asks: a form to {baseUrl}/oidc/token with `resource` and `scope=all`.
+    let form = [
+        ("grant_type", "client_credentials"),
+        ("client_id", id),
+        ("client_secret", secret),
+        ("resource", resource.as_str()),
+        ("scope", "all"),
+    ];
+    let form = serde_urlencoded::to_string(form).unwrap();
+    let t = app.post_raw(&format!("{}/oidc/token", me.base), None, "application/x-www-form-urlencoded", &form).await;
+    assert_eq!(t.status, 200, "{}", t.text);
+    let token = t.body["access_token"].as_str().unwrap().to_string();
+    let r = app
+        .request(
+            Method::PATCH,
+            "/api/account-center",
+            Some(&token),
+            Some(json!({"enabled":true,"fields":{"username":"Edit"}})),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.body["fields"], json!({"username": "Edit"}));
+    me.app.stop().await;
+}

@@ -7,6 +7,7 @@
 use serde_json::{Map, Value};
 
 use super::{AccountCaller, Core, changed};
+use crate::account_center::Field;
 use crate::audit::AuditEvent;
 use crate::clock::now_millis;
 use crate::error::{Entity, Error, FieldError, Result};
@@ -195,6 +196,20 @@ impl Core {
     /// write can still be overwritten (the store has no targeted update yet).
     pub async fn update_profile(&self, caller: &AccountCaller, changes: ProfileChanges) -> Result<User> {
         changes.validate()?;
+        let center = self.account_center(&caller.tenant).await?;
+        for (given, field) in [
+            (
+                changes.given_name.is_some() || changes.family_name.is_some() || changes.nickname.is_some(),
+                Field::Profile,
+            ),
+            (changes.name.is_some(), Field::Name),
+            (changes.picture.is_some(), Field::Avatar),
+            (changes.user_metadata.is_some(), Field::CustomData),
+        ] {
+            if given && !center.profile_editable(field) {
+                return Err(Error::Refused(crate::error::Refusal::FieldNotEditable(field)));
+            }
+        }
         if changes.is_empty() {
             return self.get_profile(&caller.tenant, &caller.user).await;
         }

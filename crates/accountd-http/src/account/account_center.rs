@@ -1,6 +1,7 @@
 //! `/api/account-center` (spec logto §2): the tenant's account-center settings, read and changed
-//! with a management token (`read:tenant_settings` / `update:tenant_settings`, or Logto's `all`),
-//! and `/api/.well-known/account-center` for anyone.
+//! with a management token — accountd's own (`{base}/api/v2/`, `read:tenant_settings` /
+//! `update:tenant_settings`) or one for a Logto-style management resource (`{base}/api` with
+//! scope `all`, as `@logto/api` asks for) — and `/api/.well-known/account-center` for anyone.
 
 use axum::Json;
 use axum::extract::{FromRequestParts, State};
@@ -42,16 +43,20 @@ impl FromRequestParts<AppState> for SettingsAuth {
         if !parts.headers.contains_key(axum::http::header::AUTHORIZATION) {
             return Err(LogtoError::new(StatusCode::UNAUTHORIZED, "auth.authorization_header_missing"));
         }
-        let claims = principal::authenticate(
-            state,
-            &rt,
-            &parts.headers,
-            parts.method.as_str(),
-            parts.uri.path(),
-            &rt.origin.management_audience(),
-        )
-        .await
-        .map_err(|_| LogtoError::unauthorized(StatusCode::UNAUTHORIZED))?;
+        let (method, path) = (parts.method.as_str(), parts.uri.path());
+        let audience = rt.origin.management_audience();
+        let claims = match principal::authenticate(state, &rt, &parts.headers, method, path, &audience).await {
+            Ok(c) => c,
+            // Logto's management resource is `{endpoint}/api`, and `all` its one scope.
+            Err(_) => {
+                let logto = format!("{}/api", rt.origin.base_url());
+                principal::authenticate(state, &rt, &parts.headers, method, path, &logto)
+                    .await
+                    .ok()
+                    .filter(|c| c.has_scope("all"))
+                    .ok_or_else(|| LogtoError::unauthorized(StatusCode::UNAUTHORIZED))?
+            }
+        };
         let info = ClientInfo::from_request_parts(parts, state).await.unwrap_or_default();
         Ok(SettingsAuth { claims, info })
     }

@@ -2,8 +2,9 @@
 //! policy, and changes to the fields the user owns. Fields without a value are left out, as
 //! Auth0 does; the SDKs decode every field as optional.
 
+use accountd_core::account_center::{AccountCenter, Field};
 use accountd_core::clock::to_rfc3339;
-use accountd_core::service::{FieldAccess, PROFILE_POLICY, ProfileChanges, is_picture_url};
+use accountd_core::service::{FieldAccess, FieldPolicy, FieldSource, PROFILE_POLICY, ProfileChanges, is_picture_url};
 use accountd_core::user::User;
 use axum::Json;
 use axum::extract::RawQuery;
@@ -35,12 +36,37 @@ const PROFILE_KEYS: [&str; 15] = [
 /// The keys a `PATCH` may carry.
 const WRITABLE: [&str; 6] = ["given_name", "family_name", "name", "nickname", "picture", "user_metadata"];
 
-/// `profile_policy`: each field's JSON Pointer to `{label, access, source, reason?}`.
-fn policy_view() -> Value {
+/// Why the account center makes a user field read-only (accountd's reason; Auth0 has none).
+const ACCOUNT_CENTER_REASON: &str = "managed_via_account_center";
+
+/// The account-center field that governs a user-owned profile key.
+fn center_field(key: &str) -> Option<Field> {
+    match key {
+        "given_name" | "family_name" | "nickname" => Some(Field::Profile),
+        "name" => Some(Field::Name),
+        "picture" => Some(Field::Avatar),
+        "user_metadata" => Some(Field::CustomData),
+        _ => None,
+    }
+}
+
+/// Whether the user may change the profile key `key`: its fixed policy, then the account center.
+fn writable(center: &AccountCenter, p: &FieldPolicy) -> bool {
+    p.access == FieldAccess::ReadWrite && center_field(p.field).is_none_or(|f| center.profile_editable(f))
+}
+
+/// `profile_policy`: each field's JSON Pointer to `{label, access, source, reason?}`, the user's
+/// fields projected from the tenant's account center.
+fn policy_view(center: &AccountCenter) -> Value {
     let mut m = Map::new();
     for p in &PROFILE_POLICY {
-        let mut entry = json!({ "label": p.label, "access": p.access.as_str(), "source": p.source.as_str() });
-        if let Some(reason) = p.reason {
+        let (access, source, reason) = if p.access == FieldAccess::ReadWrite && !writable(center, p) {
+            (FieldAccess::ReadOnly, FieldSource::System, Some(ACCOUNT_CENTER_REASON))
+        } else {
+            (p.access, p.source, p.reason)
+        };
+        let mut entry = json!({ "label": p.label, "access": access.as_str(), "source": source.as_str() });
+        if let Some(reason) = reason {
             entry["reason"] = json!(reason);
         }
         m.insert(format!("/{}", p.field), entry);
@@ -48,8 +74,8 @@ fn policy_view() -> Value {
     Value::Object(m)
 }
 
-/// The whole profile object of `u`.
-pub fn profile_view(u: &User) -> Map<String, Value> {
+/// The whole profile object of `u`, its policy following `center`.
+pub fn profile_view(u: &User, center: &AccountCenter) -> Map<String, Value> {
     let mut m = Map::new();
     let mut put = |k: &str, v: Option<Value>| {
         if let Some(v) = v {
@@ -72,7 +98,7 @@ pub fn profile_view(u: &User) -> Map<String, Value> {
     put("updated_at", Some(json!(to_rfc3339(u.updated_at))));
     let metadata = if u.user_metadata.is_object() { u.user_metadata.clone() } else { json!({}) };
     put("user_metadata", Some(metadata));
-    put("profile_policy", Some(policy_view()));
+    put("profile_policy", Some(policy_view(center)));
     m
 }
 
@@ -127,15 +153,22 @@ fn selection(query: Option<&str>) -> Result<Selection, MeError> {
 /// A `PATCH` body: read-only fields are refused with `read_only_field` (each with its reason as
 /// `source`, in the profile's field order), anything else that is not a writable field as an
 /// additional property.
-fn changes(body: &Map<String, Value>) -> Result<ProfileChanges, MeError> {
+fn changes(body: &Map<String, Value>, center: &AccountCenter) -> Result<ProfileChanges, MeError> {
     let read_only: Vec<ValidationError> = PROFILE_POLICY
         .iter()
-        .filter(|p| p.access == FieldAccess::ReadOnly && body.contains_key(p.field))
-        .map(|p| ValidationError {
-            detail: p.explanation().to_string(),
-            field: None,
-            pointer: Some(format!("/{}", p.field)),
-            source: p.reason.map(str::to_string),
+        .filter(|p| !writable(center, p) && body.contains_key(p.field))
+        .map(|p| {
+            let by_center = p.access == FieldAccess::ReadWrite;
+            ValidationError {
+                detail: if by_center {
+                    "Field is read-only in the tenant's account settings.".to_string()
+                } else {
+                    p.explanation().to_string()
+                },
+                field: None,
+                pointer: Some(format!("/{}", p.field)),
+                source: if by_center { Some(ACCOUNT_CENTER_REASON.into()) } else { p.reason.map(str::to_string) },
+            }
         })
         .collect();
     if !read_only.is_empty() {
@@ -160,8 +193,10 @@ fn changes(body: &Map<String, Value>) -> Result<ProfileChanges, MeError> {
 pub async fn get(auth: MeAuth, RawQuery(q): RawQuery) -> Result<Json<Value>, MeError> {
     let caller = auth.require("read:me:profile")?;
     let sel = selection(q.as_deref())?;
-    let user = auth.state().core.get_profile(&caller.tenant, &caller.user).await.map_err(|e| auth.err(e))?;
-    let mut view = profile_view(&user);
+    let core = &auth.state().core;
+    let user = core.get_profile(&caller.tenant, &caller.user).await.map_err(|e| auth.err(e))?;
+    let center = core.account_center(&caller.tenant).await.map_err(|e| auth.err(e))?;
+    let mut view = profile_view(&user, &center);
     view.retain(|k, _| sel.keeps(k));
     Ok(Json(Value::Object(view)))
 }
@@ -170,9 +205,11 @@ pub async fn get(auth: MeAuth, RawQuery(q): RawQuery) -> Result<Json<Value>, MeE
 pub async fn update(auth: MeAuth, body: Result<MeJson, MeError>) -> Result<Json<Value>, MeError> {
     let caller = auth.require("update:me:profile")?;
     let MeJson(body) = body?;
-    let changes = changes(&body)?;
-    let user = auth.state().core.update_profile(&caller, changes).await.map_err(|e| auth.err(e))?;
-    Ok(Json(Value::Object(profile_view(&user))))
+    let core = &auth.state().core;
+    let center = core.account_center(&caller.tenant).await.map_err(|e| auth.err(e))?;
+    let changes = changes(&body, &center)?;
+    let user = core.update_profile(&caller, changes).await.map_err(|e| auth.err(e))?;
+    Ok(Json(Value::Object(profile_view(&user, &center))))
 }
 
 #[cfg(test)]

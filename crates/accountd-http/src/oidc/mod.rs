@@ -40,6 +40,8 @@ pub fn routes() -> Router<AppState> {
         .route("/u/passkey/login", post(second_factor::passkey_login))
         .route("/u/assets/accountd.js", get(second_factor::script))
         .route("/oauth/token", post(token::token))
+        // Where Logto's own clients (`@logto/api`) post, whatever discovery says.
+        .route("/oidc/token", post(token::token))
         .route("/oauth/revoke", post(token::revoke))
         .route("/oauth/introspect", post(token::introspect))
         .route("/userinfo", get(userinfo::userinfo).post(userinfo::userinfo))
