@@ -53,6 +53,21 @@ enum AdminCommand {
     /// Message connectors: how email and SMS leave (SMTP, HTTP, or the development outbox).
     #[command(subcommand)]
     Connector(ConnectorCommand),
+    /// The account center: whether Logto's Account API answers and which fields users may see
+    /// (`ReadOnly`) or change (`Edit`); fields not named are `Off`. Shows the settings after any
+    /// change.
+    AccountCenter {
+        /// Switch the Account API on or off.
+        #[arg(long)]
+        enabled: Option<bool>,
+        /// `field=Off|ReadOnly|Edit` (name, avatar, profile, email, phone, password, username,
+        /// social, customData, mfa, passkey, session), repeatable; given fields replace all.
+        #[arg(long = "field", value_name = "FIELD=CONTROL")]
+        fields: Vec<String>,
+        /// Set every field to Off.
+        #[arg(long, conflicts_with = "fields")]
+        clear_fields: bool,
+    },
     /// Messages the development outbox kept instead of sending, with their codes, newest first.
     Outbox {
         /// Only messages to this address or phone number.
@@ -274,6 +289,40 @@ async fn run_command(core: &Core, ctx: &Context, args: &AdminArgs, j: bool) -> a
             let t = tenant(core, &args.tenant).await?;
             let host = core.add_domain(ctx, &t.id, domain).await?;
             out(j, json!({"tenant": t.id.as_str(), "domain": host}), format!("{host} now serves tenant {}", t.id));
+        }
+        AdminCommand::AccountCenter { enabled, fields, clear_fields } => {
+            use accountd_core::account_center::{AccountCenterChange, Field, FieldControl};
+            let t = tenant(core, &args.tenant).await?;
+            let mut parsed = std::collections::BTreeMap::new();
+            for f in fields {
+                let (name, control) = f.split_once('=').unwrap_or((f.as_str(), ""));
+                let field =
+                    Field::parse(name).ok_or_else(|| anyhow::anyhow!("unknown account-center field '{name}'"))?;
+                let control = match control {
+                    "Off" => FieldControl::Off,
+                    "ReadOnly" => FieldControl::ReadOnly,
+                    "Edit" => FieldControl::Edit,
+                    other => anyhow::bail!("'{other}' is not Off, ReadOnly or Edit (in --field {f})"),
+                };
+                parsed.insert(field, control);
+            }
+            let change = AccountCenterChange {
+                enabled: *enabled,
+                fields: (!parsed.is_empty() || *clear_fields).then_some(parsed),
+                ..Default::default()
+            };
+            let center = if change == AccountCenterChange::default() {
+                (*core.account_center(&t.id).await?).clone()
+            } else {
+                core.update_account_center(ctx, &t.id, change).await?
+            };
+            let view = accountd_http::account::wire::account_center_view(t.id.as_str(), &center);
+            let text = format!(
+                "enabled = {}\n{}",
+                center.enabled,
+                center.fields.iter().map(|(f, c)| format!("{f} = {c:?}")).collect::<Vec<_>>().join("\n")
+            );
+            out(j, view, text.trim_end().to_string());
         }
         AdminCommand::Tenant(TenantCommand::Settings { allow_signup }) => {
             let t = tenant(core, &args.tenant).await?;

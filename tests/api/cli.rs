@@ -179,6 +179,19 @@ async fn admin_commands_work_on_the_database() {
     assert_eq!(users["total"], 1);
     let k = admin(&["key", "rotate"], None);
     assert_eq!(k["alg"], "RS256");
+    // The account center: off by default; fields given replace all; the same settings as the API's.
+    let c = admin(&["account-center"], None);
+    assert_eq!((c["enabled"].clone(), c["fields"].clone()), (serde_json::json!(false), serde_json::json!({})));
+    let c =
+        admin(&["account-center", "--enabled", "true", "--field", "username=Edit", "--field", "name=ReadOnly"], None);
+    assert_eq!(c["fields"], serde_json::json!({"name": "ReadOnly", "username": "Edit"}));
+    let c = admin(&["account-center", "--field", "customData=Edit"], None);
+    assert_eq!(
+        (c["enabled"].clone(), c["fields"].clone()),
+        (serde_json::json!(true), serde_json::json!({"customData": "Edit"}))
+    );
+    let (ok, _, err) = run(&data, &url, &["admin", "account-center", "--field", "name=Writable"], None);
+    assert!(!ok && err.contains("Off, ReadOnly or Edit"), "{err}");
 
     // Errors are clear and exit non-zero.
     let (ok, _, err) = run(&data, &url, &["admin", "user", "create", "--email", "ada@example.com"], None);
