@@ -1,6 +1,7 @@
 // Prepares a running accountd for the benchmark and writes what the wrk scripts read:
 //   bearer.txt           an access token for /userinfo (Bearer)
 //   dpop_token.txt       a DPoP-bound access token for /userinfo
+//   account_bearer.txt   a Logto-style opaque token (resource-less sign-in, the Account API's scopes)
 //   me_bearer.txt        a My Account token (audience {base}/me/) for the signed-in user (Bearer)
 //   me_dpop_token.txt    a DPoP-bound My Account token
 //   dpop_key.json        the DPoP private key (JWK), for proofs.mjs to sign proofs just before a run
@@ -95,6 +96,14 @@ const rts = [];
 for (let i = 0; i < CONNS; i++) rts.push((await exchange(await code())).refresh_token);
 writeFileSync(join(out, 'refresh_tokens.txt'), rts.join('\n') + '\n');
 writeFileSync(join(out, 'client_id.txt'), spa.client_id);
+
+// Logto's Account API: the account center on, and a resource-less token with its scopes.
+await json(await send('PATCH', '/api/account-center', { enabled: true, fields: {
+  name: 'Edit', avatar: 'Edit', profile: 'Edit', email: 'Edit', phone: 'Edit', password: 'Edit', username: 'Edit',
+  social: 'Edit', customData: 'Edit',
+} }, mgmt));
+const account = await exchange(await code(authorizeUrl('openid offline_access profile email phone custom_data identities')));
+writeFileSync(join(out, 'account_bearer.txt'), account.access_token);
 
 // My Account tokens, taken before any second factor is enrolled (so single sign-on needs none).
 const meUrl = (scope) => authorizeUrl(`openid ${scope}`, ME);
