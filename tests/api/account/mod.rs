@@ -3,6 +3,7 @@
 //! proof, Logto's error bodies.
 
 mod dialects;
+mod errors;
 mod identifiers;
 mod profile;
 mod settings;

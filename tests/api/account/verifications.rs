@@ -131,3 +131,27 @@ async fn blocked_and_unlisted_emails_get_no_code() {
     }
     a.me.app.stop().await;
 }
+
+#[tokio::test]
+async fn a_burst_of_wrong_passwords_gets_five_checks_then_the_lockout() {
+    let a = account().await;
+    let answers = a.burst(30, Method::POST, "/api/verifications/password", json!({"password": "wrong guess"})).await;
+    let codes: Vec<&str> = answers.iter().map(|r| r.body["code"].as_str().unwrap_or("")).collect();
+    let checked = codes.iter().filter(|c| **c == "session.invalid_credentials").count();
+    let blocked = codes.iter().filter(|c| **c == "session.verification_blocked_too_many_attempts").count();
+    // The fifth wrong guess locks; every answer after it is the lockout.
+    assert_eq!((checked + blocked, checked), (30, 4), "{codes:?}");
+    assert!(answers.iter().all(|r| r.status == 422 || r.status == 400));
+    // The right password, after the burst, is refused too: nothing was checked.
+    let r = a.call(Method::POST, "/api/verifications/password", Some(json!({"password": PASSWORD})), None).await;
+    assert_error(&r, 400, "session.verification_blocked_too_many_attempts");
+    let failures = a
+        .me
+        .app
+        .sql_count(
+            "SELECT count(*) FROM audit_events WHERE action = 'account.verification.password' AND result = 'failure'",
+        )
+        .await;
+    assert_eq!(failures, 5, "more passwords were checked than the limit");
+    a.me.app.stop().await;
+}
