@@ -8,7 +8,7 @@ import { join } from 'node:path';
 
 const BIN = process.env.ACCOUNTD_BIN ?? new URL('../../target/debug/accountd', import.meta.url).pathname;
 
-function freePort() {
+export function freePort() {
   return new Promise((resolve) => {
     const s = createServer();
     s.listen(0, '127.0.0.1', () => {
@@ -67,6 +67,8 @@ export const USER = { email: 'ada@example.com', password: 'correct horse battery
 /**
  * A poster to the Management API (`/api/v2`) through `base` (default: the server's `http://127.0.0.1:port`;
  * built-in API identifiers follow the host called, so pass `http://localhost:port` to work on that host).
+ * The poster sends `method` (default POST) to `{base}{path}` when `path` starts with `/api/` outside
+ * `/api/v2` (e.g. `/api/account-center`), else to `{base}/api/v2{path}`.
  */
 export async function managementApi(server, base = server.base) {
   const { access_token: token } = await json(await fetch(`${base}/oauth/token`, {
@@ -77,8 +79,8 @@ export async function managementApi(server, base = server.base) {
       audience: `${base}/api/v2/`,
     }),
   }));
-  return (path, body) => fetch(`${base}/api/v2${path}`, {
-    method: 'POST',
+  return (path, body, method = 'POST') => fetch(path.startsWith('/api/') ? `${base}${path}` : `${base}/api/v2${path}`, {
+    method,
     headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
     body: JSON.stringify(body),
   }).then(json);
@@ -99,7 +101,7 @@ export async function setUpApp(server) {
 }
 
 /** Drives the hosted sign-in form as a browser would; returns the callback URL and the session cookie. */
-export async function signIn(server, authorizationUrl) {
+export async function signIn(server, authorizationUrl, user = USER) {
   let res = await fetch(authorizationUrl, { redirect: 'manual' });
   if (res.status !== 200) throw new Error(`sign-in page: ${res.status} ${await res.text()}`);
   const binding = res.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
@@ -109,7 +111,7 @@ export async function signIn(server, authorizationUrl) {
     method: 'POST',
     redirect: 'manual',
     headers: { cookie: binding, 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ flow, identifier: USER.email, password: USER.password }),
+    body: new URLSearchParams({ flow, identifier: user.email, password: user.password }),
   });
   if (res.status !== 302) throw new Error(`sign-in: ${res.status} ${await res.text()}`);
   const session = res.headers.getSetCookie().map((c) => c.split(';')[0]).find((c) => c.startsWith('accountd_session='));
