@@ -105,6 +105,7 @@ async fn tokens_are_checked_as_logto_checks_them() {
     // CORS: any origin, echoed.
     let r = a.send(&a.token, Method::GET, "/api/my-account", None, &[("origin", "https://any.example")]).await;
     assert_eq!(r.header("access-control-allow-origin"), Some("https://any.example"));
+    assert_eq!(r.header("access-control-expose-headers"), Some("*"));
     a.me.app.stop().await;
 }
 

@@ -54,7 +54,7 @@ fn user_routes() -> OpenApiRouter<AppState> {
 pub fn routes(state: AppState) -> Router<AppState> {
     let (user, openapi) = user_routes().split_for_parts();
     let openapi = Arc::new(openapi);
-    // Logto's guide writes PATCH where its code uses POST (spec logto §10.1), and PUT replaces an
+    // vendor quirk: Logto's guide writes PATCH where its code uses POST (spec logto §10.1), and PUT replaces an
     // identity as POST adds one until social linking exists: the same handlers answer them.
     let user = user
         .route("/api/my-account/primary-email", patch(email::update_primary_email))

@@ -119,7 +119,9 @@ pub async fn cors(State(state): State<AppState>, req: Request, next: Next) -> Re
         if let Ok(v) = HeaderValue::from_str(&origin) {
             h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, v);
         }
-        h.insert(header::ACCESS_CONTROL_EXPOSE_HEADERS, HeaderValue::from_static(EXPOSED));
+        // Logto's account paths expose every header (spec logto §1.1); the others name theirs.
+        let exposed = if rule == Rule::AnyOrigin { "*" } else { EXPOSED };
+        h.insert(header::ACCESS_CONTROL_EXPOSE_HEADERS, HeaderValue::from_static(exposed));
     }
     r
 }
