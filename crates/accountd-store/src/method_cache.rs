@@ -1,9 +1,10 @@
-//! Users' authentication method lists (without secrets) kept in memory, so that the My Account
-//! API's reads (`GET /me/v1/authentication-methods[/{id}]`) skip the database on a repeat.
+//! Users' authentication method lists (without secrets) and user records kept in memory, so that
+//! the self-service reads (`GET /me/v1/authentication-methods[/{id}]`, `GET /me/v1/profile`,
+//! `GET /api/my-account`, `/userinfo`) skip the database on a repeat.
 //!
 //! Only the views are cached: every check of a proof (sign-in, verification, the "last way to sign
-//! in" rule) still reads the database. Every write to a user's methods through this store clears
-//! the user's entry once the write is committed; on PostgreSQL the write also sends a
+//! in" rule) and every write still reads the database. Every write to a user or its methods
+//! through this store clears the user's entry once the write is committed; on PostgreSQL the write also sends a
 //! `NOTIFY accountd_methods` in the same transaction, so every node clears it (see
 //! [`crate::listen_for_method_changes`]). A node whose listener is down serves no cached
 //! lists, and clears everything when it is back, since notifications sent meanwhile are lost.
@@ -21,16 +22,23 @@ use std::time::{Duration, Instant};
 
 use accountd_core::authn::method::AuthenticationMethod;
 use accountd_core::tenant::TenantId;
-use accountd_core::user::UserId;
+use accountd_core::user::{User, UserId};
 
 /// The PostgreSQL channel writes are announced on.
 pub const CHANNEL: &str = "accountd_methods";
 
 type Key = (String, String);
 
+/// What is cached of one user: each part on its own clock, both cleared together.
+#[derive(Default)]
+struct Slot {
+    methods: Option<(Instant, Arc<Vec<AuthenticationMethod>>)>,
+    user: Option<(Instant, Arc<User>)>,
+}
+
 struct Entries {
     epoch: u64,
-    map: HashMap<Key, (Instant, Arc<Vec<AuthenticationMethod>>)>,
+    map: HashMap<Key, Slot>,
 }
 
 /// The cache of one store (shared by its transactions).
@@ -63,8 +71,23 @@ impl MethodCache {
             return None;
         }
         let entries = self.entries.read().ok()?;
-        let (at, methods) = entries.map.get(&(tenant.as_str().to_owned(), user.0.clone()))?;
+        let (at, methods) = entries.map.get(&(tenant.as_str().to_owned(), user.0.clone()))?.methods.as_ref()?;
         (at.elapsed() < self.ttl).then(|| methods.clone())
+    }
+
+    /// The user's cached record, if fresh.
+    pub fn get_user(&self, tenant: &TenantId, user: &UserId) -> Option<Arc<User>> {
+        if !self.live.load(Ordering::Acquire) {
+            return None;
+        }
+        let entries = self.entries.read().ok()?;
+        let (at, u) = entries.map.get(&(tenant.as_str().to_owned(), user.0.clone()))?.user.as_ref()?;
+        (at.elapsed() < self.ttl).then(|| u.clone())
+    }
+
+    /// Stores a user record read with `ticket`, unless a write cleared anything since.
+    pub fn put_user(&self, ticket: Ticket, tenant: &TenantId, user: &User) {
+        self.store(ticket, tenant, &user.id, |slot| slot.user = Some((Instant::now(), Arc::new(user.clone()))));
     }
 
     /// Taken before a missed read queries the database.
@@ -74,6 +97,10 @@ impl MethodCache {
 
     /// Stores a list read with `ticket`, unless a write cleared anything since.
     pub fn put(&self, ticket: Ticket, tenant: &TenantId, user: &UserId, methods: &[AuthenticationMethod]) {
+        self.store(ticket, tenant, user, |slot| slot.methods = Some((Instant::now(), Arc::new(methods.to_vec()))));
+    }
+
+    fn store(&self, ticket: Ticket, tenant: &TenantId, user: &UserId, fill: impl FnOnce(&mut Slot)) {
         if !self.live.load(Ordering::Acquire) {
             return;
         }
@@ -81,11 +108,12 @@ impl MethodCache {
         if entries.epoch != ticket.0 {
             return;
         }
-        if entries.map.len() >= self.capacity {
+        let key = (tenant.as_str().to_owned(), user.0.clone());
+        if entries.map.len() >= self.capacity && !entries.map.contains_key(&key) {
             // Cheaper than tracking recency, and a full cache refills from the next reads.
             entries.map.clear();
         }
-        entries.map.insert((tenant.as_str().to_owned(), user.0.clone()), (Instant::now(), Arc::new(methods.to_vec())));
+        fill(entries.map.entry(key).or_default());
     }
 
     /// Forgets one user's list (after a committed write to it).
@@ -155,6 +183,47 @@ mod tests {
         assert_eq!(c.get(&t, &u).unwrap()[0].id, "totp|new");
         c.invalidate_payload(&MethodCache::payload(&t, &u));
         assert!(c.get(&t, &u).is_none(), "a notification clears the user");
+    }
+
+    #[test]
+    fn a_user_record_is_cleared_with_its_methods() {
+        let c = MethodCache::new(Duration::from_secs(30), 10, true);
+        let (t, u) = key();
+        let user = test_user();
+        let ticket = c.ticket();
+        c.put_user(ticket, &t, &user);
+        c.put(ticket, &t, &u, &[method("totp|a")]);
+        assert!(c.get_user(&t, &u).is_some() && c.get(&t, &u).is_some());
+        c.invalidate("t", "u");
+        assert!(c.get_user(&t, &u).is_none() && c.get(&t, &u).is_none(), "a write left part of the user cached");
+        let stale = c.ticket();
+        c.invalidate("t", "u");
+        c.put_user(stale, &t, &user);
+        assert!(c.get_user(&t, &u).is_none(), "a record read across a write was stored");
+    }
+
+    fn test_user() -> User {
+        User {
+            id: UserId("u".into()),
+            email: None,
+            email_verified: false,
+            username: None,
+            phone_number: None,
+            phone_verified: false,
+            name: None,
+            given_name: None,
+            family_name: None,
+            nickname: None,
+            picture: None,
+            claims: Default::default(),
+            user_metadata: serde_json::json!({}),
+            app_metadata: serde_json::json!({}),
+            blocked: false,
+            created_at: 0,
+            updated_at: 0,
+            last_login_at: None,
+            logins_count: 0,
+        }
     }
 
     #[test]

@@ -47,7 +47,8 @@ contracts!(
     pending_verifications,
     method_lists,
     verification_records,
-    account_centers
+    account_centers,
+    shown_users
 );
 
 /// Both migration folders must list the same files, so the backends never drift apart.

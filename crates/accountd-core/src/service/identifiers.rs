@@ -334,7 +334,7 @@ impl Core {
     /// The caller's account as the self-service APIs show it, and whether it has a password. One
     /// read of the user; the password's presence comes from the (cached) method list.
     pub async fn own_account(&self, caller: &AccountCaller) -> Result<(User, bool)> {
-        let user = self.caller_user(caller).await?;
+        let user = self.get_profile(&caller.tenant, &caller.user).await?;
         let methods = self.store.list_methods_for_display(&caller.tenant, &user.id).await?;
         let has_password = methods.iter().any(|m| m.method_type == crate::authn::method::MethodType::Password);
         Ok((user, has_password))

@@ -181,7 +181,7 @@ impl Core {
     /// The caller's profile: the user, unless it was deleted or blocked since the token was issued.
     pub async fn get_profile(&self, tenant: &TenantId, user: &UserId) -> Result<User> {
         self.store
-            .find_user(tenant, user)
+            .find_user_for_display(tenant, user)
             .await?
             .filter(|u| !u.blocked)
             .ok_or_else(|| Error::Unauthenticated("the user no longer exists or is blocked".into()))

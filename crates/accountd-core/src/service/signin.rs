@@ -594,8 +594,14 @@ impl Core {
         Ok(())
     }
 
-    /// A user by id, for `/userinfo`.
+    /// A user by id.
     pub async fn find_user(&self, tenant: &TenantId, id: &str) -> Result<Option<User>> {
         Ok(self.store.find_user(tenant, &UserId(id.into())).await?)
+    }
+
+    /// A user by id to show (`/userinfo`): served from the store's cache, which every write to the
+    /// user clears.
+    pub async fn find_user_to_show(&self, tenant: &TenantId, id: &str) -> Result<Option<User>> {
+        Ok(self.store.find_user_for_display(tenant, &UserId(id.into())).await?)
     }
 }

@@ -41,6 +41,7 @@ pub const CONTRACTS: &[&str] = &[
     "method_lists",
     "verification_records",
     "account_centers",
+    "shown_users",
 ];
 
 async fn tenant(store: &dyn Store, name: &str) -> TenantId {
@@ -127,6 +128,7 @@ pub async fn run(name: &str, store: &dyn Store) {
         "method_lists" => method_lists(store).await,
         "verification_records" => verification_records(store).await,
         "account_centers" => account_centers(store).await,
+        "shown_users" => shown_users(store).await,
         other => panic!("unknown contract {other}"),
     }
 }
@@ -959,6 +961,36 @@ pub async fn method_lists(s: &dyn Store) {
     assert_eq!(ids(shown(a.clone()).await), [password.as_str()], "a new password is not shown");
     assert!(s.delete_user(&a, &uid).await.unwrap());
     assert!(shown(a.clone()).await.is_empty(), "a deleted user's methods show");
+}
+
+/// The user shown (`find_user_for_display`, which a store may cache) is never staler than the
+/// store's own writes: an update shows at once, a transaction's at its commit, a deletion at once.
+pub async fn shown_users(s: &dyn Store) {
+    let a = tenant(s, "a").await;
+    let b = tenant(s, "b").await;
+    let ada = user("auth0|1", "ada@example.com", 10);
+    let id = ada.id.clone();
+    s.insert_user(&a, &NewUser { user: ada.clone(), password_hash: None }).await.unwrap();
+    let shown = |t: TenantId| {
+        let id = id.clone();
+        async move { s.find_user_for_display(&t, &id).await.unwrap() }
+    };
+    assert_eq!(shown(a.clone()).await.as_ref(), Some(&ada));
+    assert_eq!(shown(a.clone()).await.as_ref(), Some(&ada), "a repeated read differs");
+    assert!(shown(b.clone()).await.is_none(), "a user crossed tenants");
+    let mut renamed = ada.clone();
+    renamed.name = Some("Ada King".into());
+    assert!(s.update_user(&a, &renamed).await.unwrap());
+    assert_eq!(shown(a.clone()).await.unwrap().name.as_deref(), Some("Ada King"), "an update is not shown");
+    let tx = s.begin().await.unwrap();
+    let mut blocked = renamed.clone();
+    blocked.blocked = true;
+    assert!(tx.update_user(&a, &blocked).await.unwrap());
+    assert!(!shown(a.clone()).await.unwrap().blocked, "an uncommitted write shows");
+    tx.commit().await.unwrap();
+    assert!(shown(a.clone()).await.unwrap().blocked, "a committed write is not shown");
+    assert!(s.delete_user(&a, &id).await.unwrap());
+    assert!(shown(a.clone()).await.is_none(), "a deleted user is still shown");
 }
 
 /// Verification records: found only live and in their tenant; a code attempt is reserved at most

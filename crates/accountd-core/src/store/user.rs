@@ -17,6 +17,9 @@ pub trait UserStore {
     async fn insert_user(&self, tenant: &TenantId, user: &NewUser) -> StoreResult<()>;
     /// A user by id.
     async fn find_user(&self, tenant: &TenantId, id: &UserId) -> StoreResult<Option<User>>;
+    /// A user by id for showing it (self-service reads): may come from a cache that every write
+    /// to the user clears. Never for a decision a write depends on.
+    async fn find_user_for_display(&self, tenant: &TenantId, id: &UserId) -> StoreResult<Option<User>>;
     /// Users matching `query`, oldest first, with the total count.
     async fn list_users(&self, tenant: &TenantId, query: &UserQuery, page: Page) -> StoreResult<(Vec<User>, u64)>;
     /// Replaces every profile field of a stored user. Same conflicts as insert.

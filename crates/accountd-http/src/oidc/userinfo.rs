@@ -37,7 +37,7 @@ pub async fn userinfo(
     if !claims.has_scope("openid") {
         return (StatusCode::FORBIDDEN, axum::Json(serde_json::json!({"error": "insufficient_scope"}))).into_response();
     }
-    match state.core.find_user(&rt.tenant.id, &claims.sub).await {
+    match state.core.find_user_to_show(&rt.tenant.id, &claims.sub).await {
         Ok(Some(user)) => {
             let scopes: Vec<String> = claims.scope.split(' ').map(str::to_string).collect();
             let mut r = axum::Json(accountd_oauth::id_token::user_claims(&user, &scopes)).into_response();

@@ -93,6 +93,22 @@ impl UserStore for Handle {
         row.map(|r| user_from(&r)).transpose().map_err(map_err)
     }
 
+    async fn find_user_for_display(&self, tenant: &TenantId, id: &UserId) -> StoreResult<Option<User>> {
+        if self.tx.is_none()
+            && let Some(u) = self.methods.get_user(tenant, id)
+        {
+            return Ok(Some((*u).clone()));
+        }
+        let ticket = self.methods.ticket();
+        let user = self.find_user(tenant, id).await?;
+        if self.tx.is_none()
+            && let Some(u) = &user
+        {
+            self.methods.put_user(ticket, tenant, u);
+        }
+        Ok(user)
+    }
+
     async fn list_users(&self, tenant: &TenantId, q: &UserQuery, page: Page) -> StoreResult<(Vec<User>, u64)> {
         let mut c = self.conn().await?;
         let filter = "tenant_id = $1 AND ($2 IS NULL OR email = $2)";
@@ -147,7 +163,11 @@ impl UserStore for Handle {
         .execute(&mut *c)
         .await
         .map_err(map_err)?;
-        Ok(r.rows_affected() > 0)
+        if r.rows_affected() == 0 {
+            return Ok(false);
+        }
+        self.methods_changed(&mut c, tenant, &u.id).await?;
+        Ok(true)
     }
 
     async fn delete_user(&self, tenant: &TenantId, id: &UserId) -> StoreResult<bool> {
