@@ -5,6 +5,7 @@
 pub mod authentication_methods;
 pub mod error;
 pub mod extract;
+pub mod factors;
 pub mod profile;
 pub mod wire;
 
@@ -19,11 +20,19 @@ use crate::AppState;
 pub fn routes(state: AppState) -> Router<AppState> {
     use authentication_methods as am;
     Router::new()
-        .route("/me/v1/factors", get(am::factors))
-        .route("/me/v1/authentication-methods", get(am::list).post(am::create))
-        .route("/me/v1/authentication-methods/{id}", get(am::get).patch(am::update).delete(am::delete))
-        .route("/me/v1/authentication-methods/{id}/verify", axum::routing::post(am::verify))
-        .route("/me/v1/profile", get(profile::get).patch(profile::update))
+        .route("/me/v1/factors", get(factors::list_factors))
+        .route(
+            "/me/v1/authentication-methods",
+            get(am::list_authentication_methods).post(am::create_authentication_method),
+        )
+        .route(
+            "/me/v1/authentication-methods/{id}",
+            get(am::get_authentication_method)
+                .patch(am::update_authentication_method)
+                .delete(am::delete_authentication_method),
+        )
+        .route("/me/v1/authentication-methods/{id}/verify", axum::routing::post(am::verify_authentication_method))
+        .route("/me/v1/profile", get(profile::get_profile).patch(profile::update_profile))
         .route_layer(axum::middleware::from_fn_with_state(state, extract::gate))
         // Anything else under /me/ answers in this API's error format, not the generic one.
         .route(
