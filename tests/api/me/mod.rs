@@ -6,6 +6,7 @@ mod brute_force;
 mod codes;
 mod errors;
 mod native_passkey;
+mod openapi;
 mod passkeys;
 mod profile;
 mod push;

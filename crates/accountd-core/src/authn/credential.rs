@@ -6,6 +6,7 @@ use serde_json::Value;
 use zeroize::Zeroizing;
 
 use super::method::{MethodType, NewMethod, PhoneDelivery};
+use super::password_policy::PasswordPolicy;
 use crate::error::Result;
 use crate::message::OutgoingMessage;
 use crate::secret::MasterKey;
@@ -110,8 +111,8 @@ pub enum EnrollChallenge {
     CodeSent,
     /// The password policy the new password must meet.
     Password {
-        /// The policy, in Auth0's JSON shape.
-        policy: Value,
+        /// The tenant's policy (each dialect renders it in its own shape).
+        policy: PasswordPolicy,
     },
     /// WebAuthn `PublicKeyCredentialCreationOptions` (JSON, base64url).
     WebAuthn {

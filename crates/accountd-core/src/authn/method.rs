@@ -5,7 +5,10 @@ use serde::{Deserialize, Serialize};
 use crate::clock::Millis;
 use crate::user::UserId;
 
-/// The kinds of authentication method (Auth0's `FactorTypeEnum`).
+/// The kinds of authentication method. Its serde form (kebab-case) is the stored one: the
+/// tenant's account policy lists factors by it, and [`MethodType::storage_name`] is the
+/// `authentication_methods.method_type` column. Neither is a wire name: each dialect names the
+/// types in its own `wire.rs` with an exhaustive match (`me_v1::wire::method_type_name`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum MethodType {
@@ -43,8 +46,8 @@ impl MethodType {
         MethodType::RecoveryCode,
     ];
 
-    /// The wire name (`webauthn-platform`).
-    pub fn as_str(self) -> &'static str {
+    /// The stored name (`webauthn-platform`), the same as the serde form.
+    pub fn storage_name(self) -> &'static str {
         match self {
             MethodType::Password => "password",
             MethodType::Passkey => "passkey",
@@ -58,9 +61,9 @@ impl MethodType {
         }
     }
 
-    /// Parses a wire name.
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|t| t.as_str() == s)
+    /// The type stored under `s`.
+    pub fn from_storage_name(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|t| t.storage_name() == s)
     }
 
     /// Whether it signs a user in on its own (`primary`) or only as a second factor.
@@ -84,7 +87,7 @@ impl MethodType {
 
 impl std::fmt::Display for MethodType {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
+        f.write_str(self.storage_name())
     }
 }
 
@@ -180,7 +183,7 @@ pub struct NewMethod {
 
 /// A new method id for a type: `totp|dev_…`.
 pub fn new_method_id(t: MethodType) -> String {
-    format!("{}|dev_{}", t.as_str(), crate::secret::random_alnum(16))
+    format!("{}|dev_{}", t.storage_name(), crate::secret::random_alnum(16))
 }
 
 /// The id of a user's password method (one per user).

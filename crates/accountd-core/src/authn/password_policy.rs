@@ -1,5 +1,7 @@
-//! The password policy of a database connection, in the wire shape of Auth0's My Account API
-//! (`PasswordAuthenticationMethodPolicy`), and its enforcement on a new password.
+//! The password policy of a tenant and its enforcement on a new password. Its serde form is the
+//! stored one (inside the tenant's account policy, `tenants.account_policy`), so it must keep
+//! deserialising as it always has; each API renders the policy in its own `wire.rs`
+//! (`me_v1::wire::PasswordPolicyResponse` is Auth0's `PasswordAuthenticationMethodPolicy`).
 //!
 //! [`PasswordPolicy::check`] applies every rule but history: earlier passwords are stored only as
 //! Argon2 hashes, so the caller verifies the candidate against the last
@@ -40,7 +42,8 @@ static EN_10K: LazyLock<HashSet<&'static str>> = LazyLock::new(|| COMMON_PASSWOR
 
 static EN_100K: LazyLock<HashSet<&'static str>> = LazyLock::new(|| COMMON_PASSWORDS.lines().collect());
 
-/// A password policy as Auth0's My Account API shows and takes it. All four parts are required.
+/// A password policy: length and character rules, profile data, history and dictionary. All four
+/// parts are required in its stored form.
 ///
 /// The default is the one in Auth0's documentation: at least 8 characters of three of the four
 /// kinds, no runs, no profile data, none of the last 5 passwords, not among the 10,000 most common.
@@ -123,7 +126,7 @@ impl CharacterType {
         }
     }
 
-    /// Its name on the wire.
+    /// Its stored name (the serde form), as configuration errors name it.
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Lowercase => "lowercase",
@@ -212,7 +215,7 @@ pub enum ProfileField {
 }
 
 impl ProfileField {
-    /// Its name on the wire.
+    /// Its stored name (the serde form), as configuration errors name it.
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Name => "name",

@@ -77,7 +77,7 @@ pub(crate) struct PolicyCache(std::sync::Mutex<std::collections::HashMap<TenantI
 
 /// The id shown while a type's real id is not known yet.
 fn placeholder_id(t: MethodType) -> Option<String> {
-    matches!(t, MethodType::Passkey | MethodType::Password).then(|| format!("{}|new", t.as_str()))
+    matches!(t, MethodType::Passkey | MethodType::Password).then(|| format!("{}|new", t.storage_name()))
 }
 
 fn now_secs() -> i64 {
@@ -193,13 +193,7 @@ impl Core {
                 let b = module.begin(&cx, &request, &method_id).await?;
                 (b.state, b.challenge, b.message)
             }
-            None => (
-                json!({}),
-                EnrollChallenge::Password {
-                    policy: serde_json::to_value(&policy.password).map_err(anyhow::Error::from)?,
-                },
-                None,
-            ),
+            None => (json!({}), EnrollChallenge::Password { policy: policy.password.clone() }, None),
         };
         if let Some(msg) = &message {
             self.count_code_send(&caller.tenant, msg.channel, &msg.to).await?;
@@ -219,7 +213,7 @@ impl Core {
                 "me.authentication_method.enroll_start",
                 "authentication_method",
                 &method_id,
-                json!({ "type": t.as_str(), "user_id": user.id.0 }),
+                json!({ "type": t.storage_name(), "user_id": user.id.0 }),
             ),
         )
         .await?;
@@ -359,7 +353,7 @@ impl Core {
                 "me.authentication_method.enroll",
                 "authentication_method",
                 &method_id,
-                json!({ "type": t.as_str(), "user_id": user.id.0 }),
+                json!({ "type": t.storage_name(), "user_id": user.id.0 }),
             ),
         )
         .await?;
@@ -443,7 +437,7 @@ impl Core {
                 "me.authentication_method.update",
                 "authentication_method",
                 id,
-                json!({ "type": m.method_type.as_str(), "user_id": caller.user.0 }),
+                json!({ "type": m.method_type.storage_name(), "user_id": caller.user.0 }),
             ),
         )
         .await?;
@@ -481,7 +475,7 @@ impl Core {
                 "me.authentication_method.delete",
                 "authentication_method",
                 id,
-                json!({ "type": m.method_type.as_str(), "user_id": caller.user.0 }),
+                json!({ "type": m.method_type.storage_name(), "user_id": caller.user.0 }),
             ),
         )
         .await?;
@@ -495,7 +489,7 @@ impl Core {
             action,
             "authentication_method",
             id,
-            json!({ "type": t.as_str(), "user_id": caller.user.0, "error": e.code() }),
+            json!({ "type": t.storage_name(), "user_id": caller.user.0, "error": e.code() }),
         );
         ev.result = "failure".into();
         if let Err(err) = self.store.insert_audit_event(&caller.tenant, &ev).await {

@@ -32,8 +32,8 @@ pub use grants::ClientGrantView;
 pub use identifiers::{AccountPatch, ClaimsPatch, Patch};
 pub use passkey_grant::WEBAUTHN_GRANT;
 pub use profile::{
-    FieldAccess, FieldPolicy, FieldSource, PROFILE_POLICY, ProfileChanges, USER_METADATA_MAX_BYTES, field_policy,
-    is_picture_url,
+    FieldAccess, FieldPolicy, FieldSource, PROFILE_POLICY, ProfileChanges, ReadOnlyReason, USER_METADATA_MAX_BYTES,
+    field_policy, is_picture_url,
 };
 pub use push::{MAX_BINDING_MESSAGE_CHARS, PushChallenge};
 pub use roles::PermissionView;

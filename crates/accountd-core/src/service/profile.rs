@@ -26,16 +26,6 @@ pub enum FieldAccess {
     ReadOnly,
 }
 
-impl FieldAccess {
-    /// `read_write` or `read_only`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            FieldAccess::ReadWrite => "read_write",
-            FieldAccess::ReadOnly => "read_only",
-        }
-    }
-}
-
 /// Who is authoritative for a profile field's value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FieldSource {
@@ -47,71 +37,56 @@ pub enum FieldSource {
     System,
 }
 
-impl FieldSource {
-    /// `user`, `idp` or `system`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            FieldSource::User => "user",
-            FieldSource::Idp => "idp",
-            FieldSource::System => "system",
-        }
-    }
+/// Why a profile field is read-only.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReadOnlyReason {
+    /// It changes only through a verified identifier flow (email, phone, username).
+    IdentifierFlow,
+    /// The system sets it (ids, timestamps, verification flags).
+    System,
 }
 
-/// The policy of one profile field.
+/// The policy of one profile field. Each dialect renders it (labels, access and reason names)
+/// in its own `wire.rs`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct FieldPolicy {
     /// The field's name in the profile object (`given_name`).
     pub field: &'static str,
-    /// A label to show.
-    pub label: &'static str,
     /// Whether the user can change it.
     pub access: FieldAccess,
     /// Who owns its value.
     pub source: FieldSource,
-    /// Why it is read-only (`managed_via_me_identifiers`, `system_field`).
-    pub reason: Option<&'static str>,
+    /// Why it is read-only.
+    pub reason: Option<ReadOnlyReason>,
 }
 
 impl FieldPolicy {
-    const fn rw(field: &'static str, label: &'static str) -> Self {
-        Self { field, label, access: FieldAccess::ReadWrite, source: FieldSource::User, reason: None }
+    const fn rw(field: &'static str) -> Self {
+        Self { field, access: FieldAccess::ReadWrite, source: FieldSource::User, reason: None }
     }
 
-    const fn ro(field: &'static str, label: &'static str, reason: &'static str) -> Self {
-        Self { field, label, access: FieldAccess::ReadOnly, source: FieldSource::System, reason: Some(reason) }
-    }
-
-    /// A sentence about why the field cannot be changed, for error messages.
-    pub fn explanation(&self) -> &'static str {
-        match self.reason {
-            Some(MANAGED_VIA_IDENTIFIERS) => "Field is managed through verified identifier flows, not the profile.",
-            Some("managed_by_identity_provider") => "Field is managed by the identity provider.",
-            _ => "Field is managed by the system.",
-        }
+    const fn ro(field: &'static str, reason: ReadOnlyReason) -> Self {
+        Self { field, access: FieldAccess::ReadOnly, source: FieldSource::System, reason: Some(reason) }
     }
 }
-
-const MANAGED_VIA_IDENTIFIERS: &str = "managed_via_me_identifiers";
-const SYSTEM_FIELD: &str = "system_field";
 
 /// Every field of the profile object with its policy, in the object's order. `profile_policy`
 /// itself is part of the object but has no policy entry.
 pub const PROFILE_POLICY: [FieldPolicy; 14] = [
-    FieldPolicy::ro("user_id", "User ID", SYSTEM_FIELD),
-    FieldPolicy::rw("given_name", "First name"),
-    FieldPolicy::rw("family_name", "Last name"),
-    FieldPolicy::rw("name", "Name"),
-    FieldPolicy::rw("nickname", "Nickname"),
-    FieldPolicy::rw("picture", "Picture"),
-    FieldPolicy::ro("email", "Email", MANAGED_VIA_IDENTIFIERS),
-    FieldPolicy::ro("email_verified", "Email verified", SYSTEM_FIELD),
-    FieldPolicy::ro("phone_number", "Phone", MANAGED_VIA_IDENTIFIERS),
-    FieldPolicy::ro("phone_verified", "Phone verified", SYSTEM_FIELD),
-    FieldPolicy::ro("username", "Username", MANAGED_VIA_IDENTIFIERS),
-    FieldPolicy::ro("created_at", "Created", SYSTEM_FIELD),
-    FieldPolicy::ro("updated_at", "Updated", SYSTEM_FIELD),
-    FieldPolicy::rw("user_metadata", "Preferences"),
+    FieldPolicy::ro("user_id", ReadOnlyReason::System),
+    FieldPolicy::rw("given_name"),
+    FieldPolicy::rw("family_name"),
+    FieldPolicy::rw("name"),
+    FieldPolicy::rw("nickname"),
+    FieldPolicy::rw("picture"),
+    FieldPolicy::ro("email", ReadOnlyReason::IdentifierFlow),
+    FieldPolicy::ro("email_verified", ReadOnlyReason::System),
+    FieldPolicy::ro("phone_number", ReadOnlyReason::IdentifierFlow),
+    FieldPolicy::ro("phone_verified", ReadOnlyReason::System),
+    FieldPolicy::ro("username", ReadOnlyReason::IdentifierFlow),
+    FieldPolicy::ro("created_at", ReadOnlyReason::System),
+    FieldPolicy::ro("updated_at", ReadOnlyReason::System),
+    FieldPolicy::rw("user_metadata"),
 ];
 
 /// The policy of the profile field `name`, if it is one.
@@ -274,7 +249,7 @@ mod tests {
             PROFILE_POLICY.iter().filter(|p| p.access == FieldAccess::ReadWrite).map(|p| p.field).collect();
         assert_eq!(writable, ["given_name", "family_name", "name", "nickname", "picture", "user_metadata"]);
         assert!(PROFILE_POLICY.iter().all(|p| (p.access == FieldAccess::ReadOnly) == p.reason.is_some()));
-        assert_eq!(field_policy("email").and_then(|p| p.reason), Some("managed_via_me_identifiers"));
+        assert_eq!(field_policy("email").and_then(|p| p.reason), Some(ReadOnlyReason::IdentifierFlow));
     }
 
     #[test]

@@ -216,7 +216,7 @@ impl Core {
                 action,
                 "authentication_method",
                 &m.id,
-                json!({ "type": MethodType::PushNotification.as_str(), "user_id": m.user_id.0 }),
+                json!({ "type": MethodType::PushNotification.storage_name(), "user_id": m.user_id.0 }),
             ),
         )
         .await?;

@@ -200,7 +200,7 @@ impl Core {
                             "user.second_factor",
                             "authentication_method",
                             &used_id,
-                            json!({ "type": challenge.method_type.as_str(), "user_id": user.id.0 }),
+                            json!({ "type": challenge.method_type.storage_name(), "user_id": user.id.0 }),
                         ),
                     )
                     .await?;

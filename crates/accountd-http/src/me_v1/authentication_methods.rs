@@ -1,17 +1,21 @@
-//! `/me/v1/authentication-methods`: list, enroll (start → verify), read, rename, remove.
+//! `/me/v1/authentication-methods` (spec §1.3): list, enroll (start → verify), read, rename,
+//! remove.
 
-use accountd_core::authn::method::MethodType;
+use accountd_core::error::Entity;
 use axum::Json;
 use axum::extract::{Path, RawQuery};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde_json::json;
+use serde::Serialize;
 
-use super::error::{MeError, ValidationError};
+use super::error::{MeError, MeResult, ValidationError};
 use super::extract::{MeAuth, MeJson};
-use super::wire;
+use super::wire::{
+    self, AuthenticationMethodListResponse, AuthenticationMethodResponse, CreateAuthenticationMethodRequest,
+    EnrollmentChallengeResponse, UpdateAuthenticationMethodRequest, VerifyAuthenticationMethodRequest,
+};
 
-fn with_location(status: StatusCode, location: &str, body: serde_json::Value) -> Response {
+fn with_location(status: StatusCode, location: &str, body: impl Serialize) -> Response {
     let mut res = (status, Json(body)).into_response();
     if let Ok(v) = HeaderValue::from_str(location) {
         res.headers_mut().insert(header::LOCATION, v);
@@ -19,15 +23,14 @@ fn with_location(status: StatusCode, location: &str, body: serde_json::Value) ->
     res
 }
 
-/// `GET /me/v1/authentication-methods[?type=…]`.
-pub async fn list(auth: MeAuth, RawQuery(q): RawQuery) -> Result<Response, MeError> {
-    let caller = auth.require("read:me:authentication_methods")?;
+/// `?type=…`: the one filter the list takes.
+fn type_filter(q: Option<&str>) -> MeResult<Option<accountd_core::authn::method::MethodType>> {
     let mut filter = None;
-    for (k, v) in serde_urlencoded::from_str::<Vec<(String, String)>>(q.as_deref().unwrap_or(""))
+    for (k, v) in serde_urlencoded::from_str::<Vec<(String, String)>>(q.unwrap_or(""))
         .map_err(|_| MeError::validation(vec![ValidationError::at("", "the query string is malformed")]))?
     {
         match k.as_str() {
-            "type" => match MethodType::parse(&v) {
+            "type" => match wire::parse_method_type(&v) {
                 Some(t) => filter = Some(t),
                 None => {
                     return Err(MeError::validation(vec![ValidationError::at(
@@ -44,76 +47,94 @@ pub async fn list(auth: MeAuth, RawQuery(q): RawQuery) -> Result<Response, MeErr
             }
         }
     }
-    let methods = auth
-        .state()
-        .core
-        .list_authentication_methods(&caller.tenant, &caller.user, filter)
-        .await
-        .map_err(|e| auth.err(e))?;
-    // The schema allows at most 20 items.
-    let authentication_methods = methods.iter().take(20).map(wire::MethodView::from).collect();
-    Ok(Json(wire::MethodList { authentication_methods }).into_response())
+    Ok(filter)
 }
 
-/// `GET /me/v1/authentication-methods/{id}`.
-pub async fn get(auth: MeAuth, Path(id): Path<String>) -> Result<Json<serde_json::Value>, MeError> {
+/// List the user's authentication methods, optionally of one type.
+#[utoipa::path(get, path = "/me/v1/authentication-methods", tag = "authentication-methods",
+    operation_id = "getAuthenticationMethods",
+    params(("type" = Option<String>, Query, description = "Only methods of this type")),
+    responses((status = 200, body = AuthenticationMethodListResponse)),
+    security(("bearer" = ["read:me:authentication_methods"])))]
+pub async fn list_authentication_methods(auth: MeAuth, RawQuery(q): RawQuery) -> MeResult<Response> {
     let caller = auth.require("read:me:authentication_methods")?;
-    let m = auth
-        .state()
-        .core
-        .get_authentication_method(&caller.tenant, &caller.user, &id)
-        .await
-        .map_err(|e| auth.err(e))?;
-    Ok(Json(wire::method_view(&m)))
+    let filter = type_filter(q.as_deref())?;
+    let methods = auth.state().core.list_authentication_methods(&caller.tenant, &caller.user, filter).await?;
+    Ok(Json(AuthenticationMethodListResponse::new(&methods)).into_response())
 }
 
-/// `POST /me/v1/authentication-methods`: 202 with the challenge and `Location`.
-pub async fn create(auth: MeAuth, MeJson(body): MeJson) -> Result<Response, MeError> {
+/// Get one of the user's authentication methods.
+#[utoipa::path(get, path = "/me/v1/authentication-methods/{id}", tag = "authentication-methods",
+    operation_id = "getAuthenticationMethod",
+    responses((status = 200, body = AuthenticationMethodResponse)),
+    security(("bearer" = ["read:me:authentication_methods"])))]
+pub async fn get_authentication_method(auth: MeAuth, Path(id): Path<String>) -> MeResult<Response> {
+    let caller = auth.require("read:me:authentication_methods")?;
+    let m = auth.state().core.get_authentication_method(&caller.tenant, &caller.user, &id).await?;
+    Ok(Json(AuthenticationMethodResponse::from(&m)).into_response())
+}
+
+/// Start enrolling a method: 202 with the challenge, `Location` naming the method to verify.
+#[utoipa::path(post, path = "/me/v1/authentication-methods", tag = "authentication-methods",
+    operation_id = "createAuthenticationMethod", request_body = CreateAuthenticationMethodRequest,
+    responses((status = 202, body = EnrollmentChallengeResponse, headers(("Location" = String)))),
+    security(("bearer" = ["create:me:authentication_methods"])))]
+pub async fn create_authentication_method(auth: MeAuth, MeJson(body): MeJson) -> MeResult<Response> {
     let caller = auth.require("create:me:authentication_methods")?;
-    let request = wire::enroll_request(&body).map_err(MeError::validation)?;
-    let started = auth.state().core.start_enrollment(&caller, request).await.map_err(|e| auth.err(e))?;
-    let body = wire::challenge_view(&started.method_id, started.method_type, &started.auth_session, &started.challenge);
+    let request = CreateAuthenticationMethodRequest::from_body(&body)?;
+    let started = auth.state().core.start_enrollment(&caller, request.into()).await?;
+    let body = EnrollmentChallengeResponse::new(
+        &started.method_id,
+        started.method_type,
+        &started.auth_session,
+        &started.challenge,
+    );
     Ok(with_location(StatusCode::ACCEPTED, &wire::location(&auth.base_url(), &started.method_id), body))
 }
 
-/// `POST /me/v1/authentication-methods/{id}/verify`: 201 with the method and its `Location`.
-pub async fn verify(auth: MeAuth, Path(id): Path<String>, MeJson(body): MeJson) -> Result<Response, MeError> {
-    let caller = auth.require("create:me:authentication_methods")?;
-    let Some(t) = wire::type_of_id(&id) else {
-        return Err(auth.err(accountd_core::Error::NotFound(accountd_core::error::Entity::AuthenticationMethod)));
-    };
-    let (auth_session, proof) = wire::verify_request(t, &body).map_err(MeError::validation)?;
-    let m = auth.state().core.verify_enrollment(&caller, &id, &auth_session, proof).await.map_err(|e| auth.err(e))?;
-    Ok(with_location(StatusCode::CREATED, &wire::location(&auth.base_url(), &m.id), wire::method_view(&m)))
-}
-
-/// `PATCH /me/v1/authentication-methods/{id}`.
-pub async fn update(
+/// Finish an enrollment: 201 with the method and its `Location`.
+#[utoipa::path(post, path = "/me/v1/authentication-methods/{id}/verify", tag = "authentication-methods",
+    operation_id = "confirmAuthenticationMethod", request_body = VerifyAuthenticationMethodRequest,
+    responses((status = 201, body = AuthenticationMethodResponse, headers(("Location" = String)))),
+    security(("bearer" = ["create:me:authentication_methods"])))]
+pub async fn verify_authentication_method(
     auth: MeAuth,
     Path(id): Path<String>,
     MeJson(body): MeJson,
-) -> Result<Json<serde_json::Value>, MeError> {
+) -> MeResult<Response> {
+    let caller = auth.require("create:me:authentication_methods")?;
+    let Some(t) = wire::type_of_id(&id) else {
+        return Err(accountd_core::Error::NotFound(Entity::AuthenticationMethod).into());
+    };
+    let (auth_session, proof) = VerifyAuthenticationMethodRequest::from_body(t, &body)?.into_parts();
+    let m = auth.state().core.verify_enrollment(&caller, &id, &auth_session, proof).await?;
+    let location = wire::location(&auth.base_url(), &m.id);
+    Ok(with_location(StatusCode::CREATED, &location, AuthenticationMethodResponse::from(&m)))
+}
+
+/// Rename a method, or change how a phone method's codes are delivered.
+#[utoipa::path(patch, path = "/me/v1/authentication-methods/{id}", tag = "authentication-methods",
+    operation_id = "updateAuthenticationMethod", request_body = UpdateAuthenticationMethodRequest,
+    responses((status = 200, body = AuthenticationMethodResponse)),
+    security(("bearer" = ["update:me:authentication_methods"])))]
+pub async fn update_authentication_method(
+    auth: MeAuth,
+    Path(id): Path<String>,
+    MeJson(body): MeJson,
+) -> MeResult<Response> {
     let caller = auth.require("update:me:authentication_methods")?;
-    let (name, preferred) = wire::update_request(&body).map_err(MeError::validation)?;
-    let m =
-        auth.state().core.update_authentication_method(&caller, &id, name, preferred).await.map_err(|e| auth.err(e))?;
-    Ok(Json(wire::method_view(&m)))
+    let request = UpdateAuthenticationMethodRequest::from_body(&body)?;
+    let preferred = request.preferred_authentication_method.map(Into::into);
+    let m = auth.state().core.update_authentication_method(&caller, &id, request.name, preferred).await?;
+    Ok(Json(AuthenticationMethodResponse::from(&m)).into_response())
 }
 
-/// `DELETE /me/v1/authentication-methods/{id}`: 204.
-pub async fn delete(auth: MeAuth, Path(id): Path<String>) -> Result<StatusCode, MeError> {
+/// Remove a method: 204.
+#[utoipa::path(delete, path = "/me/v1/authentication-methods/{id}", tag = "authentication-methods",
+    operation_id = "deleteAuthenticationMethod", responses((status = 204)),
+    security(("bearer" = ["delete:me:authentication_methods"])))]
+pub async fn delete_authentication_method(auth: MeAuth, Path(id): Path<String>) -> MeResult<StatusCode> {
     let caller = auth.require("delete:me:authentication_methods")?;
-    auth.state().core.delete_authentication_method(&caller, &id).await.map_err(|e| auth.err(e))?;
+    auth.state().core.delete_authentication_method(&caller, &id).await?;
     Ok(StatusCode::NO_CONTENT)
-}
-
-/// `GET /me/v1/factors`: what the tenant lets users enroll.
-pub async fn factors(auth: MeAuth) -> Result<Json<serde_json::Value>, MeError> {
-    let caller = auth.require("read:me:factors")?;
-    let enabled = auth.state().core.enabled_factors(&caller.tenant).await.map_err(|e| auth.err(e))?;
-    let factors: Vec<_> = enabled
-        .iter()
-        .map(|t| json!({ "type": t.as_str(), "usage": [if t.is_primary() { "primary" } else { "secondary" }] }))
-        .collect();
-    Ok(Json(json!({ "factors": factors })))
 }

@@ -39,6 +39,27 @@ impl ValidationError {
     }
 }
 
+/// What a My Account handler returns; core errors convert with `?` (the gate then answers
+/// challenges in the token's scheme, [`challenge_in_scheme`]).
+pub type MeResult<T> = Result<T, MeError>;
+
+/// Rewrites the `Bearer` challenges of a handler's answer (a missing scope, a step-up) into
+/// `scheme`, so that a DPoP-bound caller is challenged as `DPoP` (RFC 9449 §7.1).
+pub fn challenge_in_scheme(res: &mut Response, scheme: &str) {
+    if scheme == "Bearer" {
+        return;
+    }
+    for (name, value) in res.headers_mut().iter_mut() {
+        if *name == header::WWW_AUTHENTICATE
+            && let Ok(s) = value.to_str()
+            && let Some(rest) = s.strip_prefix("Bearer ")
+            && let Ok(v) = HeaderValue::from_str(&format!("{scheme} {rest}"))
+        {
+            *value = v;
+        }
+    }
+}
+
 /// An error response of the My Account API.
 #[derive(Debug)]
 pub struct MeError {
@@ -141,20 +162,6 @@ impl MeError {
             e.headers.push((header::WWW_AUTHENTICATE, v));
         }
         e
-    }
-
-    /// Uses `scheme` (`Bearer` or `DPoP`) for a step-up challenge.
-    pub fn with_scheme(mut self, scheme: &str) -> Self {
-        for (name, value) in &mut self.headers {
-            if *name == header::WWW_AUTHENTICATE
-                && let Ok(s) = value.to_str()
-                && let Some(rest) = s.strip_prefix("Bearer ")
-                && let Ok(v) = HeaderValue::from_str(&format!("{scheme} {rest}"))
-            {
-                *value = v;
-            }
-        }
-        self
     }
 
     /// The HTTP status.

@@ -39,7 +39,7 @@ impl MeAuth {
     /// Checks the token has `scope` and returns the caller for core.
     pub fn require(&self, scope: &str) -> Result<AccountCaller, MeError> {
         if !self.claims.has_scope(scope) {
-            return Err(MeError::missing_scope(scope).with_scheme(self.scheme));
+            return Err(MeError::missing_scope(scope));
         }
         let origin = &self.rt.origin;
         Ok(AccountCaller {
@@ -55,11 +55,6 @@ impl MeAuth {
             proof: Proof::Token(Freshness { auth_time: self.claims.auth_time, amr: self.claims.amr.clone() }),
             client_id: Some(self.claims.client_id.clone()),
         })
-    }
-
-    /// Maps a core error, answering step-up challenges in the token's scheme.
-    pub fn err(&self, e: accountd_core::Error) -> MeError {
-        MeError::from(e).with_scheme(self.scheme)
     }
 
     /// The application state.
@@ -89,7 +84,8 @@ impl FromRequestParts<AppState> for MeAuth {
 }
 
 /// Middleware in front of every `/me/v1` route: authentication, then the rate limits; the
-/// `x-ratelimit-*` headers go on every answer, errors included. An authenticated request counts
+/// `x-ratelimit-*` headers go on every answer, errors included, and a handler's `Bearer`
+/// challenges are answered in the token's scheme. An authenticated request counts
 /// against the tenant's and the user's limits; one without a valid token only against its client
 /// IP's (and answers 429 instead of 401 once that IP is over it).
 pub async fn gate(State(state): State<AppState>, req: Request, next: Next) -> Response {
@@ -135,7 +131,10 @@ pub async fn gate(State(state): State<AppState>, req: Request, next: Next) -> Re
             None => {
                 let scheme = if claims.cnf.is_some() { "DPoP" } else { "Bearer" };
                 parts.extensions.insert(MeAuth { claims, scheme, rt, info, state: state.clone() });
-                next.run(Request::from_parts(parts, body)).await
+                let mut res = next.run(Request::from_parts(parts, body)).await;
+                // Handlers answer challenges as `Bearer`; a DPoP-bound token is challenged as DPoP.
+                super::error::challenge_in_scheme(&mut res, scheme);
+                res
             }
         },
     };

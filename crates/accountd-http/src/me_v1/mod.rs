@@ -1,30 +1,76 @@
 //! The My Account API `/me/v1` in Auth0's dialect (spec auth0-myaccount.md): the signed-in user's
 //! authentication methods, factors and profile. Every route sits behind [`extract::gate`]
-//! (authentication for `{scheme}://{host}/me/`, rate limits, `x-ratelimit-*` headers).
+//! (authentication for `{scheme}://{host}/me/`, rate limits, `x-ratelimit-*` headers) but the
+//! OpenAPI document, `GET /me/v1/openapi.json`, which is public.
 
 pub mod authentication_methods;
 pub mod error;
 pub mod extract;
+pub mod factors;
 pub mod profile;
 pub mod wire;
+
+use std::sync::Arc;
 
 use axum::Router;
 use axum::http::{Method, Uri};
 use axum::response::IntoResponse;
 use axum::routing::{any, get};
+use utoipa::OpenApi;
+use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::AppState;
 
+/// The OpenAPI document's header.
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "accountd My Account API (Auth0 dialect)",
+        description = "Auth0-compatible My Account API of accountd, for the signed-in user."
+    ),
+    modifiers(&BearerAuth)
+)]
+struct ApiDoc;
+
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        if let Some(c) = openapi.components.as_mut() {
+            c.add_security_scheme("bearer", SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)));
+        }
+    }
+}
+
+/// The authenticated routes with their OpenAPI description.
+fn user_routes() -> OpenApiRouter<AppState> {
+    use authentication_methods as am;
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(factors::list_factors))
+        .routes(routes!(am::list_authentication_methods, am::create_authentication_method))
+        .routes(routes!(
+            am::get_authentication_method,
+            am::update_authentication_method,
+            am::delete_authentication_method
+        ))
+        .routes(routes!(am::verify_authentication_method))
+        .routes(routes!(profile::get_profile, profile::update_profile))
+}
+
 /// The `/me/v1` routes.
 pub fn routes(state: AppState) -> Router<AppState> {
-    use authentication_methods as am;
-    Router::new()
-        .route("/me/v1/factors", get(am::factors))
-        .route("/me/v1/authentication-methods", get(am::list).post(am::create))
-        .route("/me/v1/authentication-methods/{id}", get(am::get).patch(am::update).delete(am::delete))
-        .route("/me/v1/authentication-methods/{id}/verify", axum::routing::post(am::verify))
-        .route("/me/v1/profile", get(profile::get).patch(profile::update))
-        .route_layer(axum::middleware::from_fn_with_state(state, extract::gate))
+    let (user, openapi) = user_routes().split_for_parts();
+    let openapi = Arc::new(openapi);
+    user.route_layer(axum::middleware::from_fn_with_state(state, extract::gate))
+        .route(
+            "/me/v1/openapi.json",
+            get(move || {
+                let doc = openapi.clone();
+                async move { axum::Json(doc.as_ref().clone()) }
+            }),
+        )
         // Anything else under /me/ answers in this API's error format, not the generic one.
         .route(
             "/me/{*rest}",

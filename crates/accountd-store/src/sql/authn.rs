@@ -8,7 +8,7 @@ fn method_from(r: &Row) -> Result<AuthenticationMethod, sqlx::Error> {
     Ok(AuthenticationMethod {
         id: r.try_get("id")?,
         user_id: UserId(r.try_get("user_id")?),
-        method_type: MethodType::parse(&t)
+        method_type: MethodType::from_storage_name(&t)
             .ok_or_else(|| sqlx::Error::Decode(format!("unknown method type {t}").into()))?,
         confirmed: r.try_get("confirmed")?,
         name: r.try_get("name")?,
@@ -86,7 +86,7 @@ impl AuthenticationMethodStore for Handle {
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(tenant.as_str())
             .bind(&user.0)
-            .bind(method_type.as_str())
+            .bind(method_type.storage_name())
             .fetch_all(&mut *c)
             .await
             .map_err(map_err)?;
@@ -123,7 +123,7 @@ impl AuthenticationMethodStore for Handle {
         .bind(tenant.as_str())
         .bind(&m.id)
         .bind(&m.user_id.0)
-        .bind(m.method_type.as_str())
+        .bind(m.method_type.storage_name())
         .bind(&n.secret)
         .bind(m.created_at)
         .bind(m.updated_at)
@@ -209,7 +209,7 @@ impl AuthenticationMethodStore for Handle {
         )
         .bind(tenant.as_str())
         .bind(&user.0)
-        .bind(t.as_str())
+        .bind(t.storage_name())
         .execute(&mut *c)
         .await
         .map_err(map_err)?;
@@ -278,7 +278,7 @@ fn pending_from(r: &Row) -> Result<PendingVerification, sqlx::Error> {
         purpose: PendingPurpose::parse(&purpose)
             .ok_or_else(|| sqlx::Error::Decode(format!("unknown purpose {purpose}").into()))?,
         user_id: r.try_get::<Option<String>, _>("user_id")?.map(UserId),
-        method_type: MethodType::parse(&t)
+        method_type: MethodType::from_storage_name(&t)
             .ok_or_else(|| sqlx::Error::Decode(format!("unknown method type {t}").into()))?,
         method_id: r.try_get("method_id")?,
         state: r.try_get("state")?,
@@ -301,7 +301,7 @@ impl PendingVerificationStore for Handle {
         .bind(&p.id)
         .bind(p.purpose.as_str())
         .bind(p.user_id.as_ref().map(|u| u.0.as_str()))
-        .bind(p.method_type.as_str())
+        .bind(p.method_type.storage_name())
         .bind(&p.method_id)
         .bind(&p.state)
         .bind(p.status.as_str())
