@@ -219,10 +219,11 @@ impl AccountCenter {
     /// Applies `change`, checking every given value.
     pub fn apply(&mut self, change: AccountCenterChange) -> Result<()> {
         let mut errors = Vec::new();
-        if let Some(Some(url)) = &change.delete_account_url {
-            if !url.is_empty() && !crate::service::is_picture_url(url) {
-                errors.push(FieldError::new("deleteAccountUrl", "must be an http(s) URL of at most 2048 characters"));
-            }
+        if let Some(Some(url)) = &change.delete_account_url
+            && !url.is_empty()
+            && !crate::service::is_picture_url(url)
+        {
+            errors.push(FieldError::new("deleteAccountUrl", "must be an http(s) URL of at most 2048 characters"));
         }
         if let Some(Some(names)) = &change.profile_fields {
             let mut seen = std::collections::HashSet::new();

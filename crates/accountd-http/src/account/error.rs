@@ -45,11 +45,17 @@ impl Lang {
     }
 }
 
-/// An error answer of the Logto dialect.
+/// An error answer of the Logto dialect (small: the rarely used parts are boxed).
 #[derive(Debug)]
 pub struct LogtoError {
     status: StatusCode,
     code: &'static str,
+    extra: Box<Extra>,
+}
+
+/// The optional parts of an error answer.
+#[derive(Debug, Default)]
+struct Extra {
     /// Values put into the message (`{field}`).
     args: Vec<(&'static str, String)>,
     data: Option<Value>,
@@ -65,18 +71,18 @@ tokio::task_local! {
 impl LogtoError {
     /// An error with `code` (its status is Logto's for that code unless given here).
     pub fn new(status: StatusCode, code: &'static str) -> Self {
-        Self { status, code, args: vec![], data: None, details: None, headers: vec![] }
+        Self { status, code, extra: Box::default() }
     }
 
     /// With a value for the message.
     pub fn arg(mut self, name: &'static str, value: impl Into<String>) -> Self {
-        self.args.push((name, value.into()));
+        self.extra.args.push((name, value.into()));
         self
     }
 
     /// With `data`.
     pub fn data(mut self, data: Value) -> Self {
-        self.data = Some(data);
+        self.extra.data = Some(data);
         self
     }
 
@@ -93,7 +99,7 @@ impl LogtoError {
     /// 400 `guard.invalid_input` with what is wrong where (`details`).
     pub fn invalid_input(details: impl Into<String>) -> Self {
         let mut e = Self::new(StatusCode::BAD_REQUEST, "guard.invalid_input");
-        e.details = Some(details.into());
+        e.extra.details = Some(details.into());
         e
     }
 
@@ -105,7 +111,7 @@ impl LogtoError {
     /// 429 `request.rate_limited` (the tenant's or user's request limit) with `Retry-After`.
     pub fn rate_limited(retry_after_secs: u64) -> Self {
         let mut e = Self::new(StatusCode::TOO_MANY_REQUESTS, "request.rate_limited");
-        e.headers.push((header::RETRY_AFTER, HeaderValue::from(retry_after_secs.max(1))));
+        e.extra.headers.push((header::RETRY_AFTER, HeaderValue::from(retry_after_secs.max(1))));
         e
     }
 
@@ -117,7 +123,7 @@ impl LogtoError {
     fn message(&self) -> String {
         let lang = LANG.try_with(|l| *l).unwrap_or_default();
         let mut m = message(self.code, lang).to_string();
-        for (k, v) in &self.args {
+        for (k, v) in &self.extra.args {
             m = m.replace(&format!("{{{k}}}"), v);
         }
         m
@@ -295,7 +301,7 @@ impl From<Error> for LogtoError {
             Error::Unavailable => LogtoError::new(S::SERVICE_UNAVAILABLE, "request.service_unavailable"),
             Error::Busy { retry_after_secs } => {
                 let mut e = LogtoError::new(S::SERVICE_UNAVAILABLE, "request.service_unavailable");
-                e.headers.push((header::RETRY_AFTER, HeaderValue::from(retry_after_secs.max(1))));
+                e.extra.headers.push((header::RETRY_AFTER, HeaderValue::from(retry_after_secs.max(1))));
                 e
             }
             Error::Internal(e) => {
@@ -343,7 +349,7 @@ fn refusal(r: Refusal) -> LogtoError {
         Refusal::MessageRateLimited { until } => {
             let secs = ((until - accountd_core::clock::now_millis()).max(1000) + 999) / 1000;
             let mut e = LogtoError::new(S::TOO_MANY_REQUESTS, "request.message_rate_limited");
-            e.headers.push((header::RETRY_AFTER, HeaderValue::from(secs as u64)));
+            e.extra.headers.push((header::RETRY_AFTER, HeaderValue::from(secs as u64)));
             e
         }
         Refusal::NoConnector => LogtoError::new(S::NOT_IMPLEMENTED, "connector.not_found").arg("type", "Email/Sms"),
@@ -357,7 +363,7 @@ fn field_error(code: &'static str, f: Field) -> LogtoError {
 impl crate::common::input::EdgeError for LogtoError {
     fn too_large(limit: usize) -> Self {
         let mut e = LogtoError::new(StatusCode::PAYLOAD_TOO_LARGE, "guard.invalid_input");
-        e.details = Some(format!("the request body is larger than the {limit} bytes allowed"));
+        e.extra.details = Some(format!("the request body is larger than the {limit} bytes allowed"));
         e
     }
 
@@ -383,14 +389,14 @@ impl crate::common::input::EdgeError for LogtoError {
 impl IntoResponse for LogtoError {
     fn into_response(self) -> Response {
         let mut body = json!({ "code": self.code, "message": self.message() });
-        if let Some(d) = &self.data {
+        if let Some(d) = &self.extra.data {
             body["data"] = d.clone();
         }
-        if let Some(d) = &self.details {
+        if let Some(d) = &self.extra.details {
             body["details"] = json!(d);
         }
         let mut res = (self.status, axum::Json(body)).into_response();
-        for (k, v) in self.headers {
+        for (k, v) in self.extra.headers {
             res.headers_mut().append(k, v);
         }
         res
