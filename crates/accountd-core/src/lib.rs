@@ -9,6 +9,7 @@ pub mod application;
 pub mod audit;
 pub mod authn;
 pub mod authorization;
+pub mod caller;
 pub mod client_grant;
 pub mod clock;
 pub mod connector;

@@ -247,8 +247,9 @@ macro_rules! backend {
             include!("sql/connector.rs");
             include!("sql/signing_key.rs");
             include!("sql/audit.rs");
-            include!("sql/authn.rs");
-            include!("sql/account_center.rs");
+            include!("sql/authentication_method.rs");
+            include!("sql/pending_verification.rs");
+            include!("sql/tenant_settings.rs");
             include!("sql/verification.rs");
         }
     };

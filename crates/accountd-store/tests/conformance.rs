@@ -47,7 +47,7 @@ contracts!(
     pending_verifications,
     method_lists,
     verification_records,
-    account_centers,
+    tenant_settings,
     shown_users
 );
 

@@ -2,11 +2,11 @@
 //! operation: it checks its invariants, and writes in one transaction together with its audit event.
 
 mod access_tokens;
-mod account;
 mod account_center;
 mod apis;
 mod applications;
 mod attempts;
+mod authentication_methods;
 mod connectors;
 mod grants;
 mod identifiers;
@@ -26,7 +26,8 @@ use std::sync::Arc;
 
 use zeroize::Zeroizing;
 
-pub use account::{AccountCaller, EnrollmentStarted};
+pub use crate::caller::AccountCaller;
+pub use authentication_methods::EnrollmentStarted;
 pub use connectors::TemplateView;
 pub use grants::ClientGrantView;
 pub use identifiers::{AccountPatch, ClaimsPatch, Patch};
@@ -103,7 +104,7 @@ pub struct Core {
     key_maker: Arc<dyn KeyMaker>,
     settings: Settings,
     messages: Arc<dyn MessageSender>,
-    policies: account::PolicyCache,
+    policies: authentication_methods::PolicyCache,
     account_centers: account_center::AccountCenterCache,
 }
 

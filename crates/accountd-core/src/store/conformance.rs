@@ -40,7 +40,7 @@ pub const CONTRACTS: &[&str] = &[
     "pending_verifications",
     "method_lists",
     "verification_records",
-    "account_centers",
+    "tenant_settings",
     "shown_users",
 ];
 
@@ -127,7 +127,7 @@ pub async fn run(name: &str, store: &dyn Store) {
         "pending_verifications" => pending_verifications(store).await,
         "method_lists" => method_lists(store).await,
         "verification_records" => verification_records(store).await,
-        "account_centers" => account_centers(store).await,
+        "tenant_settings" => tenant_settings(store).await,
         "shown_users" => shown_users(store).await,
         other => panic!("unknown contract {other}"),
     }
@@ -1050,10 +1050,15 @@ pub async fn verification_records(s: &dyn Store) {
     assert!(s.find_verification_record(&a, "r2", 500).await.unwrap().is_some());
 }
 
-/// Account-center settings: unset until saved, then read back as saved, per tenant.
-pub async fn account_centers(s: &dyn Store) {
+/// The tenant's self-service settings: the account policy (`{}` until saved) and the account center
+/// (unset until saved), read back as saved, per tenant.
+pub async fn tenant_settings(s: &dyn Store) {
     let a = tenant(s, "a").await;
     let b = tenant(s, "b").await;
+    assert_eq!(s.load_account_policy(&a).await.unwrap(), "{}");
+    s.save_account_policy(&a, r#"{"mfa":"always"}"#).await.unwrap();
+    assert_eq!(s.load_account_policy(&a).await.unwrap(), r#"{"mfa":"always"}"#);
+    assert_eq!(s.load_account_policy(&b).await.unwrap(), "{}", "the policy crossed tenants");
     assert_eq!(s.load_account_center(&a).await.unwrap(), None);
     s.save_account_center(&a, r#"{"enabled":true}"#).await.unwrap();
     assert_eq!(s.load_account_center(&a).await.unwrap().as_deref(), Some(r#"{"enabled":true}"#));

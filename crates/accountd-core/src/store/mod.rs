@@ -7,19 +7,20 @@
 //! whether a row was touched. Secrets are read through their own methods (`load_*`).
 
 mod access_token;
-mod account_center;
 mod api_resource;
 mod application;
 mod audit;
-mod authn;
+mod authentication_method;
 mod client_grant;
 mod connector;
 mod consent;
+mod pending_verification;
 mod replay;
 mod role;
 mod session;
 mod signing_key;
 mod tenant;
+mod tenant_settings;
 mod throttle;
 mod user;
 mod verification;
@@ -28,19 +29,20 @@ mod verification;
 pub mod conformance;
 
 pub use access_token::AccessTokenStore;
-pub use account_center::AccountCenterStore;
 pub use api_resource::ApiStore;
 pub use application::ApplicationStore;
 pub use audit::AuditStore;
-pub use authn::{AuthenticationMethodStore, PendingVerificationStore};
+pub use authentication_method::AuthenticationMethodStore;
 pub use client_grant::{ClientGrantQuery, ClientGrantStore};
 pub use connector::ConnectorStore;
 pub use consent::ConsentStore;
+pub use pending_verification::PendingVerificationStore;
 pub use replay::ReplayStore;
 pub use role::RoleStore;
 pub use session::SessionStore;
 pub use signing_key::SigningKeyStore;
 pub use tenant::TenantStore;
+pub use tenant_settings::TenantSettingsStore;
 pub use throttle::{Attempt, RateRule, ThrottleRule, ThrottleStore};
 pub use user::{UserQuery, UserStore};
 pub use verification::VerificationRecordStore;
@@ -84,7 +86,7 @@ pub trait Queries:
     + AuditStore
     + AuthenticationMethodStore
     + PendingVerificationStore
-    + AccountCenterStore
+    + TenantSettingsStore
     + VerificationRecordStore
     + Send
     + Sync
@@ -108,7 +110,7 @@ impl<T> Queries for T where
         + AuditStore
         + AuthenticationMethodStore
         + PendingVerificationStore
-        + AccountCenterStore
+        + TenantSettingsStore
         + VerificationRecordStore
         + Send
         + Sync

@@ -15,7 +15,7 @@ use accountd_core::role::{Permission, Role, RoleId};
 use accountd_core::session::{AccessToken, AuthorizationCode, RefreshToken, Session};
 use accountd_core::store::{Attempt, RateRule, ThrottleRule};
 use accountd_core::store::ConnectorStore;
-use accountd_core::store::{AccountCenterStore, VerificationRecordStore};
+use accountd_core::store::{TenantSettingsStore, VerificationRecordStore};
 use accountd_core::verification::{RecordKind, VerificationRecord};
 use accountd_core::signing_key::{KeyStatus, SigningKey};
 use accountd_core::store::{

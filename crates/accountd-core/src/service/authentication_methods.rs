@@ -11,11 +11,12 @@ use zeroize::Zeroizing;
 
 use super::Core;
 use crate::audit::{AuditEvent, Context};
-use crate::authn::credential::{self, EnrollChallenge, EnrollContext, EnrollProof, EnrollRequest, RelyingParty};
+use crate::authn::credential::{self, EnrollChallenge, EnrollContext, EnrollProof, EnrollRequest};
 use crate::authn::method::{AuthenticationMethod, MethodType, new_method_id, password_method_id};
 use crate::authn::password_policy::ProfileData;
 use crate::authn::pending::{MAX_ATTEMPTS, PendingPurpose, PendingVerification};
 use crate::authn::policy::{AccountPolicy, MfaPolicy};
+use crate::caller::AccountCaller;
 use crate::clock::now_millis;
 use crate::error::{ConflictKind, Entity, Error, Result};
 use crate::secret::hash_high_entropy_secret;
@@ -30,25 +31,6 @@ const POLICY_TTL: Duration = Duration::from_secs(2);
 /// Codes sent to one recipient: at most 5 per 15 minutes.
 const SENDS_PER_RECIPIENT: ThrottleRule =
     ThrottleRule { max_failures: 5, window_millis: 15 * 60 * 1000, lockout_millis: 15 * 60 * 1000 };
-
-/// Who is calling the account API, for what tenant, and how they signed in.
-#[derive(Debug, Clone)]
-pub struct AccountCaller {
-    /// The tenant.
-    pub tenant: TenantId,
-    /// The signed-in user (the token's `sub`).
-    pub user: UserId,
-    /// Audit context (actor, IP, user agent).
-    pub ctx: Context,
-    /// The WebAuthn relying party of the domain used.
-    pub rp: RelyingParty,
-    /// `{scheme}://{host}/` of the domain used.
-    pub base_url: String,
-    /// The proof of identity the caller brings to sensitive operations.
-    pub proof: Proof,
-    /// The application the token was issued to (`None`: not known, e.g. a token exchange).
-    pub client_id: Option<String>,
-}
 
 /// An enrollment started: what the client needs to finish it.
 #[derive(Debug, Clone)]
