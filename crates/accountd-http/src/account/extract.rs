@@ -6,8 +6,6 @@
 use std::sync::Arc;
 
 use accountd_core::account_center::{AccountCenter, Field};
-use accountd_core::audit::Actor;
-use accountd_core::authn::credential::RelyingParty;
 use accountd_core::service::AccountCaller;
 use accountd_core::verification::Proof;
 use accountd_oauth::access_token::AccessTokenClaims;
@@ -60,20 +58,7 @@ impl LogtoAuth {
 
     /// The caller for core, with the verification record of the request as its proof.
     pub fn caller(&self) -> AccountCaller {
-        let origin = &self.rt.origin;
-        AccountCaller {
-            tenant: self.rt.tenant.id.clone(),
-            user: accountd_core::user::UserId(self.claims.sub.clone()),
-            ctx: self.info.context(Actor::User(self.claims.sub.clone())),
-            rp: RelyingParty {
-                id: origin.host().to_string(),
-                origin: origin.base_url(),
-                name: self.rt.tenant.name.clone(),
-            },
-            base_url: format!("{}/", origin.base_url()),
-            proof: Proof::Record(self.verification.clone()),
-            client_id: Some(self.claims.client_id.clone()),
-        }
+        principal::account_caller(&self.rt, &self.claims, &self.info, Proof::Record(self.verification.clone()))
     }
 
     /// The application state.

@@ -220,3 +220,28 @@ pub async fn authenticate_user_token(
         _ => Err(UserTokenError::Invalid),
     }
 }
+
+/// The self-service caller a user's token makes on this tenant and host: the user, the audit
+/// context, the WebAuthn relying party of the domain used, the token's client, and the proof of
+/// identity the dialect brings.
+pub fn account_caller(
+    rt: &RequestTenant,
+    claims: &AccessTokenClaims,
+    info: &crate::common::client_info::ClientInfo,
+    proof: accountd_core::verification::Proof,
+) -> accountd_core::service::AccountCaller {
+    let origin = &rt.origin;
+    accountd_core::service::AccountCaller {
+        tenant: rt.tenant.id.clone(),
+        user: accountd_core::user::UserId(claims.sub.clone()),
+        ctx: info.context(accountd_core::audit::Actor::User(claims.sub.clone())),
+        rp: accountd_core::authn::credential::RelyingParty {
+            id: origin.host().to_string(),
+            origin: origin.base_url(),
+            name: rt.tenant.name.clone(),
+        },
+        base_url: format!("{}/", origin.base_url()),
+        proof,
+        client_id: Some(claims.client_id.clone()),
+    }
+}

@@ -2,8 +2,6 @@
 //! `/me/` audience and counted against the tenant's limits before a handler runs; handlers then
 //! take the caller ([`MeAuth`]) and validated JSON bodies ([`MeJson`]).
 
-use accountd_core::audit::Actor;
-use accountd_core::authn::credential::RelyingParty;
 use accountd_core::authn::policy::Freshness;
 use accountd_core::service::AccountCaller;
 use accountd_core::verification::Proof;
@@ -41,20 +39,8 @@ impl MeAuth {
         if !self.claims.has_scope(scope) {
             return Err(MeError::missing_scope(scope));
         }
-        let origin = &self.rt.origin;
-        Ok(AccountCaller {
-            tenant: self.rt.tenant.id.clone(),
-            user: accountd_core::user::UserId(self.claims.sub.clone()),
-            ctx: self.info.context(Actor::User(self.claims.sub.clone())),
-            rp: RelyingParty {
-                id: origin.host().to_string(),
-                origin: origin.base_url(),
-                name: self.rt.tenant.name.clone(),
-            },
-            base_url: format!("{}/", origin.base_url()),
-            proof: Proof::Token(Freshness { auth_time: self.claims.auth_time, amr: self.claims.amr.clone() }),
-            client_id: Some(self.claims.client_id.clone()),
-        })
+        let proof = Proof::Token(Freshness { auth_time: self.claims.auth_time, amr: self.claims.amr.clone() });
+        Ok(principal::account_caller(&self.rt, &self.claims, &self.info, proof))
     }
 
     /// The application state.
