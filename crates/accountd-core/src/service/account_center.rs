@@ -2,7 +2,6 @@
 //! as every self-service request reads them, and replaced by operators.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
 use serde_json::json;
 
@@ -12,29 +11,14 @@ use crate::audit::{AuditEvent, Context};
 use crate::error::Result;
 use crate::tenant::TenantId;
 
-/// How long settings are served from memory before they are read again (every node sees a
-/// change within this).
-const TTL: Duration = Duration::from_secs(2);
-
-/// The in-memory cache of account centers.
-#[derive(Default)]
-pub(crate) struct AccountCenterCache(
-    std::sync::Mutex<std::collections::HashMap<TenantId, (Instant, Arc<AccountCenter>)>>,
-);
-
 impl Core {
     /// The tenant's account center (cached for a couple of seconds).
     pub async fn account_center(&self, tenant: &TenantId) -> Result<Arc<AccountCenter>> {
-        if let Ok(cache) = self.account_centers.0.lock()
-            && let Some((at, c)) = cache.get(tenant)
-            && at.elapsed() < TTL
-        {
-            return Ok(c.clone());
+        if let Some(c) = self.account_centers.get(tenant) {
+            return Ok(c);
         }
         let c = Arc::new(AccountCenter::from_stored(self.store.load_account_center(tenant).await?.as_deref()));
-        if let Ok(mut cache) = self.account_centers.0.lock() {
-            cache.insert(tenant.clone(), (Instant::now(), c.clone()));
-        }
+        self.account_centers.put(tenant, c.clone());
         Ok(c)
     }
 
@@ -56,9 +40,7 @@ impl Core {
         )
         .await?;
         tx.commit().await?;
-        if let Ok(mut cache) = self.account_centers.0.lock() {
-            cache.remove(tenant);
-        }
+        self.account_centers.forget(tenant);
         Ok(center)
     }
 }

@@ -4,7 +4,6 @@
 //! no adapter can forget it.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
 use serde_json::json;
 use zeroize::Zeroizing;
@@ -24,9 +23,6 @@ use crate::store::ThrottleRule;
 use crate::tenant::TenantId;
 use crate::user::{User, UserId};
 use crate::verification::{Proof, ProofNeeded};
-
-/// How long a tenant's account policy is served from memory before it is read again.
-const POLICY_TTL: Duration = Duration::from_secs(2);
 
 /// Codes sent to one recipient: at most 5 per 15 minutes.
 const SENDS_PER_RECIPIENT: ThrottleRule =
@@ -53,10 +49,6 @@ enum Enrolled {
     Password(String),
 }
 
-/// The in-memory cache of account policies.
-#[derive(Default)]
-pub(crate) struct PolicyCache(std::sync::Mutex<std::collections::HashMap<TenantId, (Instant, Arc<AccountPolicy>)>>);
-
 /// The id shown while a type's real id is not known yet.
 fn placeholder_id(t: MethodType) -> Option<String> {
     matches!(t, MethodType::Passkey | MethodType::Password).then(|| format!("{}|new", t.storage_name()))
@@ -69,16 +61,11 @@ fn now_secs() -> i64 {
 impl Core {
     /// The tenant's account policy (cached for a couple of seconds).
     pub async fn account_policy(&self, tenant: &TenantId) -> Result<Arc<AccountPolicy>> {
-        if let Ok(cache) = self.policies.0.lock()
-            && let Some((at, p)) = cache.get(tenant)
-            && at.elapsed() < POLICY_TTL
-        {
-            return Ok(p.clone());
+        if let Some(p) = self.policies.get(tenant) {
+            return Ok(p);
         }
         let p = Arc::new(AccountPolicy::from_stored(&self.store.load_account_policy(tenant).await?));
-        if let Ok(mut cache) = self.policies.0.lock() {
-            cache.insert(tenant.clone(), (Instant::now(), p.clone()));
-        }
+        self.policies.put(tenant, p.clone());
         Ok(p)
     }
 
@@ -94,9 +81,7 @@ impl Core {
         )
         .await?;
         tx.commit().await?;
-        if let Ok(mut cache) = self.policies.0.lock() {
-            cache.remove(tenant);
-        }
+        self.policies.forget(tenant);
         Ok(())
     }
 

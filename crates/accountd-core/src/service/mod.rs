@@ -104,8 +104,8 @@ pub struct Core {
     key_maker: Arc<dyn KeyMaker>,
     settings: Settings,
     messages: Arc<dyn MessageSender>,
-    policies: authentication_methods::PolicyCache,
-    account_centers: account_center::AccountCenterCache,
+    policies: SettingsCache<crate::authn::policy::AccountPolicy>,
+    account_centers: SettingsCache<crate::account_center::AccountCenter>,
 }
 
 impl Core {
@@ -151,6 +151,44 @@ struct NoConnector;
 impl MessageSender for NoConnector {
     async fn send(&self, _: &crate::tenant::TenantId, m: &crate::message::OutgoingMessage) -> Result<(), SendError> {
         Err(SendError::NotConfigured(m.channel.as_str()))
+    }
+}
+
+/// A tenant's settings kept in memory for a couple of seconds: every self-service request reads
+/// them, and a change reaches every node within the TTL (the node that made it at once).
+pub(crate) struct SettingsCache<T>(
+    std::sync::Mutex<std::collections::HashMap<crate::tenant::TenantId, (std::time::Instant, Arc<T>)>>,
+);
+
+/// How long settings are served from memory before they are read again.
+const SETTINGS_TTL: std::time::Duration = std::time::Duration::from_secs(2);
+
+impl<T> Default for SettingsCache<T> {
+    fn default() -> Self {
+        Self(Default::default())
+    }
+}
+
+impl<T> SettingsCache<T> {
+    /// The tenant's settings if read within the TTL.
+    fn get(&self, tenant: &crate::tenant::TenantId) -> Option<Arc<T>> {
+        let cache = self.0.lock().ok()?;
+        let (at, v) = cache.get(tenant)?;
+        (at.elapsed() < SETTINGS_TTL).then(|| v.clone())
+    }
+
+    /// Remembers settings just read.
+    fn put(&self, tenant: &crate::tenant::TenantId, v: Arc<T>) {
+        if let Ok(mut cache) = self.0.lock() {
+            cache.insert(tenant.clone(), (std::time::Instant::now(), v));
+        }
+    }
+
+    /// Forgets the tenant's settings (after this node changed them).
+    fn forget(&self, tenant: &crate::tenant::TenantId) {
+        if let Ok(mut cache) = self.0.lock() {
+            cache.remove(tenant);
+        }
     }
 }
 
