@@ -6,6 +6,7 @@ mod dialects;
 mod errors;
 mod identifiers;
 mod profile;
+mod revoked;
 mod settings;
 mod verifications;
 

@@ -599,6 +599,13 @@ impl Core {
         Ok(self.store.find_user(tenant, &UserId(id.into())).await?)
     }
 
+    /// Whether `id` is a user of the tenant who may still use their tokens (not deleted, not
+    /// blocked): the check every user token passes on every API, from the store's cache (every
+    /// write to the user clears it, on every node), so it costs no database read on a repeat.
+    pub async fn user_is_active(&self, tenant: &TenantId, id: &str) -> Result<bool> {
+        Ok(self.store.find_user_for_display(tenant, &UserId(id.into())).await?.is_some_and(|u| !u.blocked))
+    }
+
     /// A user by id to show (`/userinfo`): served from the store's cache, which every write to the
     /// user clears.
     pub async fn find_user_to_show(&self, tenant: &TenantId, id: &str) -> Result<Option<User>> {

@@ -107,6 +107,12 @@ async fn gate_inner(state: AppState, req: Request, next: Next) -> Response {
         }
         Err(UserTokenError::Unavailable) => return LogtoError::from(accountd_core::Error::Unavailable).into_response(),
     };
+    // A token outlives neither its user nor a block.
+    match state.core.user_is_active(&rt.tenant.id, &claims.sub).await {
+        Ok(true) => {}
+        Ok(false) => return LogtoError::unauthorized(StatusCode::UNAUTHORIZED).into_response(),
+        Err(e) => return LogtoError::from(e).into_response(),
+    }
     if !claims.has_scope("openid") {
         return LogtoError::new(StatusCode::FORBIDDEN, "auth.forbidden").into_response();
     }

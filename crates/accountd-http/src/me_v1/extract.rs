@@ -92,16 +92,27 @@ pub async fn gate(State(state): State<AppState>, req: Request, next: Next) -> Re
         &rt.origin.my_account_audience(),
     )
     .await;
-    // Only users have accounts: a token from a client grant never reaches a handler.
-    let auth = auth.and_then(|claims| match claims.gty.as_deref() {
-        Some("client-credentials") => Err(principal::AuthError {
+    // Only users have accounts: a token from a client grant never reaches a handler, nor one whose
+    // user was deleted or blocked since it was issued.
+    let auth = match auth {
+        Ok(claims) if claims.gty.as_deref() == Some("client-credentials") => Err(principal::AuthError {
             scheme: "Bearer",
             error: Some("invalid_token"),
             description: "The token does not belong to a user".into(),
             nonce: None,
         }),
-        _ => Ok(claims),
-    });
+        Ok(claims) => match state.core.user_is_active(&rt.tenant.id, &claims.sub).await {
+            Ok(true) => Ok(claims),
+            Ok(false) => Err(principal::AuthError {
+                scheme: if claims.cnf.is_some() { "DPoP" } else { "Bearer" },
+                error: Some("invalid_token"),
+                description: "The user no longer exists or is blocked".into(),
+                nonce: None,
+            }),
+            Err(e) => return MeError::from(e).into_response(),
+        },
+        Err(e) => Err(e),
+    };
     let write = !matches!(parts.method, Method::GET | Method::HEAD);
     let info = ClientInfo::from_request_parts(&mut parts, &state).await.unwrap_or_default();
     let limits = &policy.rate_limits;

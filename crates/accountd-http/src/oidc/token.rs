@@ -312,9 +312,20 @@ pub async fn introspect(
         let app = state.core.authenticate_client(&rt.tenant.id, &client_id, secret.as_deref()).await?;
         let token =
             req.token.as_deref().ok_or_else(|| OAuthError::invalid_request("Missing required parameter: token"))?;
+        // A user's token is inactive once the user is deleted or blocked.
+        let user_gone = |c: &accountd_oauth::access_token::AccessTokenClaims| {
+            let (state, tenant, sub, client) = (&state, &rt.tenant.id, c.sub.clone(), c.gty.clone());
+            async move {
+                client.as_deref() != Some("client-credentials")
+                    && !state.core.user_is_active(tenant, &sub).await.unwrap_or(false)
+            }
+        };
         if let Ok(c) =
             accountd_oauth::access_token::inspect(&state.keys, &rt.tenant.id, token, &rt.origin.issuer()).await
         {
+            if user_gone(&c).await {
+                return Ok(serde_json::json!({ "active": false }));
+            }
             let mut v = serde_json::to_value(&c).unwrap_or_default();
             v["active"] = serde_json::json!(true);
             v["token_type"] = serde_json::json!(if c.cnf.is_some() { "DPoP" } else { "Bearer" });
@@ -322,6 +333,9 @@ pub async fn introspect(
         }
         if let Some(t) = state.opaque.find(&rt.tenant.id, token).await? {
             let c = accountd_oauth::opaque::claims(&t, &rt.origin.issuer());
+            if user_gone(&c).await {
+                return Ok(serde_json::json!({ "active": false }));
+            }
             let mut v = serde_json::to_value(&c).unwrap_or_default();
             v["active"] = serde_json::json!(true);
             v["token_type"] = serde_json::json!(if c.cnf.is_some() { "DPoP" } else { "Bearer" });

@@ -38,16 +38,17 @@ pub async fn userinfo(
         return (StatusCode::FORBIDDEN, axum::Json(serde_json::json!({"error": "insufficient_scope"}))).into_response();
     }
     match state.core.find_user_to_show(&rt.tenant.id, &claims.sub).await {
-        Ok(Some(user)) => {
+        Ok(Some(user)) if !user.blocked => {
             let scopes: Vec<String> = claims.scope.split(' ').map(str::to_string).collect();
             let mut r = axum::Json(accountd_oauth::id_token::user_claims(&user, &scopes)).into_response();
             r.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
             r
         }
-        Ok(None) => unauthorized(crate::common::principal::AuthError {
+        // A token outlives neither its user nor a block.
+        Ok(_) => unauthorized(crate::common::principal::AuthError {
             scheme: "Bearer",
             error: Some("invalid_token"),
-            description: "The user no longer exists".into(),
+            description: "The user no longer exists or is blocked".into(),
             nonce: None,
         }),
         Err(e) => super::error::render(e.into()),
