@@ -124,6 +124,38 @@ async fn discovery_documents_name_this_host() {
         assert_eq!(d.body["jwks_uri"], format!("{}/.well-known/jwks.json", s.app.base));
         assert_eq!(d.body["code_challenge_methods_supported"], json!(["S256"]));
         assert_eq!(d.body["id_token_signing_alg_values_supported"], json!(["RS256"]));
+        // RFC 9449 §5.1: DPoP is accepted, so its algorithms are named.
+        assert_eq!(d.body["dpop_signing_alg_values_supported"], json!(["ES256", "EdDSA", "RS256", "PS256"]));
+    }
+    s.app.stop().await;
+}
+
+/// Every grant type discovery names is one `/oauth/token` knows (it may refuse the request, never
+/// with `unsupported_grant_type`), and one it does not know is not named.
+#[tokio::test]
+async fn discovery_names_exactly_the_grant_types_the_token_endpoint_accepts() {
+    let s = setup().await;
+    let d = s.app.request(reqwest::Method::GET, "/.well-known/openid-configuration", None, None).await;
+    let named: Vec<String> =
+        d.body["grant_types_supported"].as_array().unwrap().iter().map(|g| g.as_str().unwrap().to_string()).collect();
+    assert!(named.contains(&"urn:okta:params:oauth:grant-type:webauthn".to_string()), "{named:?}");
+    let ask = |grant: String| {
+        let (app, client) = (&s.app, s.client_id.clone());
+        async move {
+            // A real (public) client: the grant type is judged, not the client.
+            let form =
+                serde_urlencoded::to_string([("grant_type", grant.as_str()), ("client_id", client.as_str())]).unwrap();
+            app.post_raw("/oauth/token", None, "application/x-www-form-urlencoded", &form).await
+        }
+    };
+    for g in &named {
+        let r = ask(g.clone()).await;
+        assert_ne!(r.body["error"], "unsupported_grant_type", "{g} is advertised but not accepted");
+    }
+    for g in ["password", "urn:ietf:params:oauth:grant-type:device_code", "implicit"] {
+        assert!(!named.iter().any(|n| n == g), "{g} is advertised");
+        // The check above can fail: a grant the endpoint does not know is answered as such.
+        assert_eq!(ask(g.to_string()).await.body["error"], "unsupported_grant_type", "{g}");
     }
     s.app.stop().await;
 }

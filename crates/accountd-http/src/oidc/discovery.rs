@@ -22,7 +22,9 @@ pub async fn openid_configuration(rt: RequestTenant) -> impl IntoResponse {
         "end_session_endpoint": format!("{base}/oidc/logout"),
         "response_types_supported": ["code"],
         "response_modes_supported": ["query", "fragment", "form_post", "web_message"],
-        "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials"],
+        "grant_types_supported": super::token::GRANT_TYPES,
+        // RFC 9449 §5.1: clients learn here which keys their DPoP proofs may use.
+        "dpop_signing_alg_values_supported": accountd_oauth::dpop::ALGS,
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": ["RS256"],
         "token_endpoint_auth_methods_supported": ["none", "client_secret_post", "client_secret_basic"],

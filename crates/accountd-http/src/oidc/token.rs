@@ -18,6 +18,10 @@ use crate::common::input::{BodyKind, EdgeError as _, RawBody, refused_in_body};
 use crate::common::principal;
 use crate::common::tenant::RequestTenant;
 
+/// The grant types `/oauth/token` accepts, as discovery lists them (RFC 8414 `grant_types_supported`).
+pub const GRANT_TYPES: [&str; 4] =
+    ["authorization_code", "refresh_token", "client_credentials", accountd_core::service::WEBAUTHN_GRANT];
+
 /// The parameters the token endpoint reads; others (SDK telemetry) are ignored.
 #[derive(Debug, Default, Deserialize)]
 pub struct TokenRequest {
@@ -236,6 +240,7 @@ async fn issue(
                 .map_err(exchange_error)?;
             grants::user_tokens(issuer, grant, "webauthn", jkt).await
         }
+        // Every grant handled above is in GRANT_TYPES, which discovery advertises.
         other => Err(OAuthError::unsupported_grant_type(format!("Unsupported grant type: {other}"))),
     }
 }
