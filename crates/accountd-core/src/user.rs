@@ -122,6 +122,39 @@ pub struct Address {
     pub country: Option<String>,
 }
 
+impl User {
+    /// A user with only an id, created at `now`: no identifiers, no profile, empty metadata.
+    pub fn new(id: UserId, now: Millis) -> Self {
+        Self {
+            id,
+            email: None,
+            email_verified: false,
+            username: None,
+            phone_number: None,
+            phone_verified: false,
+            name: None,
+            given_name: None,
+            family_name: None,
+            nickname: None,
+            picture: None,
+            claims: StandardClaims::default(),
+            user_metadata: Value::Object(Default::default()),
+            app_metadata: Value::Object(Default::default()),
+            blocked: false,
+            created_at: now,
+            updated_at: now,
+            last_login_at: None,
+            logins_count: 0,
+        }
+    }
+
+    /// Whether the user can prove who they are besides a token (Logto's "security verification
+    /// method"): a password, an email address or a phone number.
+    pub fn has_security_verification_method(&self, has_password: bool) -> bool {
+        has_password || self.email.is_some() || self.phone_number.is_some()
+    }
+}
+
 /// Profile fields shared by create and update. `None` leaves a field alone on update.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct UserFields {

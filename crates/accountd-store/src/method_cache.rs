@@ -203,27 +203,7 @@ mod tests {
     }
 
     fn test_user() -> User {
-        User {
-            id: UserId("u".into()),
-            email: None,
-            email_verified: false,
-            username: None,
-            phone_number: None,
-            phone_verified: false,
-            name: None,
-            given_name: None,
-            family_name: None,
-            nickname: None,
-            picture: None,
-            claims: Default::default(),
-            user_metadata: serde_json::json!({}),
-            app_metadata: serde_json::json!({}),
-            blocked: false,
-            created_at: 0,
-            updated_at: 0,
-            last_login_at: None,
-            logins_count: 0,
-        }
+        User::new(UserId("u".into()), 0)
     }
 
     #[test]

@@ -22,27 +22,7 @@ fn uid() -> UserId {
 
 async fn setup(store: &dyn Store) -> TenantId {
     let t = common::tenant_a(store).await;
-    let user = User {
-        id: uid(),
-        email: Some("ada@example.com".into()),
-        email_verified: false,
-        username: None,
-        phone_number: None,
-        phone_verified: false,
-        name: None,
-        given_name: None,
-        family_name: None,
-        nickname: None,
-        picture: None,
-        claims: Default::default(),
-        user_metadata: serde_json::json!({}),
-        app_metadata: serde_json::json!({}),
-        blocked: false,
-        created_at: 1,
-        updated_at: 1,
-        last_login_at: None,
-        logins_count: 0,
-    };
+    let user = User { email: Some("ada@example.com".into()), ..User::new(uid(), 1) };
     store.insert_user(&t, &NewUser { user, password_hash: Some("$argon2id$x".into()) }).await.unwrap();
     t
 }

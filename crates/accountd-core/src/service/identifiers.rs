@@ -243,12 +243,13 @@ impl Core {
     /// email, a phone) must prove it first; the password policy applies, and the new password
     /// must differ from the current one.
     pub async fn change_password(&self, caller: &AccountCaller, password: Zeroizing<String>) -> Result<()> {
-        if self.has_security_verification_method(caller).await? {
+        let user = self.caller_user(caller).await?;
+        let current = self.store.load_password_hash(&caller.tenant, &user.id).await?;
+        if user.has_security_verification_method(current.is_some()) {
             self.require_identity_proof(caller).await?;
         }
         self.account_center(&caller.tenant).await?.require_editable(Field::Password)?;
-        let user = self.caller_user(caller).await?;
-        if let Some(current) = self.store.load_password_hash(&caller.tenant, &user.id).await?
+        if let Some(current) = current
             && self.settings.password_hashing.verify(password.clone(), current).await?
         {
             return Err(Error::Refused(Refusal::SamePassword));

@@ -102,7 +102,7 @@ impl Core {
     /// verification method"): a password, an email address or a phone number.
     pub async fn has_security_verification_method(&self, caller: &AccountCaller) -> Result<bool> {
         let user = self.caller_user(caller).await?;
-        if user.email.is_some() || user.phone_number.is_some() {
+        if user.has_security_verification_method(false) {
             return Ok(true);
         }
         Ok(self.store.load_password_hash(&caller.tenant, &user.id).await?.is_some())

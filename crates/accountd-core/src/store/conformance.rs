@@ -66,25 +66,10 @@ fn assert_conflict<T: std::fmt::Debug>(r: Result<T, StoreError>, constraint: &st
 
 fn user(id: &str, email: &str, created_at: i64) -> User {
     User {
-        id: UserId(id.into()),
         email: Some(email.into()),
-        email_verified: false,
-        username: None,
-        phone_number: None,
-        phone_verified: false,
         name: Some("Ada".into()),
-        given_name: None,
-        family_name: None,
-        nickname: None,
-        picture: None,
-        claims: Default::default(),
         user_metadata: json!({"theme": "dark"}),
-        app_metadata: json!({}),
-        blocked: false,
-        created_at,
-        updated_at: created_at,
-        last_login_at: None,
-        logins_count: 0,
+        ..User::new(UserId(id.into()), created_at)
     }
 }
 

@@ -399,8 +399,7 @@ pub fn account_view(u: &User, has_password: bool, scopes: &dyn Fn(&str) -> bool,
             m.insert("hasPassword".into(), json!(has_password));
         }
     }
-    let security = has_password || u.email.is_some() || u.phone_number.is_some();
-    m.insert("hasSecurityVerificationMethod".into(), json!(security));
+    m.insert("hasSecurityVerificationMethod".into(), json!(u.has_security_verification_method(has_password)));
     Value::Object(m)
 }
 
