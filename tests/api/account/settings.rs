@@ -178,3 +178,33 @@ async fn a_token_for_a_logto_style_management_resource_changes_the_settings_as_l
     assert_eq!(r.body["fields"], json!({"username": "Edit"}));
     me.app.stop().await;
 }
+
+/// Made-up tokens cost a lookup each: a parallel burst of them from one IP gets Logto's 401 up to
+/// the IP's budget (20 at once, then 10 a second), then 429, while the user's own reads go on.
+#[tokio::test]
+async fn a_burst_of_made_up_tokens_is_limited_per_ip() {
+    let a = account().await;
+    let started = std::time::Instant::now();
+    let tasks: Vec<_> = (0..120)
+        .map(|i| {
+            let base = a.me.base.clone();
+            // Shaped like a handle (43 characters), so each one is looked up.
+            let token = format!("{:0>43}", i);
+            tokio::spawn(async move { super::send_to(&base, &token, Method::GET, "/api/my-account", None, &[]).await })
+        })
+        .collect();
+    let mut answers = Vec::new();
+    for t in tasks {
+        answers.push(t.await.unwrap());
+    }
+    let elapsed = started.elapsed().as_secs_f64().ceil() as usize;
+    let unauthorized = answers.iter().filter(|r| r.status == 401).count();
+    let limited: Vec<_> = answers.iter().filter(|r| r.status == 429).collect();
+    assert_eq!(unauthorized + limited.len(), 120);
+    assert!((20..=20 + 10 * elapsed + 1).contains(&unauthorized), "{unauthorized} answered 401 in {elapsed} s");
+    assert_error(limited[0], 429, "request.rate_limited");
+    assert!(limited[0].header("retry-after").is_some());
+    // The user's own token is not the IP's budget.
+    assert_eq!(a.get("/api/my-account").await.status, 200);
+    a.me.app.stop().await;
+}

@@ -21,6 +21,7 @@ use crate::AppState;
 use crate::common::client_info::ClientInfo;
 use crate::common::input::{self, EdgeError as _};
 use crate::common::principal::{self, UserTokenError};
+use crate::common::rate_limit::ip_key;
 use crate::common::tenant::RequestTenant;
 
 /// The header that carries a verification record's id (spec logto §1.5).
@@ -92,20 +93,37 @@ async fn gate_inner(state: AppState, req: Request, next: Next) -> Response {
     let Some(rt) = parts.extensions.get::<RequestTenant>().cloned() else {
         return LogtoError::no_route().into_response();
     };
+    let policy = match state.core.account_policy(&rt.tenant.id).await {
+        Ok(p) => p,
+        Err(e) => return LogtoError::from(e).into_response(),
+    };
+    let info = ClientInfo::from_request_parts(&mut parts, &state).await.unwrap_or_default();
     let auth = principal::authenticate_user_token(&state, &rt, &parts.headers).await;
-    let claims = match auth {
-        Ok(c) if c.gty.as_deref() != Some("client-credentials") => c,
-        Ok(_) | Err(UserTokenError::Invalid) => {
-            return LogtoError::unauthorized(StatusCode::UNAUTHORIZED).into_response();
-        }
+    let refused = match auth {
+        Ok(c) if c.gty.as_deref() != Some("client-credentials") => Ok(c),
+        Ok(_) | Err(UserTokenError::Invalid) => Err(LogtoError::unauthorized(StatusCode::UNAUTHORIZED)),
         Err(UserTokenError::MissingHeader) => {
-            return LogtoError::new(StatusCode::UNAUTHORIZED, "auth.authorization_header_missing").into_response();
+            Err(LogtoError::new(StatusCode::UNAUTHORIZED, "auth.authorization_header_missing"))
         }
         Err(UserTokenError::NotBearer) => {
-            return LogtoError::new(StatusCode::UNAUTHORIZED, "auth.authorization_token_type_not_supported")
-                .into_response();
+            Err(LogtoError::new(StatusCode::UNAUTHORIZED, "auth.authorization_token_type_not_supported"))
         }
         Err(UserTokenError::Unavailable) => return LogtoError::from(accountd_core::Error::Unavailable).into_response(),
+    };
+    let claims = match refused {
+        Ok(c) => c,
+        // Without a valid token a request counts against its IP's own limit (as on /me/v1): made-up
+        // tokens cost a lookup each, so an IP cannot send them without end.
+        Err(e) => {
+            let limits = &policy.rate_limits;
+            let verdict = state.check_anonymous_rate(&rt.tenant.id, limits, &ip_key(info.ip.as_deref())).await;
+            let mut res = match verdict.refused {
+                Some((retry, _)) => LogtoError::rate_limited(retry).into_response(),
+                None => e.into_response(),
+            };
+            verdict.apply(res.headers_mut());
+            return res;
+        }
     };
     // A token outlives neither its user nor a block.
     match state.core.user_is_active(&rt.tenant.id, &claims.sub).await {
@@ -123,10 +141,6 @@ async fn gate_inner(state: AppState, req: Request, next: Next) -> Response {
     if !center.enabled {
         return LogtoError::new(StatusCode::BAD_REQUEST, "account_center.not_enabled").into_response();
     }
-    let policy = match state.core.account_policy(&rt.tenant.id).await {
-        Ok(p) => p,
-        Err(e) => return LogtoError::from(e).into_response(),
-    };
     let write = !matches!(parts.method, Method::GET | Method::HEAD);
     let verdict = state.check_rate(&rt.tenant.id, &policy.rate_limits, &claims.sub, write).await;
     if let Some((retry, _)) = verdict.refused {
@@ -145,7 +159,6 @@ async fn gate_inner(state: AppState, req: Request, next: Next) -> Response {
         .and_then(|v| v.to_str().ok())
         .map(str::to_string)
         .filter(|v| !v.is_empty());
-    let info = ClientInfo::from_request_parts(&mut parts, &state).await.unwrap_or_default();
     parts.extensions.insert(LogtoAuth { claims, center, rt, info, verification, state: state.clone() });
     let mut res = next.run(Request::from_parts(parts, body)).await;
     verdict.apply(res.headers_mut());
