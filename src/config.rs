@@ -136,13 +136,23 @@ impl StorageConfig {
 }
 
 /// `[security]`
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct SecurityConfig {
     /// The master key, base64 of 32 bytes. Every node of a PostgreSQL deployment needs the same one.
     pub master_key: String,
     /// File holding the master key; empty means `{data_dir}/master.key`, generated on first start.
     pub master_key_file: String,
+    /// Refuse an access token as soon as its session, grant or token family is revoked or its user
+    /// blocked or deleted (checked per request from memory). Turn off only to measure the check's
+    /// cost (bench/): tokens then live until they expire whatever happens.
+    pub revocation_check: bool,
+}
+
+impl Default for SecurityConfig {
+    fn default() -> Self {
+        Self { master_key: String::new(), master_key_file: String::new(), revocation_check: true }
+    }
 }
 
 /// `[passwords]`

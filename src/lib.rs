@@ -125,6 +125,7 @@ pub async fn build_core(cfg: &Config, migrate: bool, serving: bool) -> anyhow::R
             burst: cfg.sign_in.max_failures_per_ip,
             interval_millis: cfg.sign_in.ip_refill_millis.max(1),
         },
+        revocation_check: cfg.security.revocation_check,
     };
     // One-time codes leave through the tenant's connector (SMTP, HTTP) or, by default, the
     // development outbox. The sender opens connector secrets with its own copy of the master key.

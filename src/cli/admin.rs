@@ -41,6 +41,10 @@ enum AdminCommand {
     /// Users.
     #[command(subcommand)]
     User(UserCommand),
+    /// Users' sign-in sessions: list them, end one or all (every token issued under them is
+    /// refused at once; on SQLite a running server notices within `storage.method_cache_secs`).
+    #[command(subcommand)]
+    Session(SessionCommand),
     /// Client grants.
     #[command(subcommand, name = "client-grant")]
     ClientGrant(GrantCommand),
@@ -158,6 +162,25 @@ enum UserCommand {
         /// User id or email.
         #[arg(long)]
         user: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum SessionCommand {
+    /// A user's live sessions, newest first.
+    List {
+        /// User id or email.
+        #[arg(long)]
+        user: String,
+    },
+    /// End one session (`--id`) or every session of a user (`--user`).
+    Revoke {
+        /// The session id.
+        #[arg(long, conflicts_with = "user", required_unless_present = "user")]
+        id: Option<String>,
+        /// User id or email.
+        #[arg(long)]
+        user: Option<String>,
     },
 }
 
@@ -414,6 +437,50 @@ async fn run_command(core: &Core, ctx: &Context, args: &AdminArgs, j: bool) -> a
             let id = user_id(core, &t, user).await?;
             core.set_password(ctx, &t.id, &id, read_password()?).await?;
             out(j, json!({"user_id": id, "password": "set"}), format!("password of {id} set"));
+        }
+        AdminCommand::Session(SessionCommand::List { user }) => {
+            let t = tenant(core, &args.tenant).await?;
+            let id = user_id(core, &t, user).await?;
+            let views = core.list_user_sessions(&t.id, &id).await?;
+            let rows: Vec<_> = views
+                .iter()
+                .map(|v| {
+                    let s = &v.session;
+                    json!({"id": s.id, "user_id": s.user_id, "created_at": s.created_at, "last_seen_at": s.last_seen_at,
+                           "expires_at": s.expires_at, "ip": s.ip, "user_agent": s.user_agent,
+                           "clients": v.apps.iter().map(|a| a.client_id.clone()).collect::<Vec<_>>()})
+                })
+                .collect();
+            let text: Vec<String> = views
+                .iter()
+                .map(|v| {
+                    let s = &v.session;
+                    let apps: Vec<&str> = v.apps.iter().map(|a| a.client_id.as_str()).collect();
+                    format!(
+                        "{}  started {}  from {}  apps: {}",
+                        s.id,
+                        accountd_core::clock::to_rfc3339(s.created_at),
+                        s.ip.as_deref().unwrap_or("?"),
+                        if apps.is_empty() { "-".to_string() } else { apps.join(", ") }
+                    )
+                })
+                .collect();
+            out(
+                j,
+                json!({"sessions": rows}),
+                if text.is_empty() { "no live sessions".into() } else { text.join("\n") },
+            );
+        }
+        AdminCommand::Session(SessionCommand::Revoke { id, user }) => {
+            let t = tenant(core, &args.tenant).await?;
+            if let Some(sid) = id {
+                core.revoke_session(ctx, &t.id, sid).await?;
+                out(j, json!({"revoked": [sid]}), format!("session {sid} ended"));
+            } else if let Some(user) = user {
+                let uid = user_id(core, &t, user).await?;
+                let n = core.revoke_user_sessions(ctx, &t.id, &uid).await?;
+                out(j, json!({"user_id": uid, "revoked": n}), format!("{n} session(s) of {uid} ended"));
+            }
         }
         AdminCommand::ClientGrant(GrantCommand::Create { client, audience, scope, subject_type }) => {
             let t = tenant(core, &args.tenant).await?;

@@ -124,6 +124,8 @@ pub const MANAGEMENT_SCOPES: &[(&str, &str)] = &[
     ("create:roles", "Create roles"),
     ("update:roles", "Update roles"),
     ("delete:roles", "Delete roles"),
+    ("read:sessions", "Read users' sessions"),
+    ("delete:sessions", "End users' sessions"),
     ("read:logs", "Read audit events"),
     ("read:signing_keys", "Read signing keys"),
     ("create:signing_keys", "Rotate signing keys"),

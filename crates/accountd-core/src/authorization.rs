@@ -267,6 +267,8 @@ pub struct UserGrant {
     pub audience: Option<String>,
     /// The session.
     pub session_id: String,
+    /// The token family (none for refresh tokens from before families existed).
+    pub family_id: Option<String>,
     /// When the user authenticated.
     pub auth_time: i64,
     /// How.

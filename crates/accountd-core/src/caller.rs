@@ -25,4 +25,6 @@ pub struct AccountCaller {
     pub proof: Proof,
     /// The application the token was issued to (`None`: not known, e.g. a token exchange).
     pub client_id: Option<String>,
+    /// The sign-in session the token was issued under (the caller's "current" session).
+    pub session_id: Option<String>,
 }

@@ -31,6 +31,10 @@ pub enum Entity {
     VerificationRecord,
     /// A social identity linked to the user.
     Identity,
+    /// A sign-in session of the user.
+    Session,
+    /// An application's grant by the user.
+    Grant,
 }
 
 impl Entity {
@@ -48,6 +52,8 @@ impl Entity {
             Entity::AuthenticationMethod => "authentication method",
             Entity::VerificationRecord => "verification record",
             Entity::Identity => "identity",
+            Entity::Session => "session",
+            Entity::Grant => "grant",
         }
     }
 }

@@ -34,6 +34,10 @@ pub struct AccessTokenClaims {
     /// The session (user tokens).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sid: Option<String>,
+    /// The token family it was issued under (user tokens): revoking the family, its grant or its
+    /// session refuses the token at once (accountd's own claim).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub family_id: Option<String>,
     /// When the user authenticated (user tokens).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub auth_time: Option<i64>,

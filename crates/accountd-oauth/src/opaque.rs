@@ -2,8 +2,9 @@
 //! random handle the client presents, recorded by core (only its SHA-256), and served from a
 //! bounded in-process cache keyed by that hash — a hit costs no database read, a miss one.
 //!
-//! A cached entry lives until the token expires or [`MAX_CACHED`] has passed, whichever is first:
-//! a token deleted on another node (revocation, logout) is refused here within that time.
+//! A cached entry lives until the token expires or [`MAX_CACHED`] has passed, whichever is first.
+//! Revocation does not wait for that: every use also checks the token's session and family
+//! against core's revocation view, which every node clears at once.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -51,6 +52,8 @@ pub struct NewOpaqueToken<'a> {
     pub user_id: &'a str,
     /// The session.
     pub session_id: &'a str,
+    /// The token family.
+    pub family_id: Option<&'a str>,
     /// Granted scopes, space-separated.
     pub scope: String,
     /// When the user authenticated (seconds).
@@ -88,6 +91,7 @@ impl OpaqueTokens {
             dpop_jkt: new.dpop_jkt.map(str::to_string),
             created_at: now,
             expires_at: now + new.lifetime_secs * 1000,
+            family_id: new.family_id.map(str::to_string),
         };
         self.core.record_access_token(tenant, &token).await?;
         self.cache.insert((tenant.clone(), token.token_hash.clone()), Arc::new(token));
@@ -152,6 +156,7 @@ pub fn claims(token: &AccessToken, issuer: &str) -> AccessTokenClaims {
         jti: token.token_hash.clone(),
         gty: None,
         sid: Some(token.session_id.clone()),
+        family_id: token.family_id.clone(),
         auth_time: Some(token.auth_time),
         amr: token.amr.clone(),
         acr: token.acr.clone(),

@@ -1,4 +1,5 @@
-//! Users' authentication method lists (without secrets) and user records kept in memory, so that
+//! Users' authentication method lists (without secrets), user records and recent revocations
+//! (the sessions and token families whose tokens are refused) kept in memory, so that
 //! the self-service reads (`GET /me/v1/authentication-methods[/{id}]`, `GET /me/v1/profile`,
 //! `GET /api/my-account`, `/userinfo`) skip the database on a repeat.
 //!
@@ -21,6 +22,7 @@ use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
 use accountd_core::authn::method::AuthenticationMethod;
+use accountd_core::session::Revocations;
 use accountd_core::tenant::TenantId;
 use accountd_core::user::{User, UserId};
 
@@ -34,6 +36,8 @@ type Key = (String, String);
 struct Slot {
     methods: Option<(Instant, Arc<Vec<AuthenticationMethod>>)>,
     user: Option<(Instant, Arc<User>)>,
+    /// The sessions and token families revoked lately: what the per-request liveness check reads.
+    revocations: Option<(Instant, Arc<Revocations>)>,
 }
 
 struct Entries {
@@ -83,6 +87,21 @@ impl MethodCache {
         let entries = self.entries.read().ok()?;
         let (at, u) = entries.map.get(&(tenant.as_str().to_owned(), user.0.clone()))?.user.as_ref()?;
         (at.elapsed() < self.ttl).then(|| u.clone())
+    }
+
+    /// The user's cached revocations, if fresh.
+    pub fn get_revocations(&self, tenant: &TenantId, user: &UserId) -> Option<Arc<Revocations>> {
+        if !self.live.load(Ordering::Acquire) {
+            return None;
+        }
+        let entries = self.entries.read().ok()?;
+        let (at, r) = entries.map.get(&(tenant.as_str().to_owned(), user.0.clone()))?.revocations.as_ref()?;
+        (at.elapsed() < self.ttl).then(|| r.clone())
+    }
+
+    /// Stores revocations read with `ticket`, unless a write cleared anything since.
+    pub fn put_revocations(&self, ticket: Ticket, tenant: &TenantId, user: &UserId, found: Arc<Revocations>) {
+        self.store(ticket, tenant, user, |slot| slot.revocations = Some((Instant::now(), found)));
     }
 
     /// Stores a user record read with `ticket`, unless a write cleared anything since.

@@ -39,6 +39,7 @@ contracts!(
     audit_events,
     transactions,
     sessions,
+    grants_and_revocations,
     access_tokens,
     throttle,
     replay,

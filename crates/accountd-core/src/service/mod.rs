@@ -17,6 +17,7 @@ mod profile;
 mod push;
 mod roles;
 mod second_factor;
+mod sessions;
 mod signin;
 mod tenants;
 mod users;
@@ -39,6 +40,7 @@ pub use profile::{
 pub use push::{MAX_BINDING_MESSAGE_CHARS, PushChallenge};
 pub use roles::PermissionView;
 pub use second_factor::{SecondFactorAnswer, SecondFactorChallenge, SecondFactorPrompt};
+pub use sessions::{GrantView, GrantsTarget, SessionApp, SessionView};
 pub use signin::{CodeExchange, ExchangeError, GrantError, RefreshExchange, SESSION_TTL_MILLIS};
 pub use tenants::Bootstrap;
 pub use verification::Address;
@@ -61,6 +63,9 @@ pub struct Settings {
     /// The steady budget of failed sign-ins per client IP across every identifier (slows a spray
     /// down; locks nobody out).
     pub sign_in_per_ip: crate::store::RateRule,
+    /// Refuse a token once its session or token family is revoked, or its user blocked or
+    /// deleted. Off only to measure what the check costs (bench/).
+    pub revocation_check: bool,
 }
 
 impl Default for Settings {
@@ -75,6 +80,7 @@ impl Default for Settings {
                 lockout_millis: minutes(15),
             },
             sign_in_per_ip: crate::store::RateRule { burst: 100, interval_millis: 10_000 },
+            revocation_check: true,
         }
     }
 }

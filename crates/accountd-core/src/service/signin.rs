@@ -12,7 +12,7 @@ use crate::clock::now_millis;
 use crate::error::{Error, Result};
 use crate::origin::Origin;
 use crate::secret::{hash_high_entropy_secret, random_token};
-use crate::session::{AuthorizationCode, RefreshToken, Session};
+use crate::session::{AuthorizationCode, RefreshToken, Session, TokenFamily};
 use crate::store::{Page, UserQuery};
 use crate::tenant::TenantId;
 use crate::user::{User, UserId, normalize_email};
@@ -195,6 +195,7 @@ impl Core {
             created_at: now,
             expires_at: now + SESSION_TTL_MILLIS,
             revoked_at: None,
+            last_seen_at: Some(now),
         };
         let mut updated = user.clone();
         updated.last_login_at = Some(now);
@@ -222,9 +223,9 @@ impl Core {
         Ok(self.store.find_session_by_secret(tenant, &hash_high_entropy_secret(secret), now_millis()).await?)
     }
 
-    /// Ends a session and its refresh tokens.
+    /// Ends a session and every token issued under it.
     pub async fn end_session(&self, ctx: &Context, tenant: &TenantId, session: &Session) -> Result<()> {
-        self.store.revoke_session(tenant, &session.id, now_millis()).await?;
+        self.store.revoke_session(tenant, &UserId(session.user_id.clone()), &session.id, now_millis()).await?;
         self.store
             .insert_audit_event(tenant, &AuditEvent::success(ctx, "session.end", "session", &session.id, json!({})))
             .await?;
@@ -309,6 +310,12 @@ impl Core {
         }
         let code = random_token::<32>();
         let now = now_millis();
+        // The application's grant by the user (made at its first sign-in) owns what the code yields.
+        let grant_id = self
+            .store
+            .upsert_grant(tenant, &user, &client.client_id, &random_token::<16>(), now, now + REFRESH_TTL_MILLIS)
+            .await?;
+        self.store.touch_session(tenant, &session.id, now).await?;
         let row = AuthorizationCode {
             code_hash: hash_high_entropy_secret(&code),
             client_id: client.client_id,
@@ -324,6 +331,8 @@ impl Core {
             acr: session.acr.clone(),
             created_at: now,
             expires_at: now + CODE_TTL_MILLIS,
+            grant_id: Some(grant_id),
+            family_id: Some(random_token::<16>()),
         };
         self.store.insert_authorization_code(tenant, &row).await?;
         Ok(code)
@@ -346,9 +355,11 @@ impl Core {
             .consume_authorization_code(tenant, &hash, now)
             .await?
             .ok_or_else(|| invalid("Invalid authorization code."))?;
+        // Codes from before token families existed name their family by their hash.
+        let family_id = row.family_id.clone().unwrap_or_else(|| hash.clone());
         if !first {
             // RFC 6749 §4.1.2: a reused code revokes the tokens issued from it.
-            self.store.revoke_refresh_family(tenant, &hash, now).await?;
+            self.store.revoke_refresh_family(tenant, &UserId(row.user_id.clone()), &family_id, now).await?;
             return Err(invalid("Invalid authorization code."));
         }
         if row.client_id != client.client_id || row.expires_at <= now {
@@ -374,6 +385,23 @@ impl Core {
             None => None,
         };
         let scope: Vec<String> = row.scope.split_whitespace().map(str::to_string).collect();
+        let family = match &row.grant_id {
+            Some(grant_id) => {
+                let family = TokenFamily {
+                    id: family_id.clone(),
+                    user_id: row.user_id.clone(),
+                    client_id: row.client_id.clone(),
+                    session_id: row.session_id.clone(),
+                    grant_id: grant_id.clone(),
+                    scope: row.scope.clone(),
+                    created_at: now,
+                    revoked_at: None,
+                };
+                self.store.insert_token_family(tenant, &family).await?;
+                Some(family.id)
+            }
+            None => None,
+        };
         // A public client's refresh tokens are bound to its DPoP key (RFC 9449 §5).
         let binding = dpop_jkt.filter(|_| client.app_type.is_public()).map(str::to_string);
         let refresh_token = self
@@ -382,7 +410,7 @@ impl Core {
                 client,
                 &row.user_id,
                 &row.session_id,
-                &hash,
+                &family_id,
                 &scope,
                 &row.audience,
                 api.as_ref(),
@@ -399,6 +427,7 @@ impl Core {
             api,
             audience: row.audience,
             session_id: row.session_id,
+            family_id: family,
             auth_time: row.auth_time,
             amr: row.amr,
             acr: row.acr,
@@ -479,7 +508,7 @@ impl Core {
         }
         if !self.store.rotate_refresh_token(tenant, &row.id, now).await? {
             // Reuse of a rotated token: someone else holds a copy. Revoke the whole family.
-            self.store.revoke_refresh_family(tenant, &row.family_id, now).await?;
+            self.store.revoke_refresh_family(tenant, &UserId(row.user_id.clone()), &row.family_id, now).await?;
             let ctx = Context::system();
             let mut e = AuditEvent::success(
                 &ctx,
@@ -498,6 +527,7 @@ impl Core {
             .await?
             .filter(|u| !u.blocked)
             .ok_or_else(|| invalid("The user no longer exists or is blocked."))?;
+        self.store.touch_session(tenant, &row.session_id, now).await?;
         let original: Vec<String> = row.scope.split_whitespace().map(str::to_string).collect();
         let audience = audience.map(str::to_string).or(row.audience.clone());
         let api =
@@ -539,6 +569,7 @@ impl Core {
             api,
             audience,
             session_id: row.session_id,
+            family_id: Some(row.family_id),
             auth_time: row.auth_time,
             amr: row.amr,
             acr: row.acr,
@@ -552,7 +583,9 @@ impl Core {
         if let Some(row) = self.store.find_refresh_token(tenant, &hash_high_entropy_secret(token)).await?
             && row.client_id == client.client_id
         {
-            self.store.revoke_refresh_family(tenant, &row.family_id, now_millis()).await?;
+            self.store
+                .revoke_refresh_family(tenant, &UserId(row.user_id.clone()), &row.family_id, now_millis())
+                .await?;
         }
         Ok(())
     }

@@ -14,7 +14,7 @@ use crate::audit::{AuditEvent, Context};
 use crate::client_grant::{ClientGrant, ClientGrantId, SubjectType};
 use crate::error::StoreError;
 use crate::role::{Permission, Role, RoleId};
-use crate::session::{AccessToken, AuthorizationCode, RefreshToken, Session};
+use crate::session::{AccessToken, AuthorizationCode, RefreshToken, Revocations, Session, TokenFamily};
 use crate::signing_key::{KeyStatus, SigningKey};
 use crate::store::{ClientGrantQuery, Page, Store, UserQuery};
 use crate::tenant::{NewTenant, TenantId};
@@ -32,6 +32,7 @@ pub const CONTRACTS: &[&str] = &[
     "audit_events",
     "transactions",
     "sessions",
+    "grants_and_revocations",
     "access_tokens",
     "throttle",
     "replay",
@@ -104,6 +105,7 @@ pub async fn run(name: &str, store: &dyn Store) {
         "audit_events" => audit_events(store).await,
         "transactions" => transactions(store).await,
         "sessions" => sessions(store).await,
+        "grants_and_revocations" => grants_and_revocations(store).await,
         "access_tokens" => access_tokens(store).await,
         "throttle" => throttle(store).await,
         "replay" => replay(store).await,
@@ -508,6 +510,7 @@ pub async fn sessions(s: &dyn Store) {
         created_at: 1_000,
         expires_at: 10_000,
         revoked_at: None,
+        last_seen_at: Some(1_000),
     };
     s.insert_session(&a, &session, "hash1").await.unwrap();
     assert_eq!(s.find_session_by_secret(&a, "hash1", 5_000).await.unwrap().unwrap(), session);
@@ -529,6 +532,8 @@ pub async fn sessions(s: &dyn Store) {
         acr: None,
         created_at: 1_000,
         expires_at: 2_000,
+        grant_id: Some("g1".into()),
+        family_id: Some("fam1".into()),
     };
     s.insert_authorization_code(&a, &code).await.unwrap();
     assert!(s.consume_authorization_code(&b, "c1", 1_500).await.unwrap().is_none());
@@ -569,16 +574,198 @@ pub async fn sessions(s: &dyn Store) {
     assert!(s.rotate_refresh_token(&a, "r1", 2_000).await.unwrap());
     assert!(!s.rotate_refresh_token(&a, "r1", 2_001).await.unwrap(), "rotated twice");
     assert_eq!(s.find_refresh_token(&a, "h-r1").await.unwrap().unwrap().rotated_at, Some(2_000));
-    assert_eq!(s.revoke_refresh_family(&b, "f1", 3_000).await.unwrap(), 0);
-    assert_eq!(s.revoke_refresh_family(&a, "f1", 3_000).await.unwrap(), 2);
+    let ada = UserId("auth0|1".into());
+    assert_eq!(s.revoke_refresh_family(&b, &ada, "f1", 3_000).await.unwrap(), 0);
+    assert_eq!(s.revoke_refresh_family(&a, &ada, "f1", 3_000).await.unwrap(), 2);
     assert!(!s.rotate_refresh_token(&a, "r2", 3_001).await.unwrap(), "revoked token rotated");
     assert!(s.find_refresh_token(&a, "h-r3").await.unwrap().unwrap().revoked_at.is_none(), "other family touched");
 
     // Ending the session revokes the rest of its refresh tokens.
-    assert!(!s.revoke_session(&b, "sid1", 4_000).await.unwrap());
-    assert!(s.revoke_session(&a, "sid1", 4_000).await.unwrap());
+    assert!(!s.revoke_session(&b, &ada, "sid1", 4_000).await.unwrap());
+    assert!(s.revoke_session(&a, &ada, "sid1", 4_000).await.unwrap());
     assert!(s.find_session_by_secret(&a, "hash1", 5_000).await.unwrap().is_none());
     assert_eq!(s.find_refresh_token(&a, "h-r3").await.unwrap().unwrap().revoked_at, Some(4_000));
+}
+
+/// Grants are one live per (user, application), even under a race; token families end with
+/// their session, their grant or on their own, taking their refresh and opaque access tokens with
+/// them; the revocation view shows every ending at once (it is cached outside transactions) and
+/// stays per user and per tenant.
+pub async fn grants_and_revocations(s: &dyn Store) {
+    let a = tenant(s, "a").await;
+    let b = tenant(s, "b").await;
+    let ada = UserId("auth0|1".into());
+    let bob = UserId("auth0|2".into());
+    for t in [&a, &b] {
+        s.insert_user(t, &NewUser { user: user("auth0|1", "ada@example.com", 1), password_hash: None }).await.unwrap();
+    }
+    s.insert_user(&a, &NewUser { user: user("auth0|2", "bob@example.com", 1), password_hash: None }).await.unwrap();
+    let session = |id: &str, user: &UserId| Session {
+        id: id.into(),
+        user_id: user.0.clone(),
+        auth_time: 100,
+        amr: vec!["pwd".into()],
+        acr: None,
+        user_agent: Some("test".into()),
+        ip: Some("127.0.0.1".into()),
+        created_at: 1_000,
+        expires_at: 1_000_000,
+        revoked_at: None,
+        last_seen_at: None,
+    };
+    for (sid, who) in [("s1", &ada), ("s2", &ada), ("s3", &ada), ("sb", &bob)] {
+        s.insert_session(&a, &session(sid, who), &format!("secret-{sid}")).await.unwrap();
+    }
+    s.insert_session(&b, &session("s1", &ada), "secret-b-s1").await.unwrap();
+
+    // One live grant per (user, application), whoever asks first.
+    let g1 = s.upsert_grant(&a, &ada, "app1", "g1", 1_000, 500_000).await.unwrap();
+    assert_eq!(g1, "g1");
+    assert_eq!(s.upsert_grant(&a, &ada, "app1", "other", 2_000, 600_000).await.unwrap(), "g1");
+    let ids: Vec<String> = (0..8).map(|i| format!("race{i}")).collect();
+    let racers: Vec<String> =
+        futures_join_all(ids.iter().map(|id| s.upsert_grant(&a, &ada, "app2", id, 2_000, 600_000)).collect())
+            .await
+            .into_iter()
+            .map(Result::unwrap)
+            .collect();
+    assert!(racers.iter().all(|g| *g == racers[0]), "parallel first sign-ins made two grants: {racers:?}");
+    let g2 = racers[0].clone();
+    assert_eq!(s.upsert_grant(&a, &bob, "app1", "gb", 2_000, 600_000).await.unwrap(), "gb", "grants crossed users");
+    let grants = s.list_user_grants(&a, &ada, 3_000).await.unwrap();
+    assert_eq!(grants.iter().map(|g| g.id.as_str()).collect::<Vec<_>>(), ["g1", g2.as_str()]);
+    assert_eq!((grants[0].created_at, grants[0].updated_at, grants[0].expires_at), (1_000, 2_000, 600_000));
+    assert!(s.list_user_grants(&a, &ada, 600_000).await.unwrap().is_empty(), "lapsed grants listed");
+
+    let family = |id: &str, sid: &str, grant: &str, client: &str| TokenFamily {
+        id: id.into(),
+        user_id: ada.0.clone(),
+        client_id: client.into(),
+        session_id: sid.into(),
+        grant_id: grant.into(),
+        scope: "openid offline_access".into(),
+        created_at: 2_000,
+        revoked_at: None,
+    };
+    s.insert_token_family(&a, &family("f1", "s1", "g1", "app1")).await.unwrap();
+    s.insert_token_family(&a, &family("f2", "s2", "g1", "app1")).await.unwrap();
+    s.insert_token_family(&a, &family("f3", "s2", &g2, "app2")).await.unwrap();
+    s.insert_token_family(&a, &family("f4", "s3", &g2, "app2")).await.unwrap();
+    assert_conflict(s.insert_token_family(&a, &family("f1", "s1", "g1", "app1")).await, "token_families_id");
+    let refresh = |id: &str, family: &str| RefreshToken {
+        id: id.into(),
+        token_hash: format!("h-{id}"),
+        family_id: family.into(),
+        client_id: "app1".into(),
+        user_id: ada.0.clone(),
+        session_id: "s1".into(),
+        scope: "openid offline_access".into(),
+        audience: None,
+        auth_time: 100,
+        amr: vec!["pwd".into()],
+        acr: None,
+        created_at: 2_000,
+        expires_at: 1_000_000,
+        rotated_at: None,
+        revoked_at: None,
+        dpop_jkt: None,
+    };
+    for (r, f) in [("r1", "f1"), ("r2", "f2"), ("r3", "f3"), ("r4", "f4")] {
+        s.insert_refresh_token(&a, &refresh(r, f)).await.unwrap();
+    }
+    let opaque = |hash: &str, sid: &str, family: &str| AccessToken {
+        token_hash: hash.into(),
+        client_id: "app1".into(),
+        user_id: ada.0.clone(),
+        session_id: sid.into(),
+        scope: "openid".into(),
+        auth_time: 100,
+        amr: vec![],
+        acr: None,
+        dpop_jkt: None,
+        created_at: 2_000,
+        expires_at: 900_000,
+        family_id: Some(family.into()),
+    };
+    s.insert_access_token(&a, &opaque("o1", "s1", "f1")).await.unwrap();
+    s.insert_access_token(&a, &opaque("o4", "s3", "f4")).await.unwrap();
+    async fn is_live(s: &dyn Store, t: &TenantId, r: &str) -> bool {
+        s.find_refresh_token(t, &format!("h-{r}")).await.unwrap().unwrap().revoked_at.is_none()
+    }
+    async fn view(s: &dyn Store, t: &TenantId, u: &UserId) -> std::sync::Arc<Revocations> {
+        s.find_revocations(t, u, 0).await.unwrap()
+    }
+    let names = |set: &std::collections::HashSet<String>| {
+        let mut v: Vec<String> = set.iter().cloned().collect();
+        v.sort();
+        v
+    };
+    assert_eq!(*view(s, &a, &ada).await, Revocations::default());
+    let mut families: Vec<String> = s.list_user_families(&a, &ada).await.unwrap().into_iter().map(|f| f.id).collect();
+    families.sort();
+    assert_eq!(families, ["f1", "f2", "f3", "f4"]);
+
+    // A family on its own (reuse detection, RFC 7009): its tokens, nothing else.
+    assert_eq!(s.revoke_refresh_family(&b, &ada, "f1", 3_000).await.unwrap(), 0, "revocation crossed tenants");
+    assert_eq!(s.revoke_refresh_family(&a, &ada, "f1", 3_000).await.unwrap(), 1);
+    assert!(!is_live(s, &a, "r1").await && is_live(s, &a, "r2").await);
+    assert!(s.find_access_token(&a, "o1", 3_500).await.unwrap().is_none(), "the family's opaque token outlived it");
+    assert_eq!(names(&view(s, &a, &ada).await.families), ["f1"]);
+    assert!(
+        !view(s, &a, &ada).await.allows(Some("s1"), Some("f1"))
+            && view(s, &a, &ada).await.allows(Some("s1"), Some("f2"))
+    );
+
+    // A session: its families and their tokens; the view shows it at once.
+    assert!(s.find_session(&a, "s2").await.unwrap().unwrap().revoked_at.is_none());
+    assert!(s.revoke_session(&a, &ada, "s2", 4_000).await.unwrap());
+    assert!(!s.revoke_session(&a, &ada, "s2", 4_001).await.unwrap(), "ended twice");
+    assert_eq!(s.find_session(&a, "s2").await.unwrap().unwrap().revoked_at, Some(4_000));
+    assert!(!is_live(s, &a, "r2").await && !is_live(s, &a, "r3").await && is_live(s, &a, "r4").await);
+    let seen = view(s, &a, &ada).await;
+    assert_eq!(names(&seen.sessions), ["s2"]);
+    assert_eq!(names(&seen.families), ["f1", "f2", "f3"]);
+    let listed: Vec<String> = s.list_user_sessions(&a, &ada, 5_000).await.unwrap().into_iter().map(|x| x.id).collect();
+    assert_eq!(listed.len(), 2);
+    assert!(!listed.contains(&"s2".to_string()), "an ended session is listed");
+    assert!(s.list_user_sessions(&a, &ada, 1_000_000).await.unwrap().is_empty(), "expired sessions listed");
+    s.touch_session(&a, "s3", 4_500).await.unwrap();
+    assert_eq!(s.find_session(&a, "s3").await.unwrap().unwrap().last_seen_at, Some(4_500));
+
+    // A grant: every family it owns, in any session; the next sign-in starts a new grant.
+    assert!(!s.revoke_grant(&a, &bob, &g2, 5_000).await.unwrap(), "another user's grant revoked");
+    assert!(s.revoke_grant(&a, &ada, &g2, 5_000).await.unwrap());
+    assert!(!s.revoke_grant(&a, &ada, &g2, 5_001).await.unwrap(), "revoked twice");
+    assert!(!is_live(s, &a, "r4").await);
+    assert!(s.find_access_token(&a, "o4", 5_500).await.unwrap().is_none());
+    assert_eq!(names(&view(s, &a, &ada).await.families), ["f1", "f2", "f3", "f4"]);
+    assert_eq!(
+        s.list_user_grants(&a, &ada, 5_000).await.unwrap().iter().map(|g| g.id.as_str()).collect::<Vec<_>>(),
+        ["g1"]
+    );
+    let again = s.upsert_grant(&a, &ada, "app2", "g2-new", 6_000, 700_000).await.unwrap();
+    assert_eq!(again, "g2-new");
+
+    // Every session but one (a password change's "sign out everywhere else").
+    let mut ended = s.revoke_user_sessions(&a, &ada, Some("s3"), 7_000).await.unwrap();
+    ended.sort();
+    assert_eq!(ended, ["s1"]);
+    assert_eq!(
+        s.list_user_sessions(&a, &ada, 7_000).await.unwrap().iter().map(|x| x.id.as_str()).collect::<Vec<_>>(),
+        ["s3"]
+    );
+    assert_eq!(names(&view(s, &a, &ada).await.sessions), ["s1", "s2"]);
+    // Per user and per tenant.
+    assert_eq!(*s.find_revocations(&a, &bob, 0).await.unwrap(), Revocations::default());
+    assert_eq!(*s.find_revocations(&b, &ada, 0).await.unwrap(), Revocations::default());
+    assert!(s.list_user_sessions(&a, &bob, 7_000).await.unwrap().len() == 1, "another user's session ended");
+    assert!(s.find_session_by_secret(&b, "secret-b-s1", 7_000).await.unwrap().is_some(), "revocation crossed tenants");
+    // In a transaction the view reads the transaction's own writes.
+    let tx = s.begin().await.unwrap();
+    assert!(tx.revoke_session(&a, &ada, "s3", 8_000).await.unwrap());
+    assert_eq!(names(&tx.find_revocations(&a, &ada, 0).await.unwrap().sessions), ["s1", "s2", "s3"]);
+    tx.commit().await.unwrap();
+    assert_eq!(names(&view(s, &a, &ada).await.sessions), ["s1", "s2", "s3"], "a committed revocation is not seen");
 }
 
 /// Opaque access tokens: a round trip by hash, invisible once expired, per tenant, deleted on
@@ -601,6 +788,7 @@ pub async fn access_tokens(s: &dyn Store) {
         dpop_jkt: Some("jkt".into()),
         created_at: 1_000,
         expires_at: 10_000,
+        family_id: Some("fam1".into()),
     };
     s.insert_access_token(&a, &token("h1", "sid1")).await.unwrap();
     assert_conflict(s.insert_access_token(&a, &token("h1", "sid1")).await, "access_tokens_token_hash");
@@ -620,7 +808,7 @@ pub async fn access_tokens(s: &dyn Store) {
     assert!(s.find_access_token(&b, "h1", 5_000).await.unwrap().is_some(), "deletion crossed tenants");
     // Ending a session deletes its tokens (and no other session's).
     s.insert_access_token(&a, &token("h3", "sid1")).await.unwrap();
-    s.revoke_session(&a, "sid1", 2_000).await.unwrap();
+    s.revoke_session(&a, &UserId("auth0|1".into()), "sid1", 2_000).await.unwrap();
     assert!(s.find_access_token(&a, "h3", 5_000).await.unwrap().is_none(), "session's token outlived it");
     assert!(s.find_access_token(&a, "h2", 5_000).await.unwrap().is_some());
     assert!(s.find_access_token(&b, "h1", 5_000).await.unwrap().is_some(), "revocation crossed tenants");

@@ -238,6 +238,8 @@ fn message(code: &str, lang: Lang) -> &'static str {
             ("An unexpected error occurred in the connector.", "Une erreur inattendue est survenue dans le connecteur.")
         }
         "entity.not_found" => ("The entity does not exist.", "L'entité n'existe pas."),
+        "oidc.session_not_found" => ("Session not found.", "Session introuvable."),
+        "oidc.invalid_grant" => ("Grant request is invalid.", "La demande d'autorisation est invalide."),
         "request.general" => ("Request error occurred.", "Une erreur de requête est survenue."),
         "request.service_unavailable" => {
             ("The service is temporarily unavailable.", "Le service est temporairement indisponible.")
@@ -262,6 +264,8 @@ impl From<Error> for LogtoError {
                 Entity::VerificationRecord => LogtoError::new(S::BAD_REQUEST, "verification_record.not_found"),
                 Entity::Identity => LogtoError::new(S::NOT_FOUND, "user.identity_not_exist"),
                 Entity::User => LogtoError::unauthorized(S::UNAUTHORIZED),
+                Entity::Session => LogtoError::new(S::NOT_FOUND, "oidc.session_not_found"),
+                Entity::Grant => LogtoError::new(S::NOT_FOUND, "oidc.invalid_grant"),
                 Entity::Tenant
                 | Entity::Domain
                 | Entity::Application

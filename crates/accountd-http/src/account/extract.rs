@@ -125,8 +125,8 @@ async fn gate_inner(state: AppState, req: Request, next: Next) -> Response {
             return res;
         }
     };
-    // A token outlives neither its user nor a block.
-    match state.core.user_is_active(&rt.tenant.id, &claims.sub).await {
+    // A token outlives neither its user, nor a block, nor the revocation of its session or family.
+    match principal::token_stands(&state, &rt.tenant.id, &claims).await {
         Ok(true) => {}
         Ok(false) => return LogtoError::unauthorized(StatusCode::UNAUTHORIZED).into_response(),
         Err(e) => return LogtoError::from(e).into_response(),

@@ -13,6 +13,7 @@ pub mod identities;
 pub mod password;
 pub mod phone;
 pub mod profile;
+pub mod sessions;
 pub mod verifications;
 pub mod wire;
 
@@ -48,6 +49,10 @@ fn user_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(verifications::create_by_password))
         .routes(routes!(verifications::create_by_code))
         .routes(routes!(verifications::verify_code))
+        .routes(routes!(sessions::list_sessions))
+        .routes(routes!(sessions::delete_session))
+        .routes(routes!(sessions::list_grants))
+        .routes(routes!(sessions::delete_grant))
 }
 
 /// The routes.

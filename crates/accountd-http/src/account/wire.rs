@@ -152,6 +152,10 @@ impl From<UpdateProfileBody> for ClaimsPatch {
 pub struct PasswordBody {
     /// The password (at least one character).
     pub password: String,
+    /// Also end every other session of the user, with every token issued under them (accountd's
+    /// own flag; Logto keeps them). The session of the calling token stays.
+    #[serde(default)]
+    pub sign_out_other_sessions: bool,
 }
 
 impl Guarded for PasswordBody {

@@ -243,5 +243,16 @@ pub fn account_caller(
         base_url: format!("{}/", origin.base_url()),
         proof,
         client_id: Some(claims.client_id.clone()),
+        session_id: claims.sid.clone(),
     }
+}
+
+/// Whether a user token still stands: its user is neither deleted nor blocked and its session and
+/// token family are not revoked (core's in-memory revocation view; no database read on a repeat).
+pub async fn token_stands(
+    state: &AppState,
+    tenant: &accountd_core::tenant::TenantId,
+    claims: &AccessTokenClaims,
+) -> accountd_core::Result<bool> {
+    state.core.token_stands(tenant, &claims.sub, claims.sid.as_deref(), claims.family_id.as_deref()).await
 }

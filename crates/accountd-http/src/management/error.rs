@@ -60,6 +60,8 @@ fn not_found(entity: Entity) -> (&'static str, &'static str) {
         }
         Entity::VerificationRecord => ("The verification record does not exist.", "inexistent_verification_record"),
         Entity::Identity => ("The identity does not exist.", "inexistent_identity"),
+        Entity::Session => ("The session does not exist.", "inexistent_session"),
+        Entity::Grant => ("The grant does not exist.", "inexistent_grant"),
     }
 }
 

@@ -1,5 +1,5 @@
 //! The management API under `/api/v2`, in the dialect of Auth0's Management API (the subset
-//! accountd needs): clients, resource servers, client grants, users, roles, logs, signing keys.
+//! accountd needs): clients, resource servers, client grants, users, sessions, roles, logs, signing keys.
 //! Callers authenticate with a Bearer token for the Management API audience of the host they call
 //! (`{scheme}://{host}/api/v2/`), obtained with `client_credentials` at `/oauth/token`.
 
@@ -12,6 +12,7 @@ pub mod keys;
 pub mod logs;
 pub mod resource_servers;
 pub mod roles;
+pub mod sessions;
 pub mod tenant_settings;
 pub mod users;
 pub mod wire;
@@ -66,6 +67,9 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(roles::get_role, roles::update_role, roles::delete_role))
         .routes(routes!(roles::list_role_permissions, roles::add_role_permissions, roles::remove_role_permissions))
         .routes(routes!(roles::list_role_users, roles::assign_role_users))
+        .routes(routes!(sessions::list_user_sessions, sessions::delete_user_sessions))
+        .routes(routes!(sessions::get_session, sessions::delete_session))
+        .routes(routes!(sessions::revoke_session))
         .routes(routes!(logs::list_logs))
         .routes(routes!(keys::list_signing_keys))
         .routes(routes!(keys::rotate_signing_key))

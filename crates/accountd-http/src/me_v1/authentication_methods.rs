@@ -23,6 +23,22 @@ fn with_location(status: StatusCode, location: &str, body: impl Serialize) -> Re
     res
 }
 
+/// `?sign_out_other_sessions=true|false` on a password's verify (accountd's own flag).
+fn sign_out_flag(q: Option<&str>) -> MeResult<bool> {
+    let mut flag = false;
+    let bad = || MeError::validation(vec![ValidationError::at("", "sign_out_other_sessions must be true or false")]);
+    for (k, v) in serde_urlencoded::from_str::<Vec<(String, String)>>(q.unwrap_or("")).map_err(|_| bad())? {
+        if k == "sign_out_other_sessions" {
+            flag = match v.as_str() {
+                "true" => true,
+                "false" => false,
+                _ => return Err(bad()),
+            };
+        }
+    }
+    Ok(flag)
+}
+
 /// `?type=…`: the one filter the list takes.
 fn type_filter(q: Option<&str>) -> MeResult<Option<accountd_core::authn::method::MethodType>> {
     let mut filter = None;
@@ -95,19 +111,27 @@ pub async fn create_authentication_method(auth: MeAuth, MeJson(body): MeJson) ->
 /// Finish an enrollment: 201 with the method and its `Location`.
 #[utoipa::path(post, path = "/me/v1/authentication-methods/{id}/verify", tag = "authentication-methods",
     operation_id = "confirmAuthenticationMethod", request_body = VerifyAuthenticationMethodRequest,
+    params(("sign_out_other_sessions" = Option<bool>, Query,
+        description = "Password only: also end the user's other sessions and every token issued under them")),
     responses((status = 201, body = AuthenticationMethodResponse, headers(("Location" = String)))),
     security(("bearer" = ["create:me:authentication_methods"])))]
 pub async fn verify_authentication_method(
     auth: MeAuth,
     Path(id): Path<String>,
+    RawQuery(query): RawQuery,
     MeJson(body): MeJson,
 ) -> MeResult<Response> {
     let caller = auth.require("create:me:authentication_methods")?;
     let Some(t) = wire::type_of_id(&id) else {
         return Err(accountd_core::Error::NotFound(Entity::AuthenticationMethod).into());
     };
+    let sign_out = sign_out_flag(query.as_deref())?;
     let (auth_session, proof) = VerifyAuthenticationMethodRequest::from_body(t, &body)?.into_parts();
     let m = auth.state().core.verify_enrollment(&caller, &id, &auth_session, proof).await?;
+    // A new password may come with "sign out everywhere else" (accountd's own query flag).
+    if t == accountd_core::authn::method::MethodType::Password && sign_out {
+        auth.state().core.sign_out_other_sessions(&caller).await?;
+    }
     let location = wire::location(&auth.base_url(), &m.id);
     Ok(with_location(StatusCode::CREATED, &location, AuthenticationMethodResponse::from(&m)))
 }

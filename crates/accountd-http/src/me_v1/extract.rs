@@ -93,7 +93,7 @@ pub async fn gate(State(state): State<AppState>, req: Request, next: Next) -> Re
     )
     .await;
     // Only users have accounts: a token from a client grant never reaches a handler, nor one whose
-    // user was deleted or blocked since it was issued.
+    // user was deleted or blocked, or whose session or token family was revoked, since it was issued.
     let auth = match auth {
         Ok(claims) if claims.gty.as_deref() == Some("client-credentials") => Err(principal::AuthError {
             scheme: "Bearer",
@@ -101,12 +101,12 @@ pub async fn gate(State(state): State<AppState>, req: Request, next: Next) -> Re
             description: "The token does not belong to a user".into(),
             nonce: None,
         }),
-        Ok(claims) => match state.core.user_is_active(&rt.tenant.id, &claims.sub).await {
+        Ok(claims) => match principal::token_stands(&state, &rt.tenant.id, &claims).await {
             Ok(true) => Ok(claims),
             Ok(false) => Err(principal::AuthError {
                 scheme: if claims.cnf.is_some() { "DPoP" } else { "Bearer" },
                 error: Some("invalid_token"),
-                description: "The user no longer exists or is blocked".into(),
+                description: "The token was revoked, or its user no longer exists or is blocked".into(),
                 nonce: None,
             }),
             Err(e) => return MeError::from(e).into_response(),

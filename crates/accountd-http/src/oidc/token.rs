@@ -317,12 +317,13 @@ pub async fn introspect(
         let app = state.core.authenticate_client(&rt.tenant.id, &client_id, secret.as_deref()).await?;
         let token =
             req.token.as_deref().ok_or_else(|| OAuthError::invalid_request("Missing required parameter: token"))?;
-        // A user's token is inactive once the user is deleted or blocked.
+        // A user's token is inactive once the user is deleted or blocked, or its session or token
+        // family revoked.
         let user_gone = |c: &accountd_oauth::access_token::AccessTokenClaims| {
-            let (state, tenant, sub, client) = (&state, &rt.tenant.id, c.sub.clone(), c.gty.clone());
+            let (state, tenant, c) = (&state, &rt.tenant.id, c.clone());
             async move {
-                client.as_deref() != Some("client-credentials")
-                    && !state.core.user_is_active(tenant, &sub).await.unwrap_or(false)
+                c.gty.as_deref() != Some("client-credentials")
+                    && !crate::common::principal::token_stands(state, tenant, &c).await.unwrap_or(false)
             }
         };
         if let Ok(c) =

@@ -37,6 +37,19 @@ pub async fn userinfo(
     if !claims.has_scope("openid") {
         return (StatusCode::FORBIDDEN, axum::Json(serde_json::json!({"error": "insufficient_scope"}))).into_response();
     }
+    let revoked = || {
+        unauthorized(crate::common::principal::AuthError {
+            scheme: "Bearer",
+            error: Some("invalid_token"),
+            description: "The token was revoked, or its user no longer exists or is blocked".into(),
+            nonce: None,
+        })
+    };
+    match crate::common::principal::token_stands(&state, &rt.tenant.id, &claims).await {
+        Ok(true) => {}
+        Ok(false) => return revoked(),
+        Err(e) => return super::error::render(e.into()),
+    }
     match state.core.find_user_to_show(&rt.tenant.id, &claims.sub).await {
         Ok(Some(user)) if !user.blocked => {
             let scopes: Vec<String> = claims.scope.split(' ').map(str::to_string).collect();
@@ -45,12 +58,7 @@ pub async fn userinfo(
             r
         }
         // A token outlives neither its user nor a block.
-        Ok(_) => unauthorized(crate::common::principal::AuthError {
-            scheme: "Bearer",
-            error: Some("invalid_token"),
-            description: "The user no longer exists or is blocked".into(),
-            nonce: None,
-        }),
+        Ok(_) => revoked(),
         Err(e) => super::error::render(e.into()),
     }
 }

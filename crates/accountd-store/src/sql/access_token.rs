@@ -13,11 +13,13 @@ fn access_token_from(r: &Row) -> Result<AccessToken, sqlx::Error> {
         dpop_jkt: r.try_get("dpop_jkt")?,
         created_at: r.try_get("created_at")?,
         expires_at: r.try_get("expires_at")?,
+        family_id: r.try_get("family_id")?,
     })
 }
 
 const ACCESS_TOKEN_COLUMNS: &str =
-    "token_hash, client_id, user_id, session_id, scope, auth_time, amr, acr, dpop_jkt, created_at, expires_at";
+    "token_hash, client_id, user_id, session_id, scope, auth_time, amr, acr, dpop_jkt, created_at, expires_at, \
+     family_id";
 
 #[async_trait::async_trait]
 impl AccessTokenStore for Handle {
@@ -25,7 +27,8 @@ impl AccessTokenStore for Handle {
         let mut c = self.conn().await?;
         sqlx::query(
             "INSERT INTO access_tokens (tenant_id, token_hash, client_id, user_id, session_id, scope, auth_time, \
-             amr, acr, dpop_jkt, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+             amr, acr, dpop_jkt, created_at, expires_at, family_id) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
         )
         .bind(tenant.as_str())
         .bind(&t.token_hash)
@@ -39,6 +42,7 @@ impl AccessTokenStore for Handle {
         .bind(&t.dpop_jkt)
         .bind(t.created_at)
         .bind(t.expires_at)
+        .bind(&t.family_id)
         .execute(&mut *c)
         .await
         .map_err(map_err)?;

@@ -12,7 +12,7 @@ use accountd_core::client_grant::{ClientGrant, ClientGrantId, SubjectType};
 use accountd_core::connector::{ConnectorKind, OutboxMessage, StoredConnector, Template};
 use accountd_core::message::{Channel, Purpose};
 use accountd_core::role::{Permission, Role, RoleId};
-use accountd_core::session::{AccessToken, AuthorizationCode, RefreshToken, Session};
+use accountd_core::session::{AccessToken, AuthorizationCode, Grant, RefreshToken, Revocations, Session, TokenFamily};
 use accountd_core::store::{Attempt, RateRule, ThrottleRule};
 use accountd_core::store::ConnectorStore;
 use accountd_core::store::{TenantSettingsStore, VerificationRecordStore};
