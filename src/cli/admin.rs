@@ -175,8 +175,8 @@ enum SessionCommand {
     },
     /// End one session (`--id`) or every session of a user (`--user`).
     Revoke {
-        /// The session id.
-        #[arg(long, conflicts_with = "user", required_unless_present = "user")]
+        /// The session id (ids may start with `-`).
+        #[arg(long, conflicts_with = "user", required_unless_present = "user", allow_hyphen_values = true)]
         id: Option<String>,
         /// User id or email.
         #[arg(long)]

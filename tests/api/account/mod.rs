@@ -7,6 +7,7 @@ mod errors;
 mod identifiers;
 mod profile;
 mod revoked;
+mod sessions;
 mod settings;
 mod verifications;
 

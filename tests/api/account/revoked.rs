@@ -11,7 +11,7 @@ use super::{Account, account, assert_error};
 
 /// What each API answers the user's tokens: (/me/v1 methods, /api/my-account, /userinfo,
 /// introspection's `active` for the Logto token and for the /me/ token).
-async fn answers(a: &Account, base: &str, host: &str, web: (&str, &str)) -> (u16, u16, u16, bool, bool) {
+pub(super) async fn answers(a: &Account, base: &str, host: &str, web: (&str, &str)) -> (u16, u16, u16, bool, bool) {
     let h = [("host", host)];
     let me = super::send_to(base, &a.me.token, Method::GET, "/me/v1/authentication-methods", None, &h).await;
     let account = super::send_to(base, &a.token, Method::GET, "/api/my-account", None, &h).await;
@@ -44,7 +44,7 @@ async fn answers(a: &Account, base: &str, host: &str, web: (&str, &str)) -> (u16
     )
 }
 
-async fn backend_client(a: &Account) -> (String, String) {
+pub(super) async fn backend_client(a: &Account) -> (String, String) {
     let web =
         a.me.app
             .post(

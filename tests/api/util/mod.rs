@@ -111,6 +111,11 @@ impl TestApp {
         }
     }
 
+    /// The configuration it runs with (its database and data dir, for the `accountd` binary).
+    pub fn config(&self) -> &Config {
+        &self.cfg
+    }
+
     /// A second server on the same database and configuration (another node behind a balancer).
     pub async fn another_node(&self) -> TestApp {
         let running = accountd::start(&self.cfg).await.expect("second node starts");

@@ -147,7 +147,10 @@ impl Core {
             None => Vec::new(),
         };
         let now = now_millis();
-        self.store.revoke_session(tenant, user, &session.id, now).await?;
+        // The revocation itself decides (one UPDATE): of parallel deletes, one ends the session.
+        if !self.store.revoke_session(tenant, user, &session.id, now).await? {
+            return Err(Error::NotFound(Entity::Session));
+        }
         for app in apps {
             if target == Some(GrantsTarget::FirstParty) {
                 let first_party =
@@ -222,7 +225,9 @@ impl Core {
     pub async fn revoke_session(&self, ctx: &Context, tenant: &TenantId, id: &str) -> Result<()> {
         let session = self.get_session(tenant, id).await?.session;
         let user = UserId(session.user_id.clone());
-        self.store.revoke_session(tenant, &user, &session.id, now_millis()).await?;
+        if !self.store.revoke_session(tenant, &user, &session.id, now_millis()).await? {
+            return Err(Error::NotFound(Entity::Session));
+        }
         self.audit_session_end(ctx, tenant, &session.id, &user.0, "admin").await
     }
 

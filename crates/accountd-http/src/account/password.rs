@@ -5,13 +5,16 @@ use zeroize::Zeroizing;
 
 use super::error::LogtoResult;
 use super::extract::{LogtoAuth, LogtoJson};
-use super::wire::PasswordBody;
+use super::wire::UpdatePasswordBody;
 
 /// Sets a new password (with `logto-verification-id` when the user can prove who they are);
 /// `signOutOtherSessions` also ends the user's other sessions.
 #[utoipa::path(post, path = "/api/my-account/password", tag = "Account", operation_id = "UpdatePassword",
-    request_body = PasswordBody, responses((status = 204, description = "The password was changed")))]
-pub async fn update_password(auth: LogtoAuth, LogtoJson(body): LogtoJson<PasswordBody>) -> LogtoResult<StatusCode> {
+    request_body = UpdatePasswordBody, responses((status = 204, description = "The password was changed")))]
+pub async fn update_password(
+    auth: LogtoAuth,
+    LogtoJson(body): LogtoJson<UpdatePasswordBody>,
+) -> LogtoResult<StatusCode> {
     let caller = auth.caller();
     let core = &auth.state().core;
     core.require_first_party(&caller).await?;

@@ -152,10 +152,24 @@ impl From<UpdateProfileBody> for ClaimsPatch {
 pub struct PasswordBody {
     /// The password (at least one character).
     pub password: String,
+}
+
+/// `POST /api/my-account/password`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct UpdatePasswordBody {
+    /// The new password (at least one character).
+    pub password: String,
     /// Also end every other session of the user, with every token issued under them (accountd's
     /// own flag; Logto keeps them). The session of the calling token stays.
     #[serde(default)]
     pub sign_out_other_sessions: bool,
+}
+
+impl Guarded for UpdatePasswordBody {
+    fn check(&self) -> Result<(), String> {
+        if self.password.is_empty() { Err("password: must not be empty".into()) } else { Ok(()) }
+    }
 }
 
 impl Guarded for PasswordBody {
