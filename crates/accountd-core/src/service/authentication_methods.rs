@@ -205,7 +205,7 @@ impl Core {
         self.reserve_attempt(tenant, &key, &SENDS_PER_RECIPIENT).await.map(|_| ())
     }
 
-    fn enroll_context<'a>(
+    pub(crate) fn enroll_context<'a>(
         &'a self,
         caller: &'a AccountCaller,
         user: &'a User,
