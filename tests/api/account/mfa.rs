@@ -453,3 +453,41 @@ async fn a_logto_totp_and_a_backup_code_are_second_factors_on_the_hosted_page() 
     drop(browser);
     a.me.app.stop().await;
 }
+
+#[tokio::test]
+async fn an_expired_or_foreign_record_proves_nothing_and_changes_nothing() {
+    let a = account().await;
+    let u = a
+        .me
+        .app
+        .post("/api/v2/users", &a.me.mgmt, json!({"email": "grace@example.com", "password": PASSWORD, "name": "Grace"}))
+        .await;
+    assert_eq!(u.status, 201, "{}", u.text);
+    let grace = a.token_as("grace@example.com", PASSWORD, super::ALL_SCOPES).await;
+    let r = a
+        .call_with(&grace, Method::POST, "/api/verifications/password", Some(json!({"password": PASSWORD})), None)
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let foreign = r.body["verificationRecordId"].as_str().unwrap().to_string();
+    let expired = a.password_record().await;
+    a.me.app.sql(&format!("UPDATE verification_records SET expires_at = 1 WHERE id = '{expired}'")).await;
+    let totp = json!({"type": "Totp", "secret": SHORT_SECRET});
+    let put = json!({"secret": SHORT_SECRET, "code": code_for(SHORT_SECRET)});
+    for record in [&foreign, &expired] {
+        for (method, path, body) in [
+            (Method::POST, MFA.to_string(), Some(totp.clone())),
+            (Method::PUT, format!("{MFA}/totp"), Some(put.clone())),
+            (Method::GET, format!("{MFA}/backup-codes"), None),
+            (Method::PATCH, format!("{MFA}/x/name"), Some(json!({"name": "n"}))),
+            (Method::DELETE, format!("{MFA}/x"), None),
+            (Method::PATCH, "/api/my-account/mfa-settings".to_string(), Some(json!({"skipMfaOnSignIn": true}))),
+            (Method::PATCH, "/api/my-account/logto-configs".to_string(), Some(json!({}))),
+        ] {
+            let r = a.call(method.clone(), &path, body, Some(record)).await;
+            assert_error(&r, 401, "verification_record.permission_denied");
+        }
+    }
+    assert_eq!(a.mfa_items().await, json!([]));
+    assert_eq!(a.get("/api/my-account/mfa-settings").await.body, json!({"skipMfaOnSignIn": false}));
+    a.me.app.stop().await;
+}

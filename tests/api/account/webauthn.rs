@@ -182,8 +182,116 @@ async fn webauthn_items_follow_the_passkey_field_and_the_tenants_factors() {
         400,
         "verification_record.not_found",
     );
+    // Another user's record is no record for this one (stricter than Logto, spec §10.8).
+    let u =
+        a.me.app
+            .post("/api/v2/users", &a.me.mgmt, json!({"email": "grace@example.com", "password": crate::me::PASSWORD}))
+            .await;
+    assert_eq!(u.status, 201, "{}", u.text);
+    let grace = a.token_as("grace@example.com", crate::me::PASSWORD, super::ALL_SCOPES).await;
+    let r = a.call_with(&grace, Method::POST, REGISTRATION, None, None).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let theirs = r.body["verificationRecordId"].as_str().unwrap().to_string();
+    let cred = SoftAuthenticator::new().create(&a.me.base, &r.body["registrationOptions"]).await;
+    assert_error(
+        &a.verify_registration(&theirs, logto_payload(cred.clone())).await,
+        400,
+        "verification_record.not_found",
+    );
+    let body = json!({"verificationRecordId": theirs, "payload": logto_payload(cred)});
+    let r = a.call_with(&grace, Method::POST, &format!("{REGISTRATION}/verify"), Some(body), None).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let steal = json!({"type": "WebAuthn", "newIdentifierVerificationRecordId": theirs});
+    assert_error(&a.call(Method::POST, MFA, Some(steal), Some(&proof)).await, 400, "verification_record.not_found");
+    assert_eq!(a.mfa_items().await, json!([]));
     // Neither passkeys nor security keys offered: the factor is not enabled.
     a.me.set_policy(json!({"factors": ["password", "totp"]})).await;
     assert_error(&a.call(Method::POST, MFA, Some(add), Some(&proof)).await, 400, "session.mfa.mfa_factor_not_enabled");
+    a.me.app.stop().await;
+}
+
+impl Account {
+    /// Registers a passkey of `authenticator` through the Verification API and stores it; its id.
+    async fn register_passkey(&self, authenticator: &mut SoftAuthenticator) -> String {
+        let (record, options) = self.start_registration().await;
+        let cred = authenticator.create(&self.me.base, &options).await;
+        let r = self.verify_registration(&record, logto_payload(cred)).await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        let proof = self.password_record().await;
+        let add = json!({"type": "WebAuthn", "newIdentifierVerificationRecordId": record});
+        let r = self.call(Method::POST, MFA, Some(add), Some(&proof)).await;
+        assert_eq!(r.status, 204, "{}", r.text);
+        self.mfa_items().await.as_array().unwrap().iter().find(|i| i["type"] == "WebAuthn").unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    }
+}
+
+#[tokio::test]
+async fn a_passkey_registered_through_logto_signs_in_through_the_auth0_passkey_grant() {
+    let a = account_at("localhost", all_fields_edit()).await;
+    let mut authenticator = SoftAuthenticator::new();
+    a.register_passkey(&mut authenticator).await;
+    let (app, base) = (&a.me.app, &a.me.base);
+    let grant = accountd_core::service::WEBAUTHN_GRANT;
+    let native = app
+        .post("/api/v2/clients", &a.me.mgmt, json!({"name": "Phone app", "app_type": "native", "grant_types": [grant]}))
+        .await;
+    assert_eq!(native.status, 201, "{}", native.text);
+    let client_id = native.body["client_id"].as_str().unwrap().to_string();
+    let audience = format!("{base}/me/");
+    let g = app
+        .post(
+            "/api/v2/client-grants",
+            &a.me.mgmt,
+            json!({"client_id": client_id, "audience": audience, "subject_type": "user",
+                   "scope": ["read:me:authentication_methods"]}),
+        )
+        .await;
+    assert_eq!(g.status, 201, "{}", g.text);
+    let ch = app
+        .request(Method::POST, &format!("{base}/passkey/challenge"), None, Some(json!({"client_id": client_id})))
+        .await;
+    assert_eq!(ch.status, 200, "{}", ch.text);
+    let assertion = authenticator.get(base, &ch.body["authn_params_public_key"]).await;
+    let body = json!({"grant_type": grant, "client_id": client_id, "auth_session": ch.body["auth_session"],
+                      "authn_response": assertion, "audience": audience, "scope": "read:me:authentication_methods"});
+    let t = app.request(Method::POST, &format!("{base}/oauth/token"), None, Some(body)).await;
+    assert_eq!(t.status, 200, "{}", t.text);
+    let list = app.get(&format!("{base}/me/v1/authentication-methods"), t.body["access_token"].as_str().unwrap()).await;
+    assert_eq!(list.status, 200, "{}", list.text);
+    assert!(list.body["authentication_methods"].as_array().unwrap().iter().any(|m| m["type"] == "passkey"));
+    a.me.app.stop().await;
+}
+
+#[tokio::test]
+async fn the_openapi_document_describes_the_mfa_routes() {
+    let a = account_at("localhost", all_fields_edit()).await;
+    let r = a.me.app.request(Method::GET, "/api/.well-known/user.openapi.json", None, None).await;
+    assert_eq!(r.status, 200);
+    let paths = &r.body["paths"];
+    for (path, method, op) in [
+        ("/api/my-account/mfa-verifications", "get", "GetMfaVerifications"),
+        ("/api/my-account/mfa-verifications", "post", "AddMfaVerification"),
+        ("/api/my-account/mfa-verifications/totp", "put", "CreateOrReplaceTotpMfaVerification"),
+        ("/api/my-account/mfa-verifications/totp-secret/generate", "post", "GenerateTotpSecret"),
+        ("/api/my-account/mfa-verifications/backup-codes/generate", "post", "GenerateMyAccountBackupCodes"),
+        ("/api/my-account/mfa-verifications/backup-codes", "get", "GetBackupCodes"),
+        ("/api/my-account/mfa-verifications/{verificationId}/name", "patch", "UpdateMfaVerificationName"),
+        ("/api/my-account/mfa-verifications/{verificationId}", "delete", "DeleteMfaVerification"),
+        ("/api/my-account/mfa-settings", "get", "GetMfaSettings"),
+        ("/api/my-account/mfa-settings", "patch", "UpdateMfaSettings"),
+        ("/api/my-account/logto-configs", "get", "GetLogtoConfig"),
+        ("/api/my-account/logto-configs", "patch", "UpdateLogtoConfig"),
+        ("/api/verifications/web-authn/registration", "post", "GenerateWebAuthnRegistrationOptions"),
+        ("/api/verifications/web-authn/registration/verify", "post", "VerifyWebAuthnRegistration"),
+    ] {
+        assert_eq!(paths[path][method]["operationId"], op, "{method} {path}");
+    }
+    let schemas = &r.body["components"]["schemas"];
+    for s in ["AddMfaVerificationBody", "MfaVerificationResponse", "LogtoConfigsBody", "VerifyWebAuthnBody"] {
+        assert!(schemas[s].is_object(), "{s} missing");
+    }
     a.me.app.stop().await;
 }
