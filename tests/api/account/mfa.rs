@@ -264,6 +264,21 @@ async fn a_method_enrolled_through_me_v1_is_a_logto_mfa_item() {
     // A missing item is a 400.
     let r = a.call(Method::DELETE, &format!("{MFA}/{id}"), None, Some(&record)).await;
     assert_error(&r, 400, "verification_record.not_found");
+
+    // An Auth0 recovery code is a backup code of one, kept as a hash: listed, not shown, and
+    // it blocks another set while unused.
+    a.add_totp().await;
+    let (r, location) = a.me.enroll(json!({"type": "recovery-code"})).await;
+    let ok = a.me.post(&format!("{location}/verify"), json!({"auth_session": r.body["auth_session"]})).await;
+    assert_eq!(ok.status, 201, "{}", ok.text);
+    let items = a.mfa_items().await;
+    let set = items.as_array().unwrap().iter().find(|i| i["type"] == "BackupCode").expect("listed").clone();
+    assert_eq!(set["remainCodes"], 1, "{items}");
+    let r = a.call(Method::GET, &format!("{MFA}/backup-codes"), None, Some(&record)).await;
+    assert_error(&r, 404, "verification_record.not_found");
+    let codes = vec!["0123456789"; 10];
+    let r = a.call(Method::POST, MFA, Some(json!({"type": "BackupCode", "codes": codes})), Some(&record)).await;
+    assert_error(&r, 422, "user.backup_code_already_in_use");
     a.me.app.stop().await;
 }
 

@@ -262,6 +262,18 @@ async fn a_passkey_registered_through_logto_signs_in_through_the_auth0_passkey_g
     let list = app.get(&format!("{base}/me/v1/authentication-methods"), t.body["access_token"].as_str().unwrap()).await;
     assert_eq!(list.status, 200, "{}", list.text);
     assert!(list.body["authentication_methods"].as_array().unwrap().iter().any(|m| m["type"] == "passkey"));
+
+    // A security key enrolled through /me/v1 is a WebAuthn item for Logto too.
+    let mut key = SoftAuthenticator::new();
+    let (r, location) = a.me.enroll(json!({"type": "webauthn-roaming"})).await;
+    let cred = key.create(&a.me.base, &r.body["authn_params_public_key"]).await;
+    let ok = a
+        .me
+        .post(&format!("{location}/verify"), json!({"auth_session": r.body["auth_session"], "authn_response": cred}))
+        .await;
+    assert_eq!(ok.status, 201, "{}", ok.text);
+    let items = a.mfa_items().await;
+    assert_eq!(items.as_array().unwrap().iter().filter(|i| i["type"] == "WebAuthn").count(), 2, "{items}");
     a.me.app.stop().await;
 }
 
