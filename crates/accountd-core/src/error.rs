@@ -154,6 +154,24 @@ pub enum Refusal {
     },
     /// The tenant has no connector to send the code through.
     NoConnector,
+    /// The user already has a TOTP app (one at most through the one-step enrollment).
+    TotpAlreadyInUse,
+    /// A client-supplied TOTP secret is not base32 of 16 to 32 characters.
+    TotpSecretInvalid,
+    /// The TOTP code does not match the secret (±1 time step).
+    InvalidTotpCode,
+    /// The user still has unused backup codes.
+    BackupCodeAlreadyInUse,
+    /// Backup codes must be exactly 10 codes of 10 lowercase hex characters.
+    WrongBackupCodeFormat,
+    /// Backup codes need another second factor beside them.
+    BackupCodeCanNotBeAlone,
+    /// The tenant does not offer this factor.
+    MfaFactorNotEnabled,
+    /// The WebAuthn registration response did not verify.
+    WebauthnVerificationFailed,
+    /// No WebAuthn ceremony is waiting under this verification record.
+    PendingInfoNotFound,
 }
 
 /// Why a one-time code was refused.

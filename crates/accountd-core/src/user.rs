@@ -1,5 +1,6 @@
 //! End users of a tenant: their profile fields as the Auth0 Management API names them.
 
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::clock::Millis;
@@ -362,4 +363,58 @@ mod tests {
         merge_metadata(&mut base, serde_json::json!({"a": null, "b": {"y": 2}, "c": 3}));
         assert_eq!(base, serde_json::json!({"b": {"y": 2}, "c": 3}));
     }
+}
+
+/// A user's own MFA choices (Logto's `logtoConfig`): stored on the user (`users.mfa_settings`),
+/// changed key by key. `skip_mfa_on_sign_in` is the one sign-in reads: it skips the second-factor
+/// step unless the tenant's MFA policy is `always`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct MfaSettings {
+    /// Whether the user turned MFA on (unknown until a factor is added or the user says).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<bool>,
+    /// The user skipped setting up MFA.
+    pub skipped: bool,
+    /// Sign-in does not ask this user for a second factor (unless the tenant requires one).
+    pub skip_mfa_on_sign_in: bool,
+    /// The user dismissed the suggestion to add another factor.
+    pub additional_binding_suggestion_skipped: bool,
+    /// The user skipped setting up passkey sign-in.
+    pub passkey_sign_in_skipped: bool,
+}
+
+impl MfaSettings {
+    /// The stored form (`{}` and damaged documents are the defaults).
+    pub fn from_stored(s: &str) -> Self {
+        serde_json::from_str(s).unwrap_or_default()
+    }
+
+    /// This with the keys `patch` gives replaced, the others kept.
+    pub fn merged(&self, patch: &MfaSettingsPatch) -> Self {
+        Self {
+            enabled: patch.enabled.or(self.enabled),
+            skipped: patch.skipped.unwrap_or(self.skipped),
+            skip_mfa_on_sign_in: patch.skip_mfa_on_sign_in.unwrap_or(self.skip_mfa_on_sign_in),
+            additional_binding_suggestion_skipped: patch
+                .additional_binding_suggestion_skipped
+                .unwrap_or(self.additional_binding_suggestion_skipped),
+            passkey_sign_in_skipped: patch.passkey_sign_in_skipped.unwrap_or(self.passkey_sign_in_skipped),
+        }
+    }
+}
+
+/// A change to [`MfaSettings`]: `None` leaves a key alone.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MfaSettingsPatch {
+    /// New `enabled`.
+    pub enabled: Option<bool>,
+    /// New `skipped`.
+    pub skipped: Option<bool>,
+    /// New `skip_mfa_on_sign_in`.
+    pub skip_mfa_on_sign_in: Option<bool>,
+    /// New `additional_binding_suggestion_skipped`.
+    pub additional_binding_suggestion_skipped: Option<bool>,
+    /// New `passkey_sign_in_skipped`.
+    pub passkey_sign_in_skipped: Option<bool>,
 }

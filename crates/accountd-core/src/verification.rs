@@ -28,6 +28,10 @@ pub enum RecordKind {
     EmailCode,
     /// A code sent to a phone number was typed back.
     PhoneCode,
+    /// A WebAuthn credential was registered for the user (Logto's `WebAuthn` record): its sealed
+    /// state holds the ceremony until verified, then the registered passkey. Proves no identity;
+    /// it is the new credential's `newIdentifierVerificationRecordId`.
+    WebAuthnRegistration,
 }
 
 impl RecordKind {
@@ -37,12 +41,15 @@ impl RecordKind {
             RecordKind::Password => "password",
             RecordKind::EmailCode => "email_code",
             RecordKind::PhoneCode => "phone_code",
+            RecordKind::WebAuthnRegistration => "webauthn_registration",
         }
     }
 
     /// The kind stored as `s`.
     pub fn parse(s: &str) -> Option<RecordKind> {
-        [RecordKind::Password, RecordKind::EmailCode, RecordKind::PhoneCode].into_iter().find(|k| k.as_str() == s)
+        [RecordKind::Password, RecordKind::EmailCode, RecordKind::PhoneCode, RecordKind::WebAuthnRegistration]
+            .into_iter()
+            .find(|k| k.as_str() == s)
     }
 }
 
@@ -79,6 +86,7 @@ impl VerificationRecord {
         let accepted = match self.kind {
             RecordKind::Password => true,
             RecordKind::EmailCode | RecordKind::PhoneCode => self.purpose == Some(Purpose::UserPermissionValidation),
+            RecordKind::WebAuthnRegistration => false,
         };
         self.verified && accepted && self.user_id.as_ref() == Some(user) && self.expires_at > now
     }

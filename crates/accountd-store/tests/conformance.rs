@@ -49,7 +49,9 @@ contracts!(
     method_lists,
     verification_records,
     tenant_settings,
-    shown_users
+    shown_users,
+    mfa_settings,
+    webauthn_records
 );
 
 /// Both migration folders must list the same files, so the backends never drift apart.

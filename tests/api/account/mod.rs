@@ -5,11 +5,14 @@
 mod dialects;
 mod errors;
 mod identifiers;
+mod mfa;
+mod mfa_settings;
 mod profile;
 mod revoked;
 mod sessions;
 mod settings;
 mod verifications;
+mod webauthn;
 
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -41,7 +44,12 @@ pub async fn account() -> Account {
 
 /// Like [`account`], with these account-center fields.
 pub async fn account_with(fields: Value) -> Account {
-    let me = signed_in_with("127.0.0.1", |_| {}).await;
+    account_at("127.0.0.1", fields).await
+}
+
+/// Like [`account_with`], on `host` (WebAuthn needs a domain: `localhost`).
+pub async fn account_at(host: &str, fields: Value) -> Account {
+    let me = signed_in_with(host, |_| {}).await;
     let limits = json!({"rate_limits": {"user_reads_per_minute": 10000, "user_writes_per_minute": 10000,
                         "tenant_reads_per_second": 10000, "tenant_writes_per_second": 10000}});
     let r = me.app.patch("/api/v2/tenants/settings", &me.mgmt, json!({"account_policy": limits})).await;

@@ -1,6 +1,9 @@
-//! The one trait every credential type implements for enrollment: `begin` makes the challenge the
+//! The one trait every credential type implements: enrollment (`begin` makes the challenge the
 //! client answers and the state kept until it does; `finish` checks the answer against that state
-//! and yields the method to store. Adding a type means one module and one line in [`for_type`].
+//! and yields the method to store; `enroll_direct` takes client-supplied material in one step, as
+//! Logto's TOTP and backup codes arrive), and what a stored method counts as (`counts_as`), which
+//! the "don't leave the user without a way in" rules ask. Adding a type means one module and one
+//! line in [`for_type`].
 
 use serde_json::Value;
 use zeroize::Zeroizing;
@@ -143,9 +146,63 @@ pub struct Begun {
     pub message: Option<OutgoingMessage>,
 }
 
+/// What a stored method counts as when core decides whether a user can still sign in (kratos's
+/// `ActiveCredentialsCounter`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Counts {
+    /// Signs in on its own, and is no second factor (a password).
+    FirstFactor,
+    /// Signs in on its own, and can also answer a second-factor challenge (a passkey).
+    BothFactors,
+    /// Only a second factor (TOTP, a security key, codes by email or SMS, push).
+    SecondFactor,
+    /// A second factor of last resort, only kept beside another one (recovery/backup codes).
+    BackupSecondFactor,
+}
+
+impl Counts {
+    /// Whether it signs a user in on its own.
+    pub fn first_factor(self) -> bool {
+        matches!(self, Counts::FirstFactor | Counts::BothFactors)
+    }
+
+    /// Whether it is a second factor that stands on its own (not a backup).
+    pub fn standalone_second_factor(self) -> bool {
+        matches!(self, Counts::BothFactors | Counts::SecondFactor)
+    }
+}
+
+/// Client-supplied material for a one-step enrollment (Logto's `POST/PUT mfa-verifications`).
+#[derive(Debug)]
+pub enum DirectEnrollment {
+    /// A TOTP secret (base32) the client generated or was given, with a code from the app if the
+    /// client sends one.
+    Totp {
+        /// The base32 secret.
+        secret: Zeroizing<String>,
+        /// A current code proving the app has the secret.
+        code: Option<String>,
+    },
+    /// A set of backup codes the client generated or was given.
+    BackupCodes(Vec<Zeroizing<String>>),
+}
+
 /// Enrollment of one credential type.
 #[async_trait::async_trait]
 pub trait Credential: Send + Sync {
+    /// What a stored method of type `t` (one this module enrolls) counts as.
+    fn counts_as(&self, t: MethodType) -> Counts;
+    /// Enrolls `method_id` in one step from client-supplied material; types that only enroll
+    /// through a challenge refuse.
+    async fn enroll_direct(
+        &self,
+        cx: &EnrollContext<'_>,
+        material: DirectEnrollment,
+        method_id: &str,
+    ) -> Result<NewMethod> {
+        let _ = (cx, material, method_id);
+        Err(crate::error::Error::Internal(anyhow::anyhow!("this credential type has no one-step enrollment")))
+    }
     /// Starts enrolling `method_id`.
     async fn begin(&self, cx: &EnrollContext<'_>, request: &EnrollRequest, method_id: &str) -> Result<Begun>;
     /// Checks the client's proof against the state `begin` kept, and yields the method to store.
@@ -171,6 +228,11 @@ pub fn for_type(t: MethodType) -> Option<&'static dyn Credential> {
         MethodType::PushNotification => Some(&super::push::Push),
         MethodType::Password => None,
     }
+}
+
+/// What a stored method of type `t` counts as (passwords, enrolled by the service, sign in alone).
+pub fn counts_as(t: MethodType) -> Counts {
+    for_type(t).map_or(Counts::FirstFactor, |m| m.counts_as(t))
 }
 
 /// A new stored method with the common fields filled in.

@@ -59,6 +59,10 @@ pub fn is_e164(s: &str) -> bool {
 
 #[async_trait::async_trait]
 impl Credential for OneTimeCode {
+    fn counts_as(&self, _: MethodType) -> super::credential::Counts {
+        super::credential::Counts::SecondFactor
+    }
+
     async fn begin(&self, _: &EnrollContext<'_>, request: &EnrollRequest, _: &str) -> Result<Begun> {
         let code = generate_code();
         let salt = crate::secret::random_token::<16>();

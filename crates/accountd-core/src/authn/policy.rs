@@ -192,6 +192,47 @@ impl AccountPolicy {
     pub fn allows(&self, t: MethodType) -> bool {
         self.factors.contains(&t)
     }
+
+    /// Whether the tenant offers an MFA factor (Logto's sign-in-experience factors): TOTP and
+    /// backup codes by their types; WebAuthn when security keys are an MFA factor or passkeys sign
+    /// in (Logto: "WebAuthn is an MFA factor, or passkey sign-in is enabled").
+    pub fn offers(&self, factor: MfaFactor) -> bool {
+        match factor {
+            MfaFactor::Totp => self.allows(MethodType::Totp),
+            MfaFactor::BackupCode => self.allows(MethodType::RecoveryCode),
+            MfaFactor::WebAuthn => self.webauthn_is_mfa_factor() || self.allows(MethodType::Passkey),
+        }
+    }
+
+    /// Whether WebAuthn is a second factor here (security keys or platform authenticators).
+    pub fn webauthn_is_mfa_factor(&self) -> bool {
+        self.allows(MethodType::WebauthnPlatform) || self.allows(MethodType::WebauthnRoaming)
+    }
+}
+
+/// The MFA factors of Logto's dialect, over core's method types.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MfaFactor {
+    /// An authenticator app ([`MethodType::Totp`]).
+    Totp,
+    /// A WebAuthn credential (passkeys and both security-key kinds).
+    WebAuthn,
+    /// A backup-code set ([`MethodType::RecoveryCode`]).
+    BackupCode,
+}
+
+impl MfaFactor {
+    /// The factor a method type is, if it is one.
+    pub fn of(t: MethodType) -> Option<MfaFactor> {
+        match t {
+            MethodType::Totp => Some(MfaFactor::Totp),
+            MethodType::Passkey | MethodType::WebauthnPlatform | MethodType::WebauthnRoaming => {
+                Some(MfaFactor::WebAuthn)
+            }
+            MethodType::RecoveryCode => Some(MfaFactor::BackupCode),
+            MethodType::Password | MethodType::Phone | MethodType::Email | MethodType::PushNotification => None,
+        }
+    }
 }
 
 #[cfg(test)]

@@ -40,6 +40,10 @@ pub fn redeemed_state(state: &Value, device_jwk: Value, device_name: Option<Stri
 
 #[async_trait::async_trait]
 impl Credential for Push {
+    fn counts_as(&self, _: MethodType) -> super::credential::Counts {
+        super::credential::Counts::SecondFactor
+    }
+
     async fn begin(&self, cx: &EnrollContext<'_>, _: &EnrollRequest, method_id: &str) -> Result<Begun> {
         let secret = random_token::<24>();
         let ticket = format!("{method_id}.{secret}");

@@ -15,12 +15,12 @@ use webauthn_rs::prelude::{
 use webauthn_rs_proto::{AuthenticatorAttachment, ResidentKeyRequirement};
 
 use super::credential::{
-    Begun, Credential, EnrollChallenge, EnrollContext, EnrollProof, EnrollRequest, RelyingParty, account_label,
+    Begun, Counts, Credential, EnrollChallenge, EnrollContext, EnrollProof, EnrollRequest, RelyingParty, account_label,
     new_method,
 };
 use super::method::{MethodDetails, MethodType, NewMethod};
-use crate::error::{Error, Result};
-use crate::user::UserId;
+use crate::error::{Error, Refusal, Result};
+use crate::user::{User, UserId};
 
 /// The WebAuthn credential module (passkeys and both second-factor kinds).
 pub struct WebAuthn;
@@ -115,6 +115,11 @@ fn options_json(public_key: &impl serde::Serialize) -> Result<Value> {
 
 #[async_trait::async_trait]
 impl Credential for WebAuthn {
+    fn counts_as(&self, t: MethodType) -> Counts {
+        // A passkey signs in alone and also answers a WebAuthn second-factor challenge.
+        if t == MethodType::Passkey { Counts::BothFactors } else { Counts::SecondFactor }
+    }
+
     async fn begin(&self, cx: &EnrollContext<'_>, request: &EnrollRequest, _: &str) -> Result<Begun> {
         let wa = webauthn(cx.rp)?;
         let handle = user_handle(&cx.user.id);
@@ -184,27 +189,150 @@ impl Credential for WebAuthn {
         if cx.existing_key_ids.contains(&key_id) {
             return Err(Error::BadProof("This authenticator is already registered.".into()));
         }
-        let (cose_key, aaguid) = attested_key(&attestation_object).unzip();
-        let mut details = MethodDetails {
-            key_id: Some(key_id),
-            public_key: cose_key.map(|k| STANDARD.encode(k)),
-            ..Default::default()
-        };
         let mut m = new_method(cx, method_type, id, secret);
-        if method_type == MethodType::Passkey {
-            details.credential_backed_up = Some(credential.backup_state);
-            details.credential_device_type =
-                Some(if credential.backup_eligible { "multi_device" } else { "single_device" }.into());
-            details.transports = transports(&credential, &reported_transports);
-            details.user_agent = cx.user_agent.map(str::to_string);
-            details.aaguid = aaguid;
-            details.relying_party_id = Some(cx.rp.id.clone());
-            details.user_handle = Some(user_handle_key(&handle));
-            m.lookup_key = details.user_handle.clone();
-        }
-        m.method.details = details;
+        m.method.details = if method_type == MethodType::Passkey {
+            let d = passkey_details(
+                &credential,
+                &attestation_object,
+                &reported_transports,
+                cx.user_agent,
+                &cx.rp.id,
+                &handle,
+            );
+            m.lookup_key = d.user_handle.clone();
+            d
+        } else {
+            let (cose_key, _) = attested_key(&attestation_object).unzip();
+            MethodDetails {
+                key_id: Some(key_id),
+                public_key: cose_key.map(|k| STANDARD.encode(k)),
+                ..Default::default()
+            }
+        };
         Ok(m)
     }
+}
+
+/// The public facts of a new passkey: its id and key as attested, backup state, transports, the
+/// browser, the AAGUID, the RP ID and the user handle (its lookup key at passkey sign-in).
+fn passkey_details(
+    credential: &WaCredential,
+    attestation_object: &str,
+    reported_transports: &Value,
+    user_agent: Option<&str>,
+    rp_id: &str,
+    handle: &Uuid,
+) -> MethodDetails {
+    let (cose_key, aaguid) = attested_key(attestation_object).unzip();
+    MethodDetails {
+        key_id: Some(URL_SAFE_NO_PAD.encode::<&[u8]>(credential.cred_id.as_ref())),
+        public_key: cose_key.map(|k| STANDARD.encode(k)),
+        credential_backed_up: Some(credential.backup_state),
+        credential_device_type: Some(if credential.backup_eligible { "multi_device" } else { "single_device" }.into()),
+        transports: transports(credential, reported_transports),
+        user_agent: user_agent.map(str::to_string),
+        aaguid,
+        relying_party_id: Some(rp_id.to_string()),
+        user_handle: Some(user_handle_key(handle)),
+        ..Default::default()
+    }
+}
+
+/// A passkey registered through a verification record (Logto's Verification API), kept sealed in
+/// the record until `POST mfa-verifications` turns it into a method.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct RegisteredPasskey {
+    /// The serialized `webauthn-rs` passkey (the method's secret).
+    pub secret: String,
+    /// Its public facts.
+    pub details: MethodDetails,
+}
+
+/// The `webauthn-rs` instance for a Verification API registration: the RP's own origins (as
+/// [`webauthn`]) plus the tenant's WebAuthn related origins.
+fn webauthn_with_related(rp: &RelyingParty, related_origins: &[String]) -> Result<Webauthn> {
+    let scheme = rp.origin.split_once("://").map(|(s, _)| s).unwrap_or("https");
+    let origin =
+        Url::parse(&format!("{scheme}://{}", rp.id)).map_err(|e| Error::Internal(anyhow::anyhow!("RP origin: {e}")))?;
+    let mut b = WebauthnBuilder::new(&rp.id, &origin)
+        .map_err(|e| Error::Internal(anyhow::anyhow!("WebAuthn relying party {}: {e}", rp.id)))?;
+    for o in related_origins {
+        // Related origins are not validated when set (as in Logto): one that is no URL is skipped.
+        if let Ok(u) = Url::parse(o) {
+            b = b.append_allowed_origin(&u);
+        }
+    }
+    b.rp_name(&rp.id)
+        .allow_any_port(true)
+        .allow_subdomains(true)
+        .build()
+        .map_err(|e| Error::Internal(anyhow::anyhow!("WebAuthn relying party {}: {e}", rp.id)))
+}
+
+/// Starts a passkey registration for the Verification API, with the options exactly as Logto
+/// gives them (spec logto §4.6): RP name = RP ID, a discoverable, user-verified credential, ES256
+/// and RS256, 60 s, no attestation, the user's existing credentials excluded. Returns the options
+/// (`registrationOptions`) and the ceremony state to seal.
+pub fn start_verification_registration(
+    rp: &RelyingParty,
+    user: &User,
+    existing_key_ids: &[String],
+) -> Result<(Value, Value)> {
+    let wa = webauthn_with_related(rp, &[])?;
+    let handle = user_handle(&user.id);
+    let unnamed = || "Unnamed User".to_string();
+    let name = user
+        .username
+        .clone()
+        .or_else(|| user.email.clone())
+        .or_else(|| user.phone_number.clone())
+        .unwrap_or_else(unnamed);
+    let display = user.name.clone().unwrap_or_else(|| name.clone());
+    let exclude: Vec<CredentialID> = existing_key_ids.iter().filter_map(|k| URL_SAFE_NO_PAD.decode(k).ok()).collect();
+    let (ccr, reg) = wa
+        .start_passkey_registration(handle, &name, &display, (!exclude.is_empty()).then_some(exclude))
+        .map_err(|e| Error::Internal(anyhow::anyhow!("passkey registration: {e}")))?;
+    let mut options = options_json(&ccr.public_key)?;
+    options["rp"] = json!({ "name": rp.id, "id": rp.id });
+    options["authenticatorSelection"] =
+        json!({ "residentKey": "required", "requireResidentKey": true, "userVerification": "required" });
+    options["pubKeyCredParams"] = json!([{ "type": "public-key", "alg": -7 }, { "type": "public-key", "alg": -257 }]);
+    options["timeout"] = json!(60000);
+    options["attestation"] = json!("none");
+    if options.get("excludeCredentials").is_none_or(Value::is_null) {
+        options["excludeCredentials"] = json!([]);
+    }
+    Ok((options, serde_json::to_value(&reg).map_err(internal)?))
+}
+
+/// Finishes a Verification API registration: the attestation must answer the ceremony from an
+/// origin of the RP or one of `related_origins`, with user verification. Any refusal is
+/// [`Refusal::WebauthnVerificationFailed`].
+pub fn finish_verification_registration(
+    rp: &RelyingParty,
+    related_origins: &[String],
+    user: &UserId,
+    state: &Value,
+    mut response: Value,
+    user_agent: Option<&str>,
+) -> Result<RegisteredPasskey> {
+    let failed = || Error::Refused(Refusal::WebauthnVerificationFailed);
+    // vendor quirk: Logto's payload names its type "WebAuthn"; webauthn-rs reads the browser's "public-key".
+    response["type"] = json!("public-key");
+    let reported_transports = response["response"]["transports"].clone();
+    let attestation_object = response["response"]["attestationObject"].as_str().unwrap_or_default().to_string();
+    let reg: RegisterPublicKeyCredential = serde_json::from_value(response).map_err(|_| failed())?;
+    let st: PasskeyRegistration = serde_json::from_value(state.clone()).map_err(internal)?;
+    let wa = webauthn_with_related(rp, related_origins)?;
+    let pk = wa.finish_passkey_registration(&reg, &st).map_err(|e| {
+        tracing::debug!(error = %e, "WebAuthn registration refused");
+        failed()
+    })?;
+    let secret = serde_json::to_string(&pk).map_err(internal)?;
+    let credential = WaCredential::from(pk);
+    let details =
+        passkey_details(&credential, &attestation_object, &reported_transports, user_agent, &rp.id, &user_handle(user));
+    Ok(RegisteredPasskey { secret, details })
 }
 
 /// A passkey sign-in ceremony: options for `navigator.credentials.get` and the state to keep.

@@ -205,7 +205,7 @@ impl Core {
         self.reserve_attempt(tenant, &key, &SENDS_PER_RECIPIENT).await.map(|_| ())
     }
 
-    fn enroll_context<'a>(
+    pub(crate) fn enroll_context<'a>(
         &'a self,
         caller: &'a AccountCaller,
         user: &'a User,
@@ -424,10 +424,14 @@ impl Core {
         }
         let others: Vec<&AuthenticationMethod> = methods.iter().filter(|o| o.id != id).collect();
         let policy = self.account_policy(&caller.tenant).await?;
-        let leaves_no_primary = m.method_type.is_primary() && !others.iter().any(|o| o.method_type.is_primary());
-        let leaves_no_second = !m.method_type.is_primary()
+        // Each type says what it counts as (`Credential::counts_as`): a way to sign in alone, a
+        // second factor, or a backup one that cannot carry a mandatory second factor alone.
+        let counts = |t: MethodType| credential::counts_as(t);
+        let leaves_no_primary =
+            counts(m.method_type).first_factor() && !others.iter().any(|o| counts(o.method_type).first_factor());
+        let leaves_no_second = !counts(m.method_type).first_factor()
             && policy.mfa == MfaPolicy::Always
-            && !others.iter().any(|o| !o.method_type.is_primary() && o.method_type != MethodType::RecoveryCode);
+            && !others.iter().any(|o| counts(o.method_type) == credential::Counts::SecondFactor);
         if leaves_no_primary || leaves_no_second {
             let e = Error::Conflict(ConflictKind::LastSignInMethod);
             self.audit_failure(caller, "me.authentication_method.delete", id, m.method_type, &e).await;

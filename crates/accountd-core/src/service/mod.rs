@@ -11,6 +11,7 @@ mod connectors;
 mod grants;
 mod identifiers;
 mod keys;
+mod mfa;
 mod passkey_grant;
 mod pending;
 mod profile;
@@ -32,6 +33,7 @@ pub use authentication_methods::EnrollmentStarted;
 pub use connectors::TemplateView;
 pub use grants::ClientGrantView;
 pub use identifiers::{AccountPatch, ClaimsPatch, Patch};
+pub use mfa::MfaItem;
 pub use passkey_grant::WEBAUTHN_GRANT;
 pub use profile::{
     FieldAccess, FieldPolicy, FieldSource, PROFILE_POLICY, ProfileChanges, ReadOnlyReason, USER_METADATA_MAX_BYTES,

@@ -11,13 +11,14 @@ use crate::authn::credential::RelyingParty;
 use crate::authn::method::{AuthenticationMethod, MethodType};
 use crate::authn::pending::{MAX_ATTEMPTS, PendingPurpose, PendingStatus, PendingVerification};
 use crate::authn::policy::MfaPolicy;
+use crate::authn::recovery_code::BackupCodeSet;
 use crate::authn::{otp, recovery_code, totp, webauthn};
 use crate::clock::now_millis;
 use crate::error::{Error, Result};
 use crate::message::{Channel, Purpose};
 use crate::secret::{hash_high_entropy_secret, random_token};
 use crate::tenant::TenantId;
-use crate::user::{User, UserId};
+use crate::user::{MfaSettings, User, UserId};
 
 /// What the user is asked after choosing a second factor.
 #[derive(Debug, Clone, PartialEq)]
@@ -90,18 +91,35 @@ impl Core {
         requested: bool,
     ) -> Result<Option<Vec<AuthenticationMethod>>> {
         let policy = self.account_policy(tenant).await?;
-        let methods: Vec<AuthenticationMethod> = self
+        let mut methods: Vec<AuthenticationMethod> = self
             .store
             .list_methods(tenant, &user.id)
             .await?
             .into_iter()
             .filter(|m| !m.method_type.is_primary())
             .collect();
+        // A backup-code set whose codes are all used answers nothing: it is no factor to offer.
+        if methods.iter().any(|m| m.method_type == MethodType::RecoveryCode) {
+            let mut spent = Vec::new();
+            for (m, secret) in self.store.load_methods_with_secrets(tenant, &user.id, MethodType::RecoveryCode).await? {
+                if BackupCodeSet::open(&self.master_key, &secret)?.is_some_and(|s| s.remaining() == 0) {
+                    spent.push(m.id);
+                }
+            }
+            methods.retain(|m| !spent.contains(&m.id));
+        }
+        // The user's own "skip MFA on sign-in" (Logto's mfa-settings) yields to a tenant that
+        // requires a second factor, and to a client that asks for one.
+        let skip = match self.store.load_mfa_settings(tenant, &user.id).await? {
+            Some(s) => MfaSettings::from_stored(&s).skip_mfa_on_sign_in,
+            None => false,
+        };
         Ok(match policy.mfa {
             MfaPolicy::Always => Some(methods),
             _ if methods.is_empty() => None,
+            _ if requested => Some(methods),
+            _ if skip => None,
             MfaPolicy::WhenEnrolled => Some(methods),
-            MfaPolicy::Never if requested => Some(methods),
             MfaPolicy::Never => None,
         })
     }
@@ -260,12 +278,16 @@ impl Core {
                 Err(wrong())
             }
             (MethodType::RecoveryCode, SecondFactorAnswer::Code(code)) => {
+                if self.use_backup_code(tenant, &user.id, &code, now).await? {
+                    return Ok(challenge.method_id.clone());
+                }
                 let hash = recovery_code::hash(&code);
                 for (m, secret) in
                     self.store.load_methods_with_secrets(tenant, &user.id, MethodType::RecoveryCode).await?
                 {
                     // Used once: deleting it is the check that nobody used it concurrently.
-                    if crate::secret::constant_time_eq(hash.as_bytes(), secret.as_bytes())
+                    if !BackupCodeSet::is_set(&secret)
+                        && crate::secret::constant_time_eq(hash.as_bytes(), secret.as_bytes())
                         && self.store.delete_method(tenant, &user.id, &m.id).await?
                     {
                         return Ok(m.id);
@@ -323,6 +345,32 @@ impl Core {
             }
             _ => Err(Error::invalid("answer", "does not fit the chosen method")),
         }
+    }
+
+    /// Uses an unused code of one of the user's backup-code sets: the set is re-sealed with the
+    /// code's `used_at` and swapped in only if the stored set is unchanged, so of two parallel
+    /// uses of one code exactly one wins; a swap lost to another code's use is retried on the
+    /// fresh set.
+    async fn use_backup_code(&self, tenant: &TenantId, user: &UserId, code: &str, now: i64) -> Result<bool> {
+        const TRIES: usize = 8;
+        for _ in 0..TRIES {
+            let mut raced = false;
+            for (m, secret) in self.store.load_methods_with_secrets(tenant, user, MethodType::RecoveryCode).await? {
+                let Some(mut set) = BackupCodeSet::open(&self.master_key, &secret)? else { continue };
+                if !set.use_code(code, now) {
+                    continue;
+                }
+                let next = set.seal(&self.master_key)?;
+                if self.store.swap_method_secret(tenant, user, &m.id, &secret, &next, now).await? {
+                    return Ok(true);
+                }
+                raced = true;
+            }
+            if !raced {
+                return Ok(false);
+            }
+        }
+        Ok(false)
     }
 
     async fn touch_method(&self, tenant: &TenantId, user: &UserId, id: &str, now: i64) -> Result<()> {

@@ -1,13 +1,13 @@
 //! Proofs of identity (see `crate::verification`): making verification records (a password, a
-//! code sent and typed back), and the checks sensitive operations make with them. Every guess (a
-//! password, a code) is reserved before it is checked.
+//! code sent and typed back, a WebAuthn credential registered), and the checks sensitive
+//! operations make with them. Every guess (a password, a code) is reserved before it is checked.
 
 use serde_json::json;
 use zeroize::Zeroizing;
 
 use super::{AccountCaller, Core};
 use crate::audit::AuditEvent;
-use crate::authn::otp;
+use crate::authn::{otp, webauthn};
 use crate::clock::now_millis;
 use crate::error::{CodeRefusal, Entity, Error, Refusal, Result};
 use crate::message::{Channel, Purpose, SendError};
@@ -306,5 +306,110 @@ impl Core {
             )
             .await?;
         Ok(())
+    }
+
+    /// Starts registering a passkey through a verification record (Logto's
+    /// `POST /api/verifications/web-authn/registration`): the creation options, and a record of
+    /// the caller holding the sealed ceremony until it is answered.
+    pub async fn start_webauthn_registration(
+        &self,
+        caller: &AccountCaller,
+    ) -> Result<(VerificationRecord, serde_json::Value)> {
+        let user = self.caller_user(caller).await?;
+        let methods = self.store.list_methods(&caller.tenant, &user.id).await?;
+        let existing: Vec<String> = methods.iter().filter_map(|m| m.details.key_id.clone()).collect();
+        let (options, ceremony) = webauthn::start_verification_registration(&caller.rp, &user, &existing)?;
+        let now = now_millis();
+        let id = new_record_id();
+        let plain = serde_json::to_vec(&json!({ "ceremony": ceremony })).map_err(anyhow::Error::from)?;
+        let record = VerificationRecord {
+            code_state: Some(self.master_key.seal(&seal_context(&caller.tenant, &id), &plain)?),
+            id,
+            user_id: Some(user.id.clone()),
+            kind: RecordKind::WebAuthnRegistration,
+            identifier: None,
+            purpose: None,
+            verified: false,
+            attempts: 0,
+            created_at: now,
+            expires_at: now + RECORD_LIFETIME_MILLIS,
+        };
+        self.store.insert_verification_record(&caller.tenant, &record).await?;
+        Ok((record, options))
+    }
+
+    /// A live WebAuthn registration record of the caller (stricter than Logto, which does not
+    /// check the owner), or `NotFound(VerificationRecord)`.
+    async fn own_webauthn_record(&self, caller: &AccountCaller, id: &str) -> Result<VerificationRecord> {
+        match self.store.find_verification_record(&caller.tenant, id, now_millis()).await? {
+            Some(r) if r.kind == RecordKind::WebAuthnRegistration && r.user_id.as_ref() == Some(&caller.user) => Ok(r),
+            _ => Err(Error::NotFound(Entity::VerificationRecord)),
+        }
+    }
+
+    /// Answers the ceremony of record `id` with the browser's attestation, checked against the
+    /// request's origin and the tenant's WebAuthn related origins; the record then holds the
+    /// passkey (sealed) and is verified. A ceremony is answered once.
+    pub async fn verify_webauthn_registration(
+        &self,
+        caller: &AccountCaller,
+        id: &str,
+        response: serde_json::Value,
+    ) -> Result<()> {
+        let record = self.own_webauthn_record(caller, id).await?;
+        let pending = || Error::Refused(Refusal::PendingInfoNotFound);
+        let sealed = match (&record.code_state, record.verified) {
+            (Some(s), false) => s.clone(),
+            _ => return Err(pending()),
+        };
+        let context = seal_context(&caller.tenant, id);
+        let state: serde_json::Value =
+            serde_json::from_slice(&self.master_key.open(&context, &sealed)?).map_err(anyhow::Error::from)?;
+        let Some(ceremony) = state.get("ceremony") else { return Err(pending()) };
+        let center = self.account_center(&caller.tenant).await?;
+        let registered = webauthn::finish_verification_registration(
+            &caller.rp,
+            &center.webauthn_related_origins,
+            &caller.user,
+            ceremony,
+            response,
+            caller.ctx.user_agent.as_deref(),
+        )?;
+        let plain = zeroize::Zeroizing::new(
+            serde_json::to_vec(&json!({ "registered": registered })).map_err(anyhow::Error::from)?,
+        );
+        let done = self.master_key.seal(&context, &plain)?;
+        if !self.store.complete_record(&caller.tenant, id, &sealed, &done, now_millis()).await? {
+            return Err(pending());
+        }
+        self.store
+            .insert_audit_event(
+                &caller.tenant,
+                &AuditEvent::success(
+                    &caller.ctx,
+                    "account.verification.webauthn_registered",
+                    "user",
+                    &caller.user.0,
+                    json!({}),
+                ),
+            )
+            .await?;
+        Ok(())
+    }
+
+    /// The passkey a verified WebAuthn registration record of the caller holds, or
+    /// `NotFound(VerificationRecord)` (missing, expired, someone else's, not verified yet).
+    pub(crate) async fn registered_passkey(
+        &self,
+        caller: &AccountCaller,
+        id: &str,
+    ) -> Result<webauthn::RegisteredPasskey> {
+        let record = self.own_webauthn_record(caller, id).await?;
+        let not_found = || Error::NotFound(Entity::VerificationRecord);
+        let (true, Some(sealed)) = (record.verified, &record.code_state) else { return Err(not_found()) };
+        let state: serde_json::Value =
+            serde_json::from_slice(&self.master_key.open(&seal_context(&caller.tenant, id), sealed)?)
+                .map_err(anyhow::Error::from)?;
+        serde_json::from_value(state.get("registered").cloned().ok_or_else(not_found)?).map_err(|_| not_found())
     }
 }

@@ -43,6 +43,8 @@ pub const CONTRACTS: &[&str] = &[
     "verification_records",
     "tenant_settings",
     "shown_users",
+    "mfa_settings",
+    "webauthn_records",
 ];
 
 async fn tenant(store: &dyn Store, name: &str) -> TenantId {
@@ -116,6 +118,8 @@ pub async fn run(name: &str, store: &dyn Store) {
         "verification_records" => verification_records(store).await,
         "tenant_settings" => tenant_settings(store).await,
         "shown_users" => shown_users(store).await,
+        "mfa_settings" => mfa_settings(store).await,
+        "webauthn_records" => webauthn_records(store).await,
         other => panic!("unknown contract {other}"),
     }
 }
@@ -1238,4 +1242,56 @@ pub async fn tenant_settings(s: &dyn Store) {
     assert_eq!(s.load_account_center(&b).await.unwrap(), None, "settings crossed tenants");
     s.save_account_center(&a, r#"{"enabled":false}"#).await.unwrap();
     assert_eq!(s.load_account_center(&a).await.unwrap().as_deref(), Some(r#"{"enabled":false}"#));
+}
+
+/// A user's MFA settings: `{}` until set, swapped only from the document last read (of racing
+/// swaps from one document exactly one wins), per tenant, and gone with the user.
+pub async fn mfa_settings(s: &dyn Store) {
+    let a = tenant(s, "a").await;
+    let b = tenant(s, "b").await;
+    let id = UserId("u1".into());
+    s.insert_user(&a, &NewUser { user: user("u1", "ada@example.com", 1), password_hash: None }).await.unwrap();
+    assert_eq!(s.load_mfa_settings(&a, &id).await.unwrap().as_deref(), Some("{}"));
+    assert_eq!(s.load_mfa_settings(&b, &id).await.unwrap(), None, "settings crossed tenants");
+    assert!(!s.swap_mfa_settings(&b, &id, "{}", r#"{"skipped":true}"#).await.unwrap(), "swapped across tenants");
+    assert!(!s.swap_mfa_settings(&a, &id, r#"{"x":1}"#, r#"{"skipped":true}"#).await.unwrap(), "a stale swap won");
+    let docs: Vec<String> = (0..5).map(|i| format!(r#"{{"n":{i}}}"#)).collect();
+    let racers: Vec<_> = docs.iter().map(|doc| s.swap_mfa_settings(&a, &id, "{}", doc)).collect();
+    let wins = futures_join_all(racers).await.into_iter().filter(|r| *r.as_ref().unwrap()).count();
+    assert_eq!(wins, 1, "two swaps from one document both won");
+    assert!(s.load_mfa_settings(&a, &id).await.unwrap().unwrap().starts_with(r#"{"n":"#));
+    assert!(s.delete_user(&a, &id).await.unwrap());
+    assert_eq!(s.load_mfa_settings(&a, &id).await.unwrap(), None);
+}
+
+/// A WebAuthn registration record is completed once: only live, unverified, in its tenant and
+/// from the state it holds; of racing completions exactly one wins.
+pub async fn webauthn_records(s: &dyn Store) {
+    use crate::verification::{RecordKind, VerificationRecord};
+    let a = tenant(s, "a").await;
+    let b = tenant(s, "b").await;
+    s.insert_user(&a, &NewUser { user: user("u1", "ada@example.com", 1), password_hash: None }).await.unwrap();
+    let record = VerificationRecord {
+        id: "w1".into(),
+        user_id: Some(UserId("u1".into())),
+        kind: RecordKind::WebAuthnRegistration,
+        identifier: None,
+        purpose: None,
+        verified: false,
+        code_state: Some("ceremony".into()),
+        attempts: 0,
+        created_at: 100,
+        expires_at: 1_000,
+    };
+    s.insert_verification_record(&a, &record).await.unwrap();
+    assert_eq!(s.find_verification_record(&a, "w1", 500).await.unwrap(), Some(record.clone()));
+    assert!(!s.complete_record(&b, "w1", "ceremony", "passkey", 500).await.unwrap(), "completed across tenants");
+    assert!(!s.complete_record(&a, "w1", "ceremony", "passkey", 1_000).await.unwrap(), "completed after expiry");
+    assert!(!s.complete_record(&a, "w1", "other", "passkey", 500).await.unwrap(), "completed from another state");
+    let racers: Vec<_> = (0..5).map(|_| s.complete_record(&a, "w1", "ceremony", "passkey", 500)).collect();
+    let wins = futures_join_all(racers).await.into_iter().filter(|r| *r.as_ref().unwrap()).count();
+    assert_eq!(wins, 1, "a ceremony finished twice");
+    let done = s.find_verification_record(&a, "w1", 500).await.unwrap().unwrap();
+    assert!(done.verified && done.code_state.as_deref() == Some("passkey") && done.kind == record.kind);
+    assert!(!s.complete_record(&a, "w1", "passkey", "again", 500).await.unwrap(), "a verified record completed");
 }

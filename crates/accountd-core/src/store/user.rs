@@ -30,4 +30,10 @@ pub trait UserStore {
     async fn set_password_hash(&self, tenant: &TenantId, id: &UserId, phc: &str, now: i64) -> StoreResult<()>;
     /// The user's password hash (a secret: only sign-in and password checks read it).
     async fn load_password_hash(&self, tenant: &TenantId, id: &UserId) -> StoreResult<Option<String>>;
+    /// The user's MFA settings document (`{}` until set); `None` when there is no such user.
+    async fn load_mfa_settings(&self, tenant: &TenantId, id: &UserId) -> StoreResult<Option<String>>;
+    /// Replaces the user's MFA settings document with `new` only if it is still `expected`, so two
+    /// concurrent changes of different keys cannot lose one; false when it changed meanwhile (or
+    /// there is no such user).
+    async fn swap_mfa_settings(&self, tenant: &TenantId, id: &UserId, expected: &str, new: &str) -> StoreResult<bool>;
 }

@@ -21,4 +21,16 @@ pub trait VerificationRecordStore {
     /// Marks a live record with a code waiting verified and forgets the code (it is used); false
     /// when there was none (a parallel verify used it first).
     async fn mark_record_verified(&self, tenant: &TenantId, id: &str, now: i64) -> StoreResult<bool>;
+    /// Marks a live, unverified record verified and replaces its sealed state `expected` (a
+    /// WebAuthn ceremony) with `state` (what the ceremony proved), in one statement: false when
+    /// the record expired, was verified already or holds another state, so a ceremony finishes
+    /// once.
+    async fn complete_record(
+        &self,
+        tenant: &TenantId,
+        id: &str,
+        expected: &str,
+        state: &str,
+        now: i64,
+    ) -> StoreResult<bool>;
 }

@@ -240,6 +240,26 @@ fn message(code: &str, lang: Lang) -> &'static str {
         "entity.not_found" => ("The entity does not exist.", "L'entité n'existe pas."),
         "oidc.session_not_found" => ("Session not found.", "Session introuvable."),
         "oidc.invalid_grant" => ("Grant request is invalid.", "La demande d'autorisation est invalide."),
+        "user.totp_already_in_use" => ("TOTP is already in use.", "Le TOTP est déjà utilisé."),
+        "user.totp_secret_invalid" => ("Invalid TOTP secret supplied.", "Le secret TOTP fourni est invalide."),
+        "user.backup_code_already_in_use" => {
+            ("Backup code is already in use.", "Des codes de secours sont déjà utilisés.")
+        }
+        "user.wrong_backup_code_format" => {
+            ("Backup code format is invalid.", "Le format des codes de secours est invalide.")
+        }
+        "session.mfa.invalid_totp_code" => ("Invalid TOTP code.", "Code TOTP invalide."),
+        "session.mfa.backup_code_can_not_be_alone" => {
+            ("Backup code can not be the only MFA.", "Les codes de secours ne peuvent pas être le seul facteur MFA.")
+        }
+        "session.mfa.mfa_factor_not_enabled" => ("MFA factor is not enabled.", "Le facteur MFA n'est pas activé."),
+        "session.mfa.webauthn_verification_failed" => {
+            ("WebAuthn verification failed.", "La vérification WebAuthn a échoué.")
+        }
+        "session.mfa.pending_info_not_found" => (
+            "Pending MFA info not found, please initiate MFA first.",
+            "Informations MFA en attente introuvables, veuillez d'abord lancer la MFA.",
+        ),
         "request.general" => ("Request error occurred.", "Une erreur de requête est survenue."),
         "request.service_unavailable" => {
             ("The service is temporarily unavailable.", "Le service est temporairement indisponible.")
@@ -357,6 +377,19 @@ fn refusal(r: Refusal) -> LogtoError {
             e
         }
         Refusal::NoConnector => LogtoError::new(S::NOT_IMPLEMENTED, "connector.not_found").arg("type", "Email/Sms"),
+        Refusal::TotpAlreadyInUse => LogtoError::new(S::UNPROCESSABLE_ENTITY, "user.totp_already_in_use"),
+        Refusal::TotpSecretInvalid => LogtoError::new(S::BAD_REQUEST, "user.totp_secret_invalid"),
+        Refusal::InvalidTotpCode => LogtoError::new(S::BAD_REQUEST, "session.mfa.invalid_totp_code"),
+        Refusal::BackupCodeAlreadyInUse => LogtoError::new(S::UNPROCESSABLE_ENTITY, "user.backup_code_already_in_use"),
+        Refusal::WrongBackupCodeFormat => LogtoError::new(S::UNPROCESSABLE_ENTITY, "user.wrong_backup_code_format"),
+        Refusal::BackupCodeCanNotBeAlone => {
+            LogtoError::new(S::UNPROCESSABLE_ENTITY, "session.mfa.backup_code_can_not_be_alone")
+        }
+        Refusal::MfaFactorNotEnabled => LogtoError::new(S::BAD_REQUEST, "session.mfa.mfa_factor_not_enabled"),
+        Refusal::WebauthnVerificationFailed => {
+            LogtoError::new(S::BAD_REQUEST, "session.mfa.webauthn_verification_failed")
+        }
+        Refusal::PendingInfoNotFound => LogtoError::new(S::BAD_REQUEST, "session.mfa.pending_info_not_found"),
     }
 }
 

@@ -10,6 +10,8 @@ pub mod email;
 pub mod error;
 pub mod extract;
 pub mod identities;
+pub mod mfa_settings;
+pub mod mfa_verifications;
 pub mod password;
 pub mod phone;
 pub mod profile;
@@ -53,6 +55,17 @@ fn user_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(sessions::delete_session))
         .routes(routes!(sessions::list_grants))
         .routes(routes!(sessions::delete_grant))
+        .routes(routes!(verifications::start_webauthn_registration))
+        .routes(routes!(verifications::verify_webauthn_registration))
+        .routes(routes!(mfa_verifications::list_mfa_verifications, mfa_verifications::add_mfa_verification))
+        .routes(routes!(mfa_verifications::replace_totp))
+        .routes(routes!(mfa_verifications::generate_totp_secret))
+        .routes(routes!(mfa_verifications::generate_backup_codes))
+        .routes(routes!(mfa_verifications::get_backup_codes))
+        .routes(routes!(mfa_verifications::rename_mfa_verification))
+        .routes(routes!(mfa_verifications::delete_mfa_verification))
+        .routes(routes!(mfa_settings::get_mfa_settings, mfa_settings::update_mfa_settings))
+        .routes(routes!(mfa_settings::get_logto_configs, mfa_settings::update_logto_configs))
 }
 
 /// The routes.

@@ -318,6 +318,21 @@ fn refusal(r: Refusal) -> MeError {
         Refusal::SamePassword => bad("The new password must differ from the current one.".into()),
         Refusal::UsernameRejected(v) => bad(format!("The username is not allowed ({v}).")),
         Refusal::EmailNotAllowed => bad("This email address is not allowed.".into()),
+        Refusal::TotpAlreadyInUse | Refusal::BackupCodeAlreadyInUse => {
+            let what = if r == Refusal::TotpAlreadyInUse { "totp" } else { "recovery-code" };
+            MeError::new(StatusCode::CONFLICT, "A0E-409-0001", "Conflict", format!("{what} is already enrolled."))
+        }
+        Refusal::TotpSecretInvalid => {
+            MeError::validation(vec![ValidationError::at("/secret", "must be a base32 string of 16 to 32 characters")])
+        }
+        Refusal::WrongBackupCodeFormat => {
+            MeError::validation(vec![ValidationError::at("/codes", "must be 10 codes of 10 hexadecimal characters")])
+        }
+        Refusal::InvalidTotpCode => bad("The code is wrong or has expired.".into()),
+        Refusal::BackupCodeCanNotBeAlone => bad("Recovery codes need another second factor; enroll one first.".into()),
+        Refusal::MfaFactorNotEnabled => bad("This factor is not enabled for this tenant.".into()),
+        Refusal::WebauthnVerificationFailed => bad("The WebAuthn registration could not be verified.".into()),
+        Refusal::PendingInfoNotFound => bad("No WebAuthn registration is waiting; start again.".into()),
     }
 }
 

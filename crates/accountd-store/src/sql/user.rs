@@ -215,4 +215,30 @@ impl UserStore for Handle {
         .map_err(map_err)?;
         row.map(|r| r.try_get::<String, _>(0)).transpose().map_err(map_err)
     }
+
+    async fn load_mfa_settings(&self, tenant: &TenantId, id: &UserId) -> StoreResult<Option<String>> {
+        let mut c = self.conn().await?;
+        let row = sqlx::query("SELECT mfa_settings FROM users WHERE tenant_id = $1 AND id = $2")
+            .bind(tenant.as_str())
+            .bind(&id.0)
+            .fetch_optional(&mut *c)
+            .await
+            .map_err(map_err)?;
+        row.map(|r| r.try_get::<String, _>(0)).transpose().map_err(map_err)
+    }
+
+    async fn swap_mfa_settings(&self, tenant: &TenantId, id: &UserId, expected: &str, new: &str) -> StoreResult<bool> {
+        let mut c = self.conn().await?;
+        let r = sqlx::query(
+            "UPDATE users SET mfa_settings = $4 WHERE tenant_id = $1 AND id = $2 AND mfa_settings = $3",
+        )
+        .bind(tenant.as_str())
+        .bind(&id.0)
+        .bind(expected)
+        .bind(new)
+        .execute(&mut *c)
+        .await
+        .map_err(map_err)?;
+        Ok(r.rows_affected() > 0)
+    }
 }

@@ -96,4 +96,28 @@ impl VerificationRecordStore for Handle {
         .map_err(map_err)?;
         Ok(r.rows_affected() > 0)
     }
+
+    async fn complete_record(
+        &self,
+        tenant: &TenantId,
+        id: &str,
+        expected: &str,
+        state: &str,
+        now: i64,
+    ) -> StoreResult<bool> {
+        let mut c = self.conn().await?;
+        let r = sqlx::query(
+            "UPDATE verification_records SET verified = TRUE, code_state = $4 \
+             WHERE tenant_id = $1 AND id = $2 AND expires_at > $5 AND verified = FALSE AND code_state = $3",
+        )
+        .bind(tenant.as_str())
+        .bind(id)
+        .bind(expected)
+        .bind(state)
+        .bind(now)
+        .execute(&mut *c)
+        .await
+        .map_err(map_err)?;
+        Ok(r.rows_affected() > 0)
+    }
 }

@@ -1,0 +1,4 @@
+-- A user's own MFA choices (Logto's logtoConfig: mfa.enabled, mfa.skipped, mfa.skipMfaOnSignIn,
+-- mfa.additionalBindingSuggestionSkipped, passkeySignIn.skipped) as one JSON document, changed
+-- key by key; the hosted sign-in reads skipMfaOnSignIn.
+ALTER TABLE users ADD COLUMN mfa_settings TEXT NOT NULL DEFAULT '{}';

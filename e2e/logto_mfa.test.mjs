@@ -1,0 +1,344 @@
+// Logto's MFA flows with @logto/browser in headless Chromium against the accountd binary (issue 13):
+// a user signs in, registers a passkey through the Verification API (the browser's own
+// navigator.credentials.create answered by a CDP virtual authenticator), signs out, and signs in with
+// that passkey on the hosted page; then adds a TOTP app (its codes computed here, RFC 6238) and
+// backup codes through /api/my-account/mfa-verifications, and signs in with each as the second
+// factor. The Account API calls are fetches from the page's own origin with the SDK's token.
+import assert from 'node:assert/strict';
+import { createHmac } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { after, before, test } from 'node:test';
+import { chromium } from 'playwright-core';
+import { USER, managementApi, startAccountd } from './lib/accountd.mjs';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const NODE_MODULES = new URL('./node_modules/', import.meta.url);
+const SCOPES = ['email', 'identities'];
+const IMPORTS = {
+  '@logto/browser': '/node_modules/@logto/browser/lib/index.js',
+  '@logto/client': '/node_modules/@logto/client/lib/index.js',
+  '@logto/js': '/node_modules/@logto/js/lib/index.js',
+  '@silverhand/essentials': '/node_modules/@silverhand/essentials/lib/index.js',
+  jose: '/node_modules/jose/dist/webapi/index.js',
+  'js-base64': '/node_modules/js-base64/base64.mjs',
+  camelcase: '/node_modules/camelcase/index.js',
+  'camelcase-keys': '/node_modules/camelcase-keys/index.js',
+  'map-obj': '/node_modules/map-obj/index.js',
+  'quick-lru': '/node_modules/quick-lru/index.js',
+};
+const ALL_EDIT = Object.fromEntries(
+  ['name', 'avatar', 'profile', 'email', 'phone', 'password', 'username', 'social', 'customData', 'mfa']
+    .map((f) => [f, 'Edit']),
+);
+const MFA = '/api/my-account/mfa-verifications';
+const T = { timeout: 60_000 };
+
+let server;
+let pages;
+let browser;
+let page;
+let endpoint; // http://localhost:PORT — the SDK's endpoint (WebAuthn's RP ID is localhost)
+let origin; // http://localhost:PORT2 — the test page
+let spaId;
+let sub;
+let cdp;
+let authenticatorId;
+let totpSecret;
+let backupCodes;
+const exchanges = [];
+
+function testPage() {
+  const config = { endpoint, appId: spaId, scopes: SCOPES };
+  return `<!doctype html><html><head><meta charset="utf-8"><title>@logto/browser MFA test page</title>
+<script type="importmap">${JSON.stringify({ imports: IMPORTS })}</script></head>
+<body><h1>@logto/browser MFA against accountd</h1><p id="status">Loading…</p>
+<script type="module">
+import LogtoClient from '@logto/browser';
+window.client = new LogtoClient(${JSON.stringify(config).replace(/</g, '\\u003c')});
+window.ready = (async () => {
+  if (location.pathname === '/callback') {
+    await client.handleSignInCallback(location.href);
+    history.replaceState(null, '', '/');
+  }
+  const signedIn = await client.isAuthenticated();
+  document.getElementById('status').textContent = signedIn ? 'Signed in' : 'Signed out';
+  return signedIn;
+})();
+</script></body></html>`;
+}
+
+function recent(n = 8) {
+  return `recent exchanges with accountd:\n${exchanges.slice(-n).map((x) => `  ${x}`).join('\n')}`;
+}
+
+/** Runs `fn(client, arg)` in the page. */
+async function sdk(fn, arg) {
+  await page.waitForFunction(() => window.ready !== undefined);
+  const r = await page.evaluate(async ({ src, arg }) => {
+    const f = (0, eval)(`(${src})`);
+    try {
+      return { value: await f(window.client, arg) };
+    } catch (e) {
+      return { error: { name: e?.name, code: e?.code, message: e?.message ?? String(e) } };
+    }
+  }, { src: fn.toString(), arg });
+  if (r.error) throw new Error(`${JSON.stringify(r.error)}\n${recent()}`);
+  return r.value;
+}
+
+/** A JSON call to accountd from the page with the SDK's (resource-less, opaque) token. */
+function call(method, path, body, headers) {
+  return sdk(async (c, a) => {
+    const token = await c.getAccessToken();
+    const res = await fetch(`${a.endpoint}${a.path}`, {
+      method: a.method,
+      headers: { authorization: `Bearer ${token}`, ...(a.body ? { 'content-type': 'application/json' } : {}), ...a.headers },
+      body: a.body ? JSON.stringify(a.body) : undefined,
+    });
+    const text = await res.text();
+    let json = null;
+    try { json = text ? JSON.parse(text) : null; } catch { json = text; }
+    return { status: res.status, body: json };
+  }, { endpoint, method, path, body, headers: headers ?? {} });
+}
+
+function expect(r, status, what) {
+  assert.equal(r.status, status, `${what}: ${r.status} ${JSON.stringify(r.body)}\n${recent()}`);
+}
+
+async function passwordRecord() {
+  const r = await call('POST', '/api/verifications/password', { password: USER.password });
+  expect(r, 201, 'POST /api/verifications/password');
+  return r.body.verificationRecordId;
+}
+
+function base32(s) {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+  let bits = 0;
+  let value = 0;
+  const out = [];
+  for (const ch of s.replace(/=+$/, '').toUpperCase()) {
+    value = ((value << 5) | alphabet.indexOf(ch)) & 0x1fff;
+    bits += 5;
+    if (bits >= 8) {
+      out.push((value >>> (bits - 8)) & 0xff);
+      bits -= 8;
+    }
+  }
+  return Buffer.from(out);
+}
+
+/** RFC 6238: SHA-1, 6 digits, 30 s — what accountd and every authenticator app use. */
+function totp(secret, now = Date.now()) {
+  const counter = Buffer.alloc(8);
+  counter.writeBigUInt64BE(BigInt(Math.floor(now / 1000 / 30)));
+  const h = createHmac('sha1', base32(secret)).update(counter).digest();
+  const o = h[h.length - 1] & 0x0f;
+  return String((h.readUInt32BE(o) & 0x7fffffff) % 1_000_000).padStart(6, '0');
+}
+
+/** Starts @logto/browser's signIn and waits for the hosted page. */
+async function toHostedPage() {
+  await page.goto(`${origin}/`);
+  assert.equal(await page.evaluate(() => window.ready), false, `signed out at first\n${recent()}`);
+  await page.evaluate((cb) => { window.client.signIn(cb); }, `${origin}/callback`);
+  await page.waitForURL((u) => u.origin === endpoint, { timeout: 15000 });
+}
+
+async function typePassword() {
+  await page.fill('#identifier', USER.email);
+  await page.fill('#password', USER.password);
+  await page.click('button[type=submit]:has-text("Continue")');
+}
+
+/** Waits to be back on the test page, signed in; the ID token's claims. */
+async function backSignedIn() {
+  await page.waitForURL((u) => u.origin === origin, { timeout: 15000 });
+  assert.equal(await page.evaluate(() => window.ready), true, `signed in after the callback\n${recent()}`);
+  return sdk((c) => c.getIdTokenClaims());
+}
+
+async function signOut() {
+  // The page is at `${origin}/` already: wait for the navigation back from the end-session endpoint.
+  const back = page.waitForEvent('framenavigated', (f) => f === page.mainFrame() && f.url() === `${origin}/`);
+  await page.evaluate((to) => { window.client.signOut(to); }, `${origin}/`);
+  await back;
+  await page.waitForLoadState('load');
+  assert.equal(await page.evaluate(() => window.ready), false, `signed out\n${recent()}`);
+}
+
+before(async () => {
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(`Chromium not found at ${CHROMIUM}: install it (apt-get install chromium) or run scripts/test`);
+  }
+  server = await startAccountd();
+  endpoint = `http://localhost:${new URL(server.base).port}`;
+  pages = createServer((req, res) => {
+    const path = new URL(req.url, 'http://x').pathname;
+    if (path.startsWith('/node_modules/') && (path.endsWith('.js') || path.endsWith('.mjs'))) {
+      const file = new URL(`.${path.slice('/node_modules'.length)}`, NODE_MODULES);
+      if (!file.pathname.startsWith(NODE_MODULES.pathname) || !existsSync(file)) return res.writeHead(404).end();
+      res.writeHead(200, { 'content-type': 'text/javascript' }).end(readFileSync(file));
+    } else if (path === '/' || path === '/callback') {
+      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' }).end(testPage());
+    } else {
+      res.writeHead(404).end();
+    }
+  });
+  await new Promise((resolve) => pages.listen(0, '127.0.0.1', resolve));
+  origin = `http://localhost:${pages.address().port}`;
+
+  const mgmt = await managementApi(server, endpoint);
+  const spa = await mgmt('/clients', {
+    name: 'Logto SPA', app_type: 'spa', callbacks: [`${origin}/callback`], allowed_logout_urls: [`${origin}/`],
+    grant_types: ['authorization_code', 'refresh_token'],
+  });
+  spaId = spa.client_id;
+  await mgmt('/users', { email: USER.email, username: 'ada', password: USER.password, name: 'Ada Lovelace' });
+  const center = await mgmt('/api/account-center', { enabled: true, fields: ALL_EDIT }, 'PATCH');
+  assert.equal(center.enabled, true);
+
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking'],
+  });
+  page = await (await browser.newContext()).newPage();
+  page.setDefaultTimeout(15000);
+  page.on('response', (response) => {
+    const request = response.request();
+    if (request.url().startsWith(endpoint)) exchanges.push(`${request.method()} ${request.url().slice(0, 140)} -> ${response.status()}`);
+  });
+  page.on('pageerror', (e) => exchanges.push(`page error: ${e.message}`));
+});
+
+after(async () => {
+  await browser?.close();
+  await new Promise((resolve) => (pages ? pages.close(resolve) : resolve()));
+  await server?.stop();
+});
+
+test('@logto/browser signs in with the password', T, async () => {
+  await toHostedPage();
+  await typePassword();
+  sub = (await backSignedIn()).sub;
+  assert.ok(sub);
+});
+
+test('a passkey registered through the Verification API from the page', T, async () => {
+  assert.ok(sub, 'signed in first');
+  cdp = await page.context().newCDPSession(page);
+  await cdp.send('WebAuthn.enable');
+  ({ authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
+    options: {
+      protocol: 'ctap2', transport: 'internal', hasResidentKey: true, hasUserVerification: true,
+      isUserVerified: true, automaticPresenceSimulation: true,
+    },
+  }));
+  let r = await call('POST', '/api/verifications/web-authn/registration');
+  expect(r, 200, 'POST /api/verifications/web-authn/registration');
+  const { verificationRecordId, registrationOptions } = r.body;
+  assert.equal(registrationOptions.rp.id, 'localhost');
+  assert.equal(registrationOptions.authenticatorSelection.residentKey, 'required');
+
+  const credential = await page.evaluate(async (options) => {
+    const cred = await navigator.credentials.create({ publicKey: PublicKeyCredential.parseCreationOptionsFromJSON(options) });
+    return cred.toJSON();
+  }, registrationOptions);
+  r = await call('POST', '/api/verifications/web-authn/registration/verify', {
+    verificationRecordId, payload: { ...credential, type: 'WebAuthn' },
+  });
+  expect(r, 200, 'POST /api/verifications/web-authn/registration/verify');
+
+  const proof = await passwordRecord();
+  r = await call('POST', MFA, { type: 'WebAuthn', newIdentifierVerificationRecordId: verificationRecordId, name: 'Chromium' },
+    { 'logto-verification-id': proof });
+  expect(r, 204, 'POST mfa-verifications WebAuthn');
+  r = await call('GET', MFA);
+  expect(r, 200, 'GET mfa-verifications');
+  const item = r.body.find((i) => i.type === 'WebAuthn');
+  assert.ok(item, JSON.stringify(r.body));
+  assert.equal(item.name, 'Chromium');
+  const { credentials } = await cdp.send('WebAuthn.getCredentials', { authenticatorId });
+  assert.equal(credentials.length, 1);
+  assert.equal(credentials[0].isResidentCredential, true);
+});
+
+// As in spa.test.mjs: the virtual authenticator would answer the page's conditional (autofill)
+// request at once, so it is "untouched" while the page loads and touched only for the button.
+test('signed out, the user signs in with that passkey on the hosted page', T, async () => {
+  assert.ok(authenticatorId, 'a passkey was registered');
+  await signOut();
+  const optionsUrl = `${endpoint}/u/passkey/options`;
+  let clicked = false;
+  await cdp.send('WebAuthn.setAutomaticPresenceSimulation', { authenticatorId, enabled: false });
+  await page.route(optionsUrl, async (route) => {
+    if (!clicked) return route.continue();
+    await cdp.send('WebAuthn.setAutomaticPresenceSimulation', { authenticatorId, enabled: true });
+    const response = await route.fetch();
+    await route.fulfill({ response });
+  });
+  try {
+    await toHostedPage();
+    const button = page.getByRole('button', { name: /sign in with a passkey/i });
+    await button.waitFor({ timeout: 5000 });
+    const before = (await cdp.send('WebAuthn.getCredentials', { authenticatorId })).credentials[0].signCount;
+    clicked = true;
+    await button.click();
+    const id = await backSignedIn();
+    assert.equal(id.sub, sub);
+    const after = (await cdp.send('WebAuthn.getCredentials', { authenticatorId })).credentials[0].signCount;
+    assert.ok(after > before, 'the virtual authenticator signed an assertion');
+  } finally {
+    await page.unroute(optionsUrl);
+  }
+  // Password sign-ins follow: no authenticator to answer the page's autofill request.
+  await cdp.send('WebAuthn.removeVirtualAuthenticator', { authenticatorId });
+});
+
+test('a TOTP app added through mfa-verifications is the second factor', T, async () => {
+  let r = await call('POST', `${MFA}/totp-secret/generate`);
+  expect(r, 200, 'POST totp-secret/generate');
+  totpSecret = r.body.secret;
+  const proof = await passwordRecord();
+  r = await call('POST', MFA, { type: 'Totp', secret: totpSecret }, { 'logto-verification-id': proof });
+  expect(r, 204, 'POST mfa-verifications Totp');
+
+  await signOut();
+  await toHostedPage();
+  await typePassword();
+  await page.getByRole('heading', { name: 'Enter the code' }).waitFor();
+  await page.fill('#code', totp(totpSecret));
+  await page.click('button[type=submit]:has-text("Verify")');
+  const id = await backSignedIn();
+  assert.equal(id.sub, sub);
+});
+
+test('backup codes added through mfa-verifications sign in once each', T, async () => {
+  let r = await call('POST', `${MFA}/backup-codes/generate`);
+  expect(r, 200, 'POST backup-codes/generate');
+  backupCodes = r.body.codes;
+  assert.equal(backupCodes.length, 10);
+  const proof = await passwordRecord();
+  r = await call('POST', MFA, { type: 'BackupCode', codes: backupCodes }, { 'logto-verification-id': proof });
+  expect(r, 204, 'POST mfa-verifications BackupCode');
+
+  await signOut();
+  await toHostedPage();
+  await typePassword();
+  await page.getByRole('button', { name: /recovery code/i }).click();
+  await page.getByRole('heading', { name: 'Enter a recovery code' }).waitFor();
+  await page.fill('#code', backupCodes[0]);
+  await page.click('button[type=submit]:has-text("Verify")');
+  const id = await backSignedIn();
+  assert.equal(id.sub, sub);
+
+  const again = await passwordRecord();
+  r = await call('GET', `${MFA}/backup-codes`, undefined, { 'logto-verification-id': again });
+  expect(r, 200, 'GET backup-codes');
+  assert.ok(r.body.codes[0].usedAt, JSON.stringify(r.body));
+  assert.equal(r.body.codes.filter((c) => c.usedAt).length, 1);
+  r = await call('GET', MFA);
+  assert.equal(r.body.find((i) => i.type === 'BackupCode').remainCodes, 9);
+});
