@@ -3,7 +3,9 @@
 // navigator.credentials.create answered by a CDP virtual authenticator), signs out, and signs in with
 // that passkey on the hosted page; then adds a TOTP app (its codes computed here, RFC 6238) and
 // backup codes through /api/my-account/mfa-verifications, and signs in with each as the second
-// factor. The Account API calls are fetches from the page's own origin with the SDK's token.
+// factor. Last, a second browser lists the user's sessions and ends the first browser's, whose
+// next Account API call is refused within a second. The Account API calls are fetches from the
+// page's own origin with the SDK's token.
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
@@ -14,7 +16,7 @@ import { USER, managementApi, startAccountd } from './lib/accountd.mjs';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const NODE_MODULES = new URL('./node_modules/', import.meta.url);
-const SCOPES = ['email', 'identities'];
+const SCOPES = ['email', 'identities', 'urn:logto:scope:sessions'];
 const IMPORTS = {
   '@logto/browser': '/node_modules/@logto/browser/lib/index.js',
   '@logto/client': '/node_modules/@logto/client/lib/index.js',
@@ -28,7 +30,7 @@ const IMPORTS = {
   'quick-lru': '/node_modules/quick-lru/index.js',
 };
 const ALL_EDIT = Object.fromEntries(
-  ['name', 'avatar', 'profile', 'email', 'phone', 'password', 'username', 'social', 'customData', 'mfa']
+  ['name', 'avatar', 'profile', 'email', 'phone', 'password', 'username', 'social', 'customData', 'mfa', 'session']
     .map((f) => [f, 'Edit']),
 );
 const MFA = '/api/my-account/mfa-verifications';
@@ -341,4 +343,50 @@ test('backup codes added through mfa-verifications sign in once each', T, async 
   assert.equal(r.body.codes.filter((c) => c.usedAt).length, 1);
   r = await call('GET', MFA);
   assert.equal(r.body.find((i) => i.type === 'BackupCode').remainCodes, 9);
+});
+
+test('a second browser ends the first one\'s session and its token is refused within a second', T, async () => {
+  assert.ok(backupCodes, 'backup codes were added');
+  const first = page;
+  let r = await call('GET', '/api/my-account');
+  expect(r, 200, 'GET /api/my-account from the first browser');
+  const second = await (await browser.newContext()).newPage();
+  second.setDefaultTimeout(15000);
+  page = second;
+  try {
+    await toHostedPage();
+    await typePassword();
+    await page.getByRole('button', { name: /recovery code/i }).click();
+    await page.fill('#code', backupCodes[1]);
+    await page.click('button[type=submit]:has-text("Verify")');
+    await backSignedIn();
+    const proof = await passwordRecord();
+    r = await call('GET', '/api/my-account/sessions', undefined, { 'logto-verification-id': proof });
+    expect(r, 200, 'GET /api/my-account/sessions');
+    const sessions = r.body.sessions;
+    assert.equal(sessions.filter((s) => s.isCurrent).length, 1, JSON.stringify(sessions));
+    const other = sessions.filter((s) => !s.isCurrent);
+    assert.equal(other.length, 1, `the first browser's session: ${JSON.stringify(sessions)}`);
+    assert.ok(other[0].payload.authorizations[spaId], JSON.stringify(other[0]));
+    r = await call('DELETE', `/api/my-account/sessions/${other[0].payload.uid}`, undefined, { 'logto-verification-id': proof });
+    expect(r, 204, 'DELETE the first browser\'s session');
+  } finally {
+    page = first;
+  }
+  const start = Date.now();
+  for (;;) {
+    r = await call('GET', '/api/my-account');
+    if (r.status === 401) break;
+    assert.ok(Date.now() - start < 1000, `the first browser's token still works: ${r.status}\n${recent()}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  assert.equal(r.body.code, 'auth.unauthorized');
+  page = second;
+  try {
+    r = await call('GET', '/api/my-account');
+    expect(r, 200, 'the second browser is still signed in');
+  } finally {
+    page = first;
+    await second.context().close();
+  }
 });
