@@ -343,17 +343,8 @@ async fn field_scope_first_party_and_factor_checks_come_in_logtos_order() {
     );
 
     // A third-party app: 403 after the scope, even with the user's own record.
-    let partner =
-        a.me.app
-            .post(
-                "/api/v2/clients",
-                &a.me.mgmt,
-                json!({"name": "Partner", "app_type": "spa", "callbacks": [CALLBACK], "is_first_party": false,
-                   "grant_types": ["authorization_code", "refresh_token"]}),
-            )
-            .await;
-    assert_eq!(partner.status, 201, "{}", partner.text);
-    let first_party = std::mem::replace(&mut a.me.client_id, partner.body["client_id"].as_str().unwrap().into());
+    let partner = a.partner_app().await;
+    let first_party = std::mem::replace(&mut a.me.client_id, partner.clone());
     let third = a.token_for(super::ALL_SCOPES).await;
     a.me.client_id = first_party;
     let r = a.call_with(&third, Method::POST, MFA, Some(totp.clone()), Some(&record)).await;

@@ -131,17 +131,8 @@ async fn settings_checks_come_in_logtos_order_with_the_passkey_fallback() {
     assert_eq!(a.call(Method::PATCH, SETTINGS, Some(body.clone()), Some(&record)).await.status, 200);
 
     // A third-party app may read, not change.
-    let partner = a
-        .me
-        .app
-        .post(
-            "/api/v2/clients",
-            &a.me.mgmt,
-            json!({"name": "Partner", "app_type": "spa", "callbacks": [crate::me::CALLBACK], "is_first_party": false,
-                   "grant_types": ["authorization_code", "refresh_token"]}),
-        )
-        .await;
-    let first_party = std::mem::replace(&mut a.me.client_id, partner.body["client_id"].as_str().unwrap().into());
+    let partner = a.partner_app().await;
+    let first_party = std::mem::replace(&mut a.me.client_id, partner.clone());
     let third = a.token_for(super::ALL_SCOPES).await;
     a.me.client_id = first_party;
     assert_eq!(a.call_with(&third, Method::GET, SETTINGS, None, None).await.status, 200);

@@ -176,6 +176,22 @@ impl Account {
         id
     }
 
+    /// A third-party SPA of the tenant (consent asked); its client id.
+    pub async fn partner_app(&self) -> String {
+        let partner =
+            self.me
+                .app
+                .post(
+                    "/api/v2/clients",
+                    &self.me.mgmt,
+                    json!({"name": "Partner", "app_type": "spa", "callbacks": [crate::me::CALLBACK], "is_first_party": false,
+                       "grant_types": ["authorization_code", "refresh_token"]}),
+                )
+                .await;
+        assert_eq!(partner.status, 201, "{}", partner.text);
+        partner.body["client_id"].as_str().unwrap().to_string()
+    }
+
     /// Changes the account center and waits out the settings cache.
     pub async fn set_center(&self, settings: Value) {
         let r = self.me.app.patch("/api/account-center", &self.me.mgmt, settings).await;

@@ -190,18 +190,8 @@ async fn standard_claims_merge_shallowly_and_the_address_needs_its_scope() {
 #[tokio::test]
 async fn third_party_apps_may_read_but_not_change_and_errors_speak_french() {
     let mut a = account().await;
-    let partner = a
-        .me
-        .app
-        .post(
-            "/api/v2/clients",
-            &a.me.mgmt,
-            json!({"name": "Partner", "app_type": "spa", "callbacks": [crate::me::CALLBACK], "is_first_party": false,
-                   "grant_types": ["authorization_code", "refresh_token"]}),
-        )
-        .await;
-    assert_eq!(partner.status, 201, "{}", partner.text);
-    let first_party = std::mem::replace(&mut a.me.client_id, partner.body["client_id"].as_str().unwrap().into());
+    let partner = a.partner_app().await;
+    let first_party = std::mem::replace(&mut a.me.client_id, partner.clone());
     let third = a.token_for(super::ALL_SCOPES).await;
     a.me.client_id = first_party;
     let before = a.profile().await;

@@ -141,16 +141,8 @@ async fn every_check_runs_in_logtos_order_and_a_refusal_ends_nothing() {
         assert_error(&r, 401, "auth.unauthorized");
     }
     // 4. Third-party applications read but do not end.
-    let partner =
-        a.me.app
-            .post(
-                "/api/v2/clients",
-                &a.me.mgmt,
-                json!({"name": "Partner", "app_type": "spa", "callbacks": [CALLBACK], "is_first_party": false,
-                   "grant_types": ["authorization_code", "refresh_token"]}),
-            )
-            .await;
-    let first_party = std::mem::replace(&mut a.me.client_id, partner.body["client_id"].as_str().unwrap().into());
+    let partner = a.partner_app().await;
+    let first_party = std::mem::replace(&mut a.me.client_id, partner.clone());
     let third = a.token_for(ALL_SCOPES).await;
     a.me.client_id = first_party;
     assert_eq!(list_sessions(&a, &third, &record).await.len(), 4);
@@ -244,16 +236,7 @@ async fn parallel_deletes_of_one_session_end_it_once() {
 async fn revoking_a_grant_ends_the_apps_tokens_in_every_session_and_a_new_sign_in_starts_a_new_one() {
     let mut a = account_with(fields_with_session("Edit")).await;
     let record = a.password_record().await;
-    let partner =
-        a.me.app
-            .post(
-                "/api/v2/clients",
-                &a.me.mgmt,
-                json!({"name": "Partner", "app_type": "spa", "callbacks": [CALLBACK], "is_first_party": false,
-                   "grant_types": ["authorization_code", "refresh_token"]}),
-            )
-            .await;
-    let partner_id = partner.body["client_id"].as_str().unwrap().to_string();
+    let partner_id = a.partner_app().await;
     let spa = std::mem::replace(&mut a.me.client_id, partner_id.clone());
     let third = a.token_for(ALL_SCOPES).await;
     a.me.client_id = spa.clone();
@@ -304,16 +287,8 @@ async fn revoking_a_grant_ends_the_apps_tokens_in_every_session_and_a_new_sign_i
 async fn revoke_grants_target_takes_the_sessions_apps_grants_with_it() {
     let mut a = account_with(fields_with_session("Edit")).await;
     let record = a.password_record().await;
-    let partner =
-        a.me.app
-            .post(
-                "/api/v2/clients",
-                &a.me.mgmt,
-                json!({"name": "Partner", "app_type": "spa", "callbacks": [CALLBACK], "is_first_party": false,
-                   "grant_types": ["authorization_code", "refresh_token"]}),
-            )
-            .await;
-    let spa = std::mem::replace(&mut a.me.client_id, partner.body["client_id"].as_str().unwrap().into());
+    let partner = a.partner_app().await;
+    let spa = std::mem::replace(&mut a.me.client_id, partner.clone());
     let third = a.token_for(ALL_SCOPES).await;
     let third_again = a.token_for(ALL_SCOPES).await;
     a.me.client_id = spa;
