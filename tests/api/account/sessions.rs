@@ -565,3 +565,46 @@ async fn the_admin_cli_lists_and_ends_a_users_sessions() {
     }
     a.me.app.stop().await;
 }
+
+#[tokio::test]
+async fn a_code_issued_before_its_session_or_grant_ended_yields_no_tokens() {
+    let a = account_with(fields_with_session("Edit")).await;
+    let exchange = |code: String| {
+        let a = &a;
+        async move {
+            a.me.app
+                .request(
+                    Method::POST,
+                    &format!("{}/oauth/token", a.me.base),
+                    None,
+                    Some(json!({"grant_type": "authorization_code", "client_id": a.me.client_id, "code": code,
+                                "redirect_uri": CALLBACK, "code_verifier": crate::me::Me::VERIFIER})),
+                )
+                .await
+        }
+    };
+    // The session ends (an operator) between the code and its exchange.
+    let code = a.me.authorization_code_with(EMAIL, PASSWORD, ALL_SCOPES, None).await;
+    let r = a.me.app.delete(&format!("/api/v2/users/{}/sessions", a.me.user_id), &a.me.mgmt).await;
+    assert_eq!(r.status, 202, "{}", r.text);
+    let r = exchange(code).await;
+    assert_eq!((r.status.as_u16(), r.body["error"].as_str()), (400, Some("invalid_grant")), "{}", r.text);
+    // The app's grant is revoked between the code and its exchange.
+    let token = a.token_for(ALL_SCOPES).await;
+    let record = {
+        let body = json!({"password": PASSWORD});
+        let r = a.call_with(&token, Method::POST, "/api/verifications/password", Some(body), None).await;
+        r.body["verificationRecordId"].as_str().unwrap().to_string()
+    };
+    let code = a.me.authorization_code_with(EMAIL, PASSWORD, ALL_SCOPES, None).await;
+    let grants = a.call_with(&token, Method::GET, "/api/my-account/grants", None, Some(&record)).await;
+    let grant = grants.body["grants"][0]["id"].as_str().unwrap().to_string();
+    let r = delete(&a, &token, &format!("/api/my-account/grants/{grant}"), &record).await;
+    assert_eq!(r.status, 204, "{}", r.text);
+    let r = exchange(code).await;
+    assert_eq!((r.status.as_u16(), r.body["error"].as_str()), (400, Some("invalid_grant")), "{}", r.text);
+    // A code issued now works.
+    let code = a.me.authorization_code_with(EMAIL, PASSWORD, ALL_SCOPES, None).await;
+    assert_eq!(exchange(code).await.status, 200);
+    a.me.app.stop().await;
+}

@@ -385,6 +385,20 @@ impl Core {
             None => None,
         };
         let scope: Vec<String> = row.scope.split_whitespace().map(str::to_string).collect();
+        // A code outlives neither the session nor the grant it was issued under: ended since,
+        // its tokens would be refused, and its refresh tokens must not start.
+        let session_live = self
+            .store
+            .find_session(tenant, &row.session_id)
+            .await?
+            .is_some_and(|s| s.revoked_at.is_none() && s.expires_at > now);
+        let grant_live = match &row.grant_id {
+            Some(g) => self.store.list_user_grants(tenant, &user.id, now).await?.iter().any(|x| &x.id == g),
+            None => true,
+        };
+        if !session_live || !grant_live {
+            return Err(invalid("The session or grant of this code has ended."));
+        }
         let family = match &row.grant_id {
             Some(grant_id) => {
                 let family = TokenFamily {
