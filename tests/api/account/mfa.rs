@@ -497,3 +497,41 @@ async fn an_expired_or_foreign_record_proves_nothing_and_changes_nothing() {
     assert_eq!(a.get("/api/my-account/mfa-settings").await.body, json!({"skipMfaOnSignIn": false}));
     a.me.app.stop().await;
 }
+
+/// `n` copies of `POST mfa-verifications` with `body` and a proof, all in flight at once; their
+/// statuses, sorted.
+async fn add_in_parallel(a: &Account, n: usize, body: Value, record: &str) -> Vec<u16> {
+    let tasks: Vec<_> = (0..n)
+        .map(|_| {
+            let (base, token, body, record) = (a.me.base.clone(), a.token.clone(), body.clone(), record.to_string());
+            tokio::spawn(async move {
+                super::send_to(&base, &token, Method::POST, MFA, Some(body), &[("logto-verification-id", &record)])
+                    .await
+                    .status
+                    .as_u16()
+            })
+        })
+        .collect();
+    let mut out = Vec::new();
+    for t in tasks {
+        out.push(t.await.unwrap());
+    }
+    out.sort();
+    out
+}
+
+#[tokio::test]
+async fn parallel_additions_add_one_totp_and_one_backup_code_set() {
+    let a = account().await;
+    let record = a.password_record().await;
+    let statuses = add_in_parallel(&a, 6, json!({"type": "Totp", "secret": SHORT_SECRET}), &record).await;
+    assert_eq!(statuses, [204, 422, 422, 422, 422, 422], "parallel additions made more than one TOTP");
+    let g = a.call(Method::POST, &format!("{MFA}/backup-codes/generate"), None, None).await;
+    let statuses = add_in_parallel(&a, 6, json!({"type": "BackupCode", "codes": g.body["codes"]}), &record).await;
+    assert_eq!(statuses, [204, 422, 422, 422, 422, 422], "parallel additions made more than one backup-code set");
+    let items = a.mfa_items().await;
+    let kinds: Vec<&str> = items.as_array().unwrap().iter().map(|i| i["type"].as_str().unwrap()).collect();
+    assert_eq!(kinds.iter().filter(|k| **k == "Totp").count(), 1, "{items}");
+    assert_eq!(kinds.iter().filter(|k| **k == "BackupCode").count(), 1, "{items}");
+    a.me.app.stop().await;
+}

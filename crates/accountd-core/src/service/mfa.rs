@@ -140,11 +140,19 @@ impl Core {
         let id = new_method_id(MethodType::Totp);
         let new = module.enroll_direct(&cx, DirectEnrollment::Totp { secret, code }, &id).await?;
         let tx = self.store.begin().await?;
+        // The settings write comes first: it locks the user's row (PostgreSQL; SQLite's write
+        // lock is taken at BEGIN), so parallel enrollments run one after the other and the check
+        // below sees what the one before committed.
+        merge_mfa_settings(tx.as_ref(), &caller.tenant, &user.id, &enabled()).await?;
+        if !replace
+            && tx.list_methods(&caller.tenant, &user.id).await?.iter().any(|m| m.method_type == MethodType::Totp)
+        {
+            return Err(Error::Refused(Refusal::TotpAlreadyInUse));
+        }
         if replace {
             tx.delete_methods_of_type(&caller.tenant, &user.id, MethodType::Totp).await?;
         }
         tx.insert_method(&caller.tenant, &new).await?;
-        merge_mfa_settings(tx.as_ref(), &caller.tenant, &user.id, &enabled()).await?;
         tx.insert_audit_event(
             &caller.tenant,
             &AuditEvent::success(
@@ -184,10 +192,17 @@ impl Core {
         let id = new_method_id(MethodType::RecoveryCode);
         let new = module.enroll_direct(&cx, DirectEnrollment::BackupCodes(codes), &id).await?;
         let tx = self.store.begin().await?;
+        // Locks the user's row first (see `enroll_totp_directly`), then checks again what a
+        // parallel addition may have committed meanwhile.
+        merge_mfa_settings(tx.as_ref(), &caller.tenant, &user.id, &enabled()).await?;
+        for (_, secret) in tx.load_methods_with_secrets(&caller.tenant, &user.id, MethodType::RecoveryCode).await? {
+            if BackupCodeSet::open(&self.master_key, &secret)?.is_none_or(|s| s.remaining() > 0) {
+                return Err(Error::Refused(Refusal::BackupCodeAlreadyInUse));
+            }
+        }
         // Only used-up sets are left at this point: the new set replaces them.
         tx.delete_methods_of_type(&caller.tenant, &user.id, MethodType::RecoveryCode).await?;
         tx.insert_method(&caller.tenant, &new).await?;
-        merge_mfa_settings(tx.as_ref(), &caller.tenant, &user.id, &enabled()).await?;
         tx.insert_audit_event(
             &caller.tenant,
             &AuditEvent::success(
