@@ -25,6 +25,17 @@ pub struct Config {
     pub log: LogConfig,
     /// Redis, for state several nodes share.
     pub redis: RedisConfig,
+    /// Prometheus metrics.
+    pub metrics: MetricsConfig,
+}
+
+/// `[metrics]`
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MetricsConfig {
+    /// Address of the listener that serves `GET /metrics` (Prometheus text format), apart from
+    /// the public one; empty (the default) serves no metrics.
+    pub listen: String,
 }
 
 /// `[redis]`
@@ -235,7 +246,7 @@ impl Default for LogConfig {
 }
 
 /// The sections environment variables may set; other `ACCOUNTD_*` variables are not configuration.
-const SECTIONS: &[&str] = &["server", "storage", "security", "passwords", "sign_in", "log", "redis"];
+const SECTIONS: &[&str] = &["server", "storage", "security", "passwords", "sign_in", "log", "redis", "metrics"];
 
 impl Config {
     /// Defaults, then `file`, then the environment.

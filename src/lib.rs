@@ -167,8 +167,11 @@ pub struct Running {
     pub state: AppState,
     /// Credentials printed on first start.
     pub bootstrap: Option<Bootstrap>,
+    /// Where `/metrics` is served, if `metrics.listen` is set.
+    pub metrics_addr: Option<SocketAddr>,
     shutdown: tokio::sync::oneshot::Sender<()>,
     task: tokio::task::JoinHandle<std::io::Result<()>>,
+    metrics_task: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
 }
 
 impl Running {
@@ -176,6 +179,9 @@ impl Running {
     pub async fn stop(self) {
         let _ = self.shutdown.send(());
         let _ = self.task.await;
+        if let Some(m) = self.metrics_task {
+            m.abort();
+        }
         self.state.core.store().close().await;
     }
 }
@@ -206,5 +212,16 @@ pub async fn start(cfg: &Config) -> anyhow::Result<Running> {
             })
             .await
     });
-    Ok(Running { addr, state, bootstrap, shutdown: tx, task })
+    // Metrics on their own listener only: the public one never serves them.
+    let (metrics_addr, metrics_task) = if cfg.metrics.listen.is_empty() {
+        (None, None)
+    } else {
+        let listener = tokio::net::TcpListener::bind(&cfg.metrics.listen)
+            .await
+            .with_context(|| format!("cannot listen on {} (metrics.listen)", cfg.metrics.listen))?;
+        let addr = listener.local_addr()?;
+        let app = accountd_http::metrics::router(state.clone());
+        (Some(addr), Some(tokio::spawn(async move { axum::serve(listener, app).await })))
+    };
+    Ok(Running { addr, state, bootstrap, metrics_addr, shutdown: tx, task, metrics_task })
 }

@@ -63,6 +63,9 @@ pub async fn run(cfg: Config) -> anyhow::Result<()> {
     if let Some(b) = &running.bootstrap {
         print_bootstrap(b, &base_url);
     }
+    if let Some(m) = running.metrics_addr {
+        println!("metrics at http://{m}/metrics");
+    }
     // Last, so that "listening" on stdout means ready.
     println!("accountd {} listening on {base_url}", env!("CARGO_PKG_VERSION"));
     shutdown_signal().await;

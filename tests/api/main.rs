@@ -12,6 +12,7 @@ mod health;
 mod logto_sign_in;
 mod management;
 mod me;
+mod metrics;
 mod oauth;
 mod oidc;
 mod pages;

@@ -187,6 +187,14 @@ impl Default for HashPool {
 }
 
 impl HashPool {
+    /// Hashes running now and hashes waiting for a worker (for metrics).
+    pub fn load(&self) -> (usize, usize) {
+        let i = &self.inner;
+        let admitted = (i.workers + i.queue).saturating_sub(i.admitted.available_permits());
+        let running = i.workers.saturating_sub(i.running.available_permits());
+        (running, admitted.saturating_sub(running))
+    }
+
     /// A pool running `workers` hashes at once (at least one) with `queue` more waiting.
     pub fn new(workers: usize, queue: usize) -> Self {
         let workers = workers.max(1);

@@ -7,6 +7,7 @@ pub mod common;
 pub mod health;
 pub mod management;
 pub mod me_v1;
+pub mod metrics;
 pub mod oidc;
 pub mod push;
 
@@ -74,6 +75,8 @@ pub struct App {
     pub shared: Option<common::shared::SharedState>,
     /// HTTP settings.
     pub config: HttpConfig,
+    /// Prometheus metrics (served on their own listener, if any).
+    pub metrics: metrics::Metrics,
 }
 
 /// Shared application state (cheap to clone).
@@ -95,6 +98,7 @@ impl App {
             proof_keys: Default::default(),
             origins: Default::default(),
             rate_limits: Default::default(),
+            metrics: Default::default(),
             core,
             config,
         })
@@ -194,6 +198,7 @@ pub fn router(state: AppState) -> Router {
         // oversized body gets the 413 of the API it was sent to, not a bare text answer.
         .layer(axum::extract::DefaultBodyLimit::max(state.config.max_body_bytes))
         .layer(axum::middleware::from_fn_with_state(state.clone(), common::hsts::hsts))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), metrics::track))
         .layer(
             TraceLayer::new_for_http()
                 .make_span_with(|req: &Request<axum::body::Body>| {

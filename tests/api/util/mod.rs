@@ -111,6 +111,11 @@ impl TestApp {
         }
     }
 
+    /// Where its `/metrics` listener is, if configured.
+    pub fn metrics_addr(&self) -> Option<std::net::SocketAddr> {
+        self.running.as_ref().and_then(|r| r.metrics_addr)
+    }
+
     /// The configuration it runs with (its database and data dir, for the `accountd` binary).
     pub fn config(&self) -> &Config {
         &self.cfg

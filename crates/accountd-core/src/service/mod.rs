@@ -136,6 +136,11 @@ impl Core {
         self
     }
 
+    /// Password hashes running now and waiting for a worker (metrics).
+    pub fn hashing_load(&self) -> (usize, usize) {
+        self.settings.password_hashing.pool.load()
+    }
+
     /// The store (for readiness checks and shutdown).
     pub fn store(&self) -> &Arc<dyn Store> {
         &self.store

@@ -128,6 +128,10 @@ pub trait Store: Queries {
     async fn close(&self);
     /// `sqlite` or `postgres`.
     fn backend(&self) -> &'static str;
+    /// Connections the pool holds and how many of them are idle (metrics); `None` if unknown.
+    fn pool_state(&self) -> Option<(u32, usize)> {
+        None
+    }
 }
 
 /// An open transaction.

@@ -386,7 +386,13 @@ pub async fn login(
     }
     let ctx = info.context(accountd_core::audit::Actor::System);
     let password = Zeroizing::new(form.password);
-    let user = match state.core.sign_in_with_password(&ctx, &rt.tenant.id, &form.identifier, password).await {
+    let signed_in = state.core.sign_in_with_password(&ctx, &rt.tenant.id, &form.identifier, password).await;
+    match &signed_in {
+        Ok(_) => state.metrics.sign_in("password", true),
+        Err(accountd_core::Error::LockedOut { .. }) => state.metrics.lockout(),
+        Err(_) => state.metrics.sign_in("password", false),
+    }
+    let user = match signed_in {
         Ok(u) => u,
         Err(accountd_core::Error::Unauthenticated(msg)) => {
             let name = state

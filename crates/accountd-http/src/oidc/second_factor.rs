@@ -269,7 +269,13 @@ pub async fn mfa(
     };
     let challenge = SecondFactorChallenge { method_id, method_type, token, prompt: SecondFactorPrompt::EnterCode };
     let ctx = info.context(accountd_core::audit::Actor::User(user.id.0.clone()));
-    match state.core.verify_second_factor(&ctx, &rt.tenant.id, &user, &challenge, answer, &rp(&rt)).await {
+    let verified = state.core.verify_second_factor(&ctx, &rt.tenant.id, &user, &challenge, answer, &rp(&rt)).await;
+    match &verified {
+        Ok(_) => state.metrics.sign_in("second_factor", true),
+        Err(accountd_core::Error::LockedOut { .. }) => state.metrics.lockout(),
+        Err(_) => state.metrics.sign_in("second_factor", false),
+    }
+    match verified {
         Ok(used) => {
             let amr = vec!["pwd".to_string(), used.amr().to_string(), "mfa".to_string()];
             finish_sign_in(&state, &rt, ctx, &user, &flow.login.req, amr).await
@@ -351,7 +357,9 @@ pub async fn passkey_login(
     let ctx = info.context(accountd_core::audit::Actor::System);
     let assertion = form.assertion.as_deref().and_then(|a| serde_json::from_str(a).ok()).unwrap_or_default();
     let token = form.token.unwrap_or_default();
-    match state.core.finish_passkey_sign_in(&ctx, &rt.tenant.id, &rp(&rt), &token, &assertion).await {
+    let signed_in = state.core.finish_passkey_sign_in(&ctx, &rt.tenant.id, &rp(&rt), &token, &assertion).await;
+    state.metrics.sign_in("passkey", signed_in.is_ok());
+    match signed_in {
         Ok(user) => {
             finish_sign_in(&state, &rt, ctx, &user, &flow.req, vec!["hwk".into(), "user".into(), "mfa".into()]).await
         }

@@ -175,7 +175,7 @@ async fn issue(
     };
     let jkt = proof.as_ref().map(|p| p.jkt.as_str());
     let issuer = grants::Issuer { core, keys, tenant, origin, opaque: &state.opaque };
-    match grant_type {
+    let issued = match grant_type {
         "authorization_code" => {
             let code =
                 req.code.as_deref().ok_or_else(|| OAuthError::invalid_request("Missing required parameter: code"))?;
@@ -242,7 +242,12 @@ async fn issue(
         }
         // Every grant handled above is in GRANT_TYPES, which discovery advertises.
         other => Err(OAuthError::unsupported_grant_type(format!("Unsupported grant type: {other}"))),
+    };
+    // Only the grant types above get here with tokens: the label set stays bounded.
+    if issued.is_ok() {
+        state.metrics.token_issued(grant_type);
     }
+    issued
 }
 
 fn exchange_error(e: ExchangeError) -> OAuthError {

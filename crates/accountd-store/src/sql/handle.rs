@@ -159,6 +159,10 @@ impl CoreStore for Handle {
     fn backend(&self) -> &'static str {
         BACKEND
     }
+
+    fn pool_state(&self) -> Option<(u32, usize)> {
+        Some((self.pool.size(), self.pool.num_idle()))
+    }
 }
 
 #[async_trait::async_trait]
