@@ -1,6 +1,7 @@
 // openid-client (a certified OpenID Connect relying party library) against a running accountd:
 // discovery, authorization code + PKCE through the hosted sign-in page, ID token validation,
-// userinfo, refresh, revocation and logout — once with Bearer tokens and once with DPoP.
+// userinfo, refresh, revocation and logout — once with Bearer tokens and once with DPoP. The
+// server's JSON log of all of it must parse line by line and hold none of the secrets exchanged.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import * as client from 'openid-client';
@@ -8,9 +9,10 @@ import { CALLBACK, LOGOUT, USER, setUpApp, signIn, startAccountd } from './lib/a
 
 let server;
 let config;
+const secrets = [USER.password];
 
 before(async () => {
-  server = await startAccountd();
+  server = await startAccountd({ jsonLogs: true });
   const spaId = await setUpApp(server);
   config = await client.discovery(new URL(server.base), spaId, undefined, client.None(), {
     execute: [client.allowInsecureRequests], // plain HTTP on localhost
@@ -33,6 +35,7 @@ async function flow(options = {}) {
     audience: `${server.base}/me/`,
   });
   const { callback, session } = await signIn(server, url);
+  secrets.push(callback.searchParams.get('code'), session.split(';')[0].split('=').slice(1).join('='));
   const tokens = await client.authorizationCodeGrant(
     config,
     callback,
@@ -61,6 +64,7 @@ for (const mode of ['Bearer', 'DPoP']) {
     assert.equal(info.name, 'Ada Lovelace');
 
     const refreshed = await client.refreshTokenGrant(config, tokens.refresh_token, undefined, options);
+    secrets.push(tokens.access_token, tokens.refresh_token, tokens.id_token, refreshed.access_token, refreshed.refresh_token);
     assert.notEqual(refreshed.refresh_token, tokens.refresh_token, 'rotated');
     assert.equal(refreshed.token_type, mode.toLowerCase());
 
@@ -83,3 +87,19 @@ for (const mode of ['Bearer', 'DPoP']) {
     assert.equal(new URL(again.headers.get('location')).searchParams.get('error'), 'login_required');
   });
 }
+
+test('the JSON log has a parseable line per request, with its route and tenant, and no secret', async () => {
+  assert.ok(secrets.length > 10, 'the flows above ran');
+  const lines = server.log().split('\n').filter((l) => l.trim());
+  const parsed = lines.map((l) => JSON.parse(l));
+  const requests = parsed.filter((e) => e.fields?.message === 'finished processing request');
+  assert.ok(requests.length >= 10, `request lines: ${requests.length}\n${lines.slice(0, 5).join('\n')}`);
+  const token = requests.find((e) => e.span?.route === '/oauth/token');
+  assert.ok(token, `no /oauth/token line: ${JSON.stringify(requests[0])}`);
+  assert.ok(token.span.tenant && token.span['request.id'] && token.fields.status && token.fields.latency, JSON.stringify(token));
+  const text = server.log();
+  for (const s of secrets.filter(Boolean)) {
+    assert.ok(!text.includes(s), `a secret is in the log: ${s.slice(0, 12)}…`);
+  }
+  assert.ok(!text.includes(USER.email), 'the email is in the log');
+});

@@ -18,7 +18,9 @@ export function freePort() {
   });
 }
 
-export async function startAccountd() {
+/** Starts `accountd serve` on a fresh data dir. `{ jsonLogs: true }` keeps its JSON log (info
+ * level, one line per request) for `server.log()` instead of passing warnings through. */
+export async function startAccountd({ jsonLogs = false } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'accountd-e2e-'));
   const port = await freePort();
   const child = spawn(BIN, ['serve'], {
@@ -26,11 +28,14 @@ export async function startAccountd() {
       ...process.env,
       ACCOUNTD_STORAGE__DATA_DIR: join(dir, 'data'),
       ACCOUNTD_SERVER__LISTEN: `127.0.0.1:${port}`,
-      ACCOUNTD_LOG__LEVEL: 'warn',
+      ACCOUNTD_LOG__LEVEL: jsonLogs ? 'info' : 'warn',
+      ACCOUNTD_LOG__FORMAT: jsonLogs ? 'json' : 'text',
       ACCOUNTD_PASSWORDS__ARGON2_MEMORY_KIB: '1024',
     },
-    stdio: ['ignore', 'pipe', 'inherit'],
+    stdio: ['ignore', 'pipe', jsonLogs ? 'pipe' : 'inherit'],
   });
+  let log = '';
+  if (jsonLogs) child.stderr.on('data', (d) => { log += d; });
   let out = '';
   await new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`accountd did not start:\n${out}`)), 20000);
@@ -50,6 +55,7 @@ export async function startAccountd() {
     base,
     clientId,
     clientSecret,
+    log: () => log,
     stop: () => new Promise((resolve) => { child.on('exit', resolve); child.kill('SIGINT'); }),
   };
 }

@@ -203,7 +203,8 @@ pub fn router(state: AppState) -> Router {
             TraceLayer::new_for_http()
                 .make_span_with(|req: &Request<axum::body::Body>| {
                     let id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("");
-                    tracing::info_span!("request", request.id = %id, method = %req.method(), path = %req.uri().path())
+                    tracing::info_span!("request", request.id = %id, method = %req.method(), path = %req.uri().path(),
+                        route = tracing::field::Empty, tenant = tracing::field::Empty)
                 })
                 .on_request(())
                 .on_response(DefaultOnResponse::new().level(tracing::Level::INFO))

@@ -136,6 +136,8 @@ impl Metrics {
 /// Middleware counting every request by its route template (`unmatched` for no route).
 pub async fn track(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let route = req.extensions().get::<MatchedPath>().map_or("unmatched", MatchedPath::as_str).to_string();
+    // The request's log line names its route template too.
+    tracing::Span::current().record("route", route.as_str());
     let method = req.method().as_str().to_string();
     let start = Instant::now();
     let res = next.run(req).await;

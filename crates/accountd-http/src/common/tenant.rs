@@ -125,6 +125,7 @@ pub async fn resolve(State(state): State<AppState>, req: Request, next: Next) ->
     };
     match state.tenants.get(&state.core, origin.host()).await {
         Ok(Some(tenant)) => {
+            tracing::Span::current().record("tenant", tenant.id.as_str());
             parts.extensions.insert(RequestTenant { tenant, origin });
             next.run(Request::from_parts(parts, body)).await
         }
