@@ -12,30 +12,18 @@
 // @logto/browser ships ES modules with bare imports: the test page maps them to node_modules files
 // with an import map, so no bundler is needed.
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
-import { createServer } from 'node:http';
+import { existsSync } from 'node:fs';
 import { after, before, test } from 'node:test';
 import { chromium } from 'playwright-core';
 import LogtoNodeClient from '@logto/node';
+import { LOGTO_IMPORTS, serveTestPage } from './lib/logto_page.mjs';
 import { USER, managementApi, signIn, startAccountd } from './lib/accountd.mjs';
 import { sixDigits, startSmtp } from './lib/smtp.mjs';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const NODE_MODULES = new URL('./node_modules/', import.meta.url);
 // Logto's SDKs add `openid offline_access profile`; these are the Account API's own.
 const SCOPES = ['email', 'phone', 'address', 'custom_data', 'identities', 'urn:logto:scope:sessions'];
-const IMPORTS = {
-  '@logto/browser': '/node_modules/@logto/browser/lib/index.js',
-  '@logto/client': '/node_modules/@logto/client/lib/index.js',
-  '@logto/js': '/node_modules/@logto/js/lib/index.js',
-  '@silverhand/essentials': '/node_modules/@silverhand/essentials/lib/index.js',
-  jose: '/node_modules/jose/dist/webapi/index.js',
-  'js-base64': '/node_modules/js-base64/base64.mjs',
-  camelcase: '/node_modules/camelcase/index.js',
-  'camelcase-keys': '/node_modules/camelcase-keys/index.js',
-  'map-obj': '/node_modules/map-obj/index.js',
-  'quick-lru': '/node_modules/quick-lru/index.js',
-};
+const IMPORTS = LOGTO_IMPORTS;
 
 let server; // accountd
 let smtp; // the SMTP server the tenant's email connector sends to
@@ -201,20 +189,7 @@ before(async () => {
   [server, smtp] = await Promise.all([startAccountd(), startSmtp()]);
   endpoint = `http://localhost:${new URL(server.base).port}`;
 
-  pages = createServer((req, res) => {
-    const path = new URL(req.url, 'http://x').pathname;
-    if (path.startsWith('/node_modules/') && (path.endsWith('.js') || path.endsWith('.mjs'))) {
-      const file = new URL(`.${path.slice('/node_modules'.length)}`, NODE_MODULES);
-      if (!file.pathname.startsWith(NODE_MODULES.pathname) || !existsSync(file)) return res.writeHead(404).end();
-      res.writeHead(200, { 'content-type': 'text/javascript' }).end(readFileSync(file));
-    } else if (path === '/' || path === '/callback') {
-      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' }).end(testPage());
-    } else {
-      res.writeHead(404).end();
-    }
-  });
-  await new Promise((resolve) => pages.listen(0, '127.0.0.1', resolve));
-  origin = `http://localhost:${pages.address().port}`;
+  ({ server: pages, origin } = await serveTestPage(testPage));
 
   // Registered as a Logto SPA is: a redirect URI on its origin, and nothing Auth0-specific.
   const mgmt = await managementApi(server, endpoint);

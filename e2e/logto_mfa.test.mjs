@@ -8,27 +8,15 @@
 // page's own origin with the SDK's token.
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
-import { createServer } from 'node:http';
+import { existsSync } from 'node:fs';
 import { after, before, test } from 'node:test';
 import { chromium } from 'playwright-core';
+import { LOGTO_IMPORTS, serveTestPage } from './lib/logto_page.mjs';
 import { USER, managementApi, startAccountd } from './lib/accountd.mjs';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const NODE_MODULES = new URL('./node_modules/', import.meta.url);
 const SCOPES = ['email', 'identities', 'urn:logto:scope:sessions'];
-const IMPORTS = {
-  '@logto/browser': '/node_modules/@logto/browser/lib/index.js',
-  '@logto/client': '/node_modules/@logto/client/lib/index.js',
-  '@logto/js': '/node_modules/@logto/js/lib/index.js',
-  '@silverhand/essentials': '/node_modules/@silverhand/essentials/lib/index.js',
-  jose: '/node_modules/jose/dist/webapi/index.js',
-  'js-base64': '/node_modules/js-base64/base64.mjs',
-  camelcase: '/node_modules/camelcase/index.js',
-  'camelcase-keys': '/node_modules/camelcase-keys/index.js',
-  'map-obj': '/node_modules/map-obj/index.js',
-  'quick-lru': '/node_modules/quick-lru/index.js',
-};
+const IMPORTS = LOGTO_IMPORTS;
 const ALL_EDIT = Object.fromEntries(
   ['name', 'avatar', 'profile', 'email', 'phone', 'password', 'username', 'social', 'customData', 'mfa', 'session']
     .map((f) => [f, 'Edit']),
@@ -176,20 +164,7 @@ before(async () => {
   }
   server = await startAccountd();
   endpoint = `http://localhost:${new URL(server.base).port}`;
-  pages = createServer((req, res) => {
-    const path = new URL(req.url, 'http://x').pathname;
-    if (path.startsWith('/node_modules/') && (path.endsWith('.js') || path.endsWith('.mjs'))) {
-      const file = new URL(`.${path.slice('/node_modules'.length)}`, NODE_MODULES);
-      if (!file.pathname.startsWith(NODE_MODULES.pathname) || !existsSync(file)) return res.writeHead(404).end();
-      res.writeHead(200, { 'content-type': 'text/javascript' }).end(readFileSync(file));
-    } else if (path === '/' || path === '/callback') {
-      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' }).end(testPage());
-    } else {
-      res.writeHead(404).end();
-    }
-  });
-  await new Promise((resolve) => pages.listen(0, '127.0.0.1', resolve));
-  origin = `http://localhost:${pages.address().port}`;
+  ({ server: pages, origin } = await serveTestPage(testPage));
 
   const mgmt = await managementApi(server, endpoint);
   const spa = await mgmt('/clients', {
