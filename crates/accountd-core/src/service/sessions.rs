@@ -95,8 +95,20 @@ impl Core {
         if !self.settings.revocation_check {
             return Ok(true);
         }
-        if !self.user_is_active(tenant, user).await? {
-            return Ok(false);
+        Ok(self.user_is_active(tenant, user).await? && self.session_stands(tenant, user, session, family).await?)
+    }
+
+    /// The session half of [`Core::token_stands`], for a caller that reads the user anyway
+    /// (`/userinfo`): neither the token's session nor its family has been revoked.
+    pub async fn session_stands(
+        &self,
+        tenant: &TenantId,
+        user: &str,
+        session: Option<&str>,
+        family: Option<&str>,
+    ) -> Result<bool> {
+        if !self.settings.revocation_check {
+            return Ok(true);
         }
         let since = now_millis() - REVOCATION_HORIZON_MILLIS;
         let revoked = self.store.find_revocations(tenant, &UserId(user.into()), since).await?;

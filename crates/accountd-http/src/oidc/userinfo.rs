@@ -45,13 +45,15 @@ pub async fn userinfo(
             nonce: None,
         })
     };
-    match crate::common::principal::token_stands(&state, &rt.tenant.id, &claims).await {
-        Ok(true) => {}
-        Ok(false) => return revoked(),
-        Err(e) => return super::error::render(e.into()),
-    }
+    // The user is read once, here: its block is checked with it, the session and family after.
     match state.core.find_user_to_show(&rt.tenant.id, &claims.sub).await {
         Ok(Some(user)) if !user.blocked => {
+            let (sid, family) = (claims.sid.as_deref(), claims.family_id.as_deref());
+            match state.core.session_stands(&rt.tenant.id, &claims.sub, sid, family).await {
+                Ok(true) => {}
+                Ok(false) => return revoked(),
+                Err(e) => return super::error::render(e.into()),
+            }
             let scopes: Vec<String> = claims.scope.split(' ').map(str::to_string).collect();
             let mut r = axum::Json(accountd_oauth::id_token::user_claims(&user, &scopes)).into_response();
             r.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
