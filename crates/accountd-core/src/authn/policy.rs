@@ -233,6 +233,15 @@ impl MfaFactor {
             MethodType::Password | MethodType::Phone | MethodType::Email | MethodType::PushNotification => None,
         }
     }
+
+    /// The account-center field that governs items of this factor: WebAuthn credentials the
+    /// `passkey` field (which falls back to `mfa` when not set), the others `mfa`.
+    pub fn field(self) -> crate::account_center::Field {
+        match self {
+            MfaFactor::WebAuthn => crate::account_center::Field::Passkey,
+            MfaFactor::Totp | MfaFactor::BackupCode => crate::account_center::Field::Mfa,
+        }
+    }
 }
 
 #[cfg(test)]

@@ -28,15 +28,6 @@ fn factor_name(f: MfaFactor) -> &'static str {
     }
 }
 
-/// The account-center field an item of `factor` is governed by: WebAuthn by `passkey` (which
-/// falls back to `mfa` when not set), the others by `mfa`.
-fn field_of(factor: MfaFactor) -> Field {
-    match factor {
-        MfaFactor::WebAuthn => Field::Passkey,
-        MfaFactor::Totp | MfaFactor::BackupCode => Field::Mfa,
-    }
-}
-
 /// An MFA item as Logto lists it.
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
@@ -190,7 +181,7 @@ pub async fn add_mfa_verification(
     let caller = auth.caller();
     let core = &auth.state().core;
     core.require_identity_proof(&caller).await?;
-    auth.require_editable(field_of(body.factor()))?;
+    auth.require_editable(body.factor().field())?;
     auth.require_scope("identities", StatusCode::UNAUTHORIZED)?;
     core.require_first_party(&caller).await?;
     core.require_mfa_factor(&caller.tenant, body.factor()).await?;
@@ -304,7 +295,7 @@ pub async fn delete_mfa_verification(auth: LogtoAuth, Path(id): Path<String>) ->
     let Some(factor) = MfaFactor::of(method.method_type) else {
         return Err(item_not_found(Error::NotFound(Entity::AuthenticationMethod)));
     };
-    auth.require_editable(field_of(factor))?;
+    auth.require_editable(factor.field())?;
     core.delete_authentication_method(&caller, &id).await.map_err(item_not_found)?;
     Ok(StatusCode::NO_CONTENT)
 }
