@@ -11,6 +11,8 @@
 //! Configurations are read from the store and kept for [`CONFIG_TTL`], so a change through the
 //! management API or the CLI applies within about a second, on every node.
 
+pub mod upstream;
+
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};

@@ -243,13 +243,17 @@ fn is_pkce_challenge(c: &str) -> bool {
 
 /// Whether `verifier` matches an S256 `challenge` (compared in constant time).
 pub fn pkce_matches(verifier: &str, challenge: &str) -> bool {
-    use base64::Engine;
     if !is_pkce_challenge(verifier) {
         return false;
     }
+    crate::secret::constant_time_eq(pkce_s256(verifier).as_bytes(), challenge.as_bytes())
+}
+
+/// The PKCE S256 challenge of `verifier` (RFC 7636 §4.2).
+pub fn pkce_s256(verifier: &str) -> String {
+    use base64::Engine;
     let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, verifier.as_bytes());
-    let computed = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(digest.as_ref());
-    crate::secret::constant_time_eq(computed.as_bytes(), challenge.as_bytes())
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(digest.as_ref())
 }
 
 /// What the token endpoint issues tokens from, for a user.

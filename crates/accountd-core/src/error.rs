@@ -35,6 +35,10 @@ pub enum Entity {
     Session,
     /// An application's grant by the user.
     Grant,
+    /// An upstream connection (an outside identity provider).
+    Connection,
+    /// The provider tokens kept for an identity (token vault).
+    TokenSet,
 }
 
 impl Entity {
@@ -54,6 +58,8 @@ impl Entity {
             Entity::Identity => "identity",
             Entity::Session => "session",
             Entity::Grant => "grant",
+            Entity::Connection => "connection",
+            Entity::TokenSet => "token set",
         }
     }
 }
@@ -88,6 +94,12 @@ pub enum ConflictKind {
     /// Removing the identifier (username, email, phone, social identity) would leave the user
     /// none to sign in with.
     LastIdentifier,
+    /// Another user holds that upstream account.
+    IdentityTaken,
+    /// The user already has an identity at that upstream connection.
+    IdentityExists,
+    /// A connection with that name exists in the tenant.
+    ConnectionNameTaken,
     /// The user already has this method (one password, one TOTP app, one recovery code).
     AlreadyEnrolled(String),
     /// Any other unique constraint, by its store name.
@@ -172,6 +184,27 @@ pub enum Refusal {
     WebauthnVerificationFailed,
     /// No WebAuthn ceremony is waiting under this verification record.
     PendingInfoNotFound,
+    /// No upstream sign-in is waiting under this social record (never started, or finished).
+    UpstreamSessionNotFound,
+    /// The social record was made at another connection than the one named.
+    SocialTargetMismatch,
+    /// The upstream account of the record is not linked to the caller.
+    IdentityNotOwned,
+    /// The social record holds no tokens (the connection keeps none).
+    NoTokenSet,
+    /// The kept access token expired and cannot be refreshed (no refresh token); it was removed.
+    UpstreamTokenExpired,
+}
+
+/// Why an upstream provider could not be used.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UpstreamFailure {
+    /// It could not be reached or answered nonsense.
+    Unavailable,
+    /// It refused the code or refresh token.
+    Refused,
+    /// Its ID token did not verify.
+    IdTokenInvalid,
 }
 
 /// Why a one-time code was refused.
@@ -243,6 +276,9 @@ pub enum Error {
     /// The account's rules refuse the change.
     #[error("refused: {0:?}")]
     Refused(Refusal),
+    /// An upstream identity provider failed or refused; the detail is logged, never shown.
+    #[error("upstream provider: {0:?}")]
+    Upstream(UpstreamFailure),
     /// A message (a one-time code) could not be delivered.
     #[error("delivery failed: {0}")]
     Delivery(String),
@@ -280,6 +316,7 @@ impl Error {
             Error::ProofRequired(_) => "proof_required",
             Error::Refused(_) => "refused",
             Error::Delivery(_) => "delivery_failed",
+            Error::Upstream(_) => "upstream_failed",
             Error::Unavailable => "store_unavailable",
             Error::Busy { .. } => "busy",
             Error::Internal(_) => "internal",
@@ -323,6 +360,9 @@ impl From<StoreError> for Error {
                 "client_grants_client_id_api_id_subject_type" => ConflictKind::ClientGrantExists,
                 "roles_name" => ConflictKind::RoleNameTaken,
                 "tenants_id" => ConflictKind::TenantExists,
+                "identities_connection_id_subject" => ConflictKind::IdentityTaken,
+                "identities_user_id_connection_id" => ConflictKind::IdentityExists,
+                "upstream_connections_name" => ConflictKind::ConnectionNameTaken,
                 _ => ConflictKind::Other(constraint),
             }),
             StoreError::Unavailable(detail) => {
@@ -353,6 +393,7 @@ mod tests {
             (Error::ProofRequired(crate::verification::ProofNeeded::VerificationRecord), "proof_required"),
             (Error::Refused(Refusal::SamePassword), "refused"),
             (Error::Delivery("x".into()), "delivery_failed"),
+            (Error::Upstream(UpstreamFailure::Refused), "upstream_failed"),
             (Error::Unavailable, "store_unavailable"),
             (Error::Busy { retry_after_secs: 1 }, "busy"),
             (Error::Internal(anyhow::anyhow!("x")), "internal"),

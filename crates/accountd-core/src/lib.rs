@@ -25,6 +25,7 @@ pub mod signing_key;
 pub mod store;
 pub mod tenant;
 pub mod text;
+pub mod upstream;
 pub mod user;
 pub mod verification;
 

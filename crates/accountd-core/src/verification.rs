@@ -32,6 +32,10 @@ pub enum RecordKind {
     /// state holds the ceremony until verified, then the registered passkey. Proves no identity;
     /// it is the new credential's `newIdentifierVerificationRecordId`.
     WebAuthnRegistration,
+    /// A sign-in at an upstream provider (Logto's `Social` record, and Auth0's connected-account
+    /// request): its sealed state holds the step in progress, then who signed in there and their
+    /// tokens. Belongs to nobody until linked; proves no identity of the user.
+    Social,
 }
 
 impl RecordKind {
@@ -42,14 +46,21 @@ impl RecordKind {
             RecordKind::EmailCode => "email_code",
             RecordKind::PhoneCode => "phone_code",
             RecordKind::WebAuthnRegistration => "webauthn_registration",
+            RecordKind::Social => "social",
         }
     }
 
     /// The kind stored as `s`.
     pub fn parse(s: &str) -> Option<RecordKind> {
-        [RecordKind::Password, RecordKind::EmailCode, RecordKind::PhoneCode, RecordKind::WebAuthnRegistration]
-            .into_iter()
-            .find(|k| k.as_str() == s)
+        [
+            RecordKind::Password,
+            RecordKind::EmailCode,
+            RecordKind::PhoneCode,
+            RecordKind::WebAuthnRegistration,
+            RecordKind::Social,
+        ]
+        .into_iter()
+        .find(|k| k.as_str() == s)
     }
 }
 
@@ -86,7 +97,7 @@ impl VerificationRecord {
         let accepted = match self.kind {
             RecordKind::Password => true,
             RecordKind::EmailCode | RecordKind::PhoneCode => self.purpose == Some(Purpose::UserPermissionValidation),
-            RecordKind::WebAuthnRegistration => false,
+            RecordKind::WebAuthnRegistration | RecordKind::Social => false,
         };
         self.verified && accepted && self.user_id.as_ref() == Some(user) && self.expires_at > now
     }

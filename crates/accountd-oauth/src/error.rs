@@ -63,6 +63,8 @@ impl From<accountd_core::Error> for OAuthError {
             E::ProofRequired(_) => OAuthError::access_denied("A more recent or stronger sign-in is required."),
             E::Refused(r) => OAuthError::invalid_request(format!("refused: {r:?}")),
             E::Delivery(_) | E::Unavailable | E::Busy { .. } => OAuthError::unavailable(),
+            E::Upstream(accountd_core::error::UpstreamFailure::Unavailable) => OAuthError::unavailable(),
+            E::Upstream(_) => OAuthError::access_denied("The upstream provider refused."),
             E::Internal(err) => {
                 tracing::error!(error = format!("{err:#}"), "token endpoint failure");
                 OAuthError::server_error()

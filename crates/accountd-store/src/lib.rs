@@ -251,6 +251,7 @@ macro_rules! backend {
             include!("sql/pending_verification.rs");
             include!("sql/tenant_settings.rs");
             include!("sql/verification.rs");
+            include!("sql/upstream.rs");
         }
     };
 }

@@ -51,7 +51,8 @@ contracts!(
     tenant_settings,
     shown_users,
     mfa_settings,
-    webauthn_records
+    webauthn_records,
+    upstream_identities
 );
 
 /// Both migration folders must list the same files, so the backends never drift apart.

@@ -93,7 +93,7 @@ pub struct ClaimsPatch {
 const MAX_CLAIM_CHARS: usize = 300;
 
 /// The identifiers a user can sign in with, for the "last identifier" rule.
-fn identifiers(u: &User) -> usize {
+pub(crate) fn identifiers(u: &User) -> usize {
     usize::from(u.username.is_some()) + usize::from(u.email.is_some()) + usize::from(u.phone_number.is_some())
 }
 
@@ -169,7 +169,8 @@ impl Core {
         ]);
         let tx = self.store.begin().await?;
         let mut user = self.caller_user_in(tx.as_ref(), caller).await?;
-        if patch.username == Patch::Clear && user.username.is_some() && identifiers(&user) <= 1 {
+        let linked = tx.list_identities(&caller.tenant, &caller.user).await?.len();
+        if patch.username == Patch::Clear && user.username.is_some() && identifiers(&user) + linked <= 1 {
             return Err(Error::Conflict(ConflictKind::LastIdentifier));
         }
         patch.name.apply(&mut user.name);
@@ -321,7 +322,8 @@ impl Core {
             Field::Phone => (user.phone_number.is_some(), "account.phone.delete"),
             other => return Err(Error::Internal(anyhow::anyhow!("{other} is not an address"))),
         };
-        if present && identifiers(&user) <= 1 {
+        let linked = tx.list_identities(&caller.tenant, &caller.user).await?.len();
+        if present && identifiers(&user) + linked <= 1 {
             return Err(Error::Conflict(ConflictKind::LastIdentifier));
         }
         if field == Field::Email {
@@ -339,24 +341,5 @@ impl Core {
         let methods = self.store.list_methods_for_display(&caller.tenant, &user.id).await?;
         let has_password = methods.iter().any(|m| m.method_type == crate::authn::method::MethodType::Password);
         Ok((user, has_password))
-    }
-
-    /// Links the social identity a verified social record proves. No upstream can be linked
-    /// yet, so no social record exists: after the proof check, `NotFound(VerificationRecord)`.
-    pub async fn link_identity(&self, caller: &AccountCaller, _record: &str) -> Result<()> {
-        if self.has_security_verification_method(caller).await? {
-            self.require_identity_proof(caller).await?;
-        }
-        Err(Error::NotFound(Entity::VerificationRecord))
-    }
-
-    /// Unlinks the social identity of `target`. No upstream can be linked yet, so there is never
-    /// one to unlink: the checks run, then `NotFound(Identity)`.
-    pub async fn remove_identity(&self, caller: &AccountCaller, _target: &str) -> Result<()> {
-        self.account_center(&caller.tenant).await?.require_editable(Field::Social)?;
-        if self.has_security_verification_method(caller).await? {
-            self.require_identity_proof(caller).await?;
-        }
-        Err(Error::NotFound(Entity::Identity))
     }
 }

@@ -10,6 +10,7 @@ mod authentication_methods;
 mod connectors;
 mod grants;
 mod identifiers;
+mod identities;
 mod keys;
 mod mfa;
 mod passkey_grant;
@@ -21,6 +22,7 @@ mod second_factor;
 mod sessions;
 mod signin;
 mod tenants;
+mod upstream;
 mod users;
 mod verification;
 
@@ -33,6 +35,7 @@ pub use authentication_methods::EnrollmentStarted;
 pub use connectors::TemplateView;
 pub use grants::ClientGrantView;
 pub use identifiers::{AccountPatch, ClaimsPatch, Patch};
+pub use identities::{ConnectRequest, ConnectStarted, ConnectedAccountsPage, UpstreamCallback};
 pub use mfa::MfaItem;
 pub use passkey_grant::WEBAUTHN_GRANT;
 pub use profile::{
@@ -45,6 +48,7 @@ pub use second_factor::{SecondFactorAnswer, SecondFactorChallenge, SecondFactorP
 pub use sessions::{GrantView, GrantsTarget, SessionApp, SessionView};
 pub use signin::{CodeExchange, ExchangeError, GrantError, RefreshExchange, SESSION_TTL_MILLIS};
 pub use tenants::Bootstrap;
+pub use upstream::ConnectionSpec;
 pub use verification::Address;
 
 use crate::error::Result;
@@ -114,6 +118,7 @@ pub struct Core {
     messages: Arc<dyn MessageSender>,
     policies: SettingsCache<crate::authn::policy::AccountPolicy>,
     account_centers: SettingsCache<crate::account_center::AccountCenter>,
+    upstream: Arc<dyn crate::upstream::UpstreamClient>,
 }
 
 impl Core {
@@ -127,6 +132,7 @@ impl Core {
             messages: Arc::new(NoConnector),
             policies: Default::default(),
             account_centers: Default::default(),
+            upstream: Arc::new(crate::upstream::NoUpstreamClient),
         }
     }
 

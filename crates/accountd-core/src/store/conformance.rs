@@ -45,6 +45,7 @@ pub const CONTRACTS: &[&str] = &[
     "shown_users",
     "mfa_settings",
     "webauthn_records",
+    "upstream_identities",
 ];
 
 async fn tenant(store: &dyn Store, name: &str) -> TenantId {
@@ -120,6 +121,7 @@ pub async fn run(name: &str, store: &dyn Store) {
         "shown_users" => shown_users(store).await,
         "mfa_settings" => mfa_settings(store).await,
         "webauthn_records" => webauthn_records(store).await,
+        "upstream_identities" => upstream_identities(store).await,
         other => panic!("unknown contract {other}"),
     }
 }
@@ -1294,4 +1296,123 @@ pub async fn webauthn_records(s: &dyn Store) {
     let done = s.find_verification_record(&a, "w1", 500).await.unwrap().unwrap();
     assert!(done.verified && done.code_state.as_deref() == Some("passkey") && done.kind == record.kind);
     assert!(!s.complete_record(&a, "w1", "passkey", "again", 500).await.unwrap(), "a verified record completed");
+}
+
+/// Upstream connections (unique names, by id or name, per tenant) and the identities users hold at
+/// them: one provider account per user, one identity per user and connection, tokens swapped only
+/// from what the caller read (a burst of refreshes keeps one), and record states swapped once.
+pub async fn upstream_identities(s: &dyn Store) {
+    use crate::upstream::{Endpoints, LinkedIdentity, StoredConnection, Strategy, UpstreamConnection, UpstreamProfile};
+    use crate::verification::{RecordKind, VerificationRecord};
+    let a = tenant(s, "a").await;
+    let b = tenant(s, "b").await;
+    for u in ["u1", "u2"] {
+        s.insert_user(&a, &NewUser { user: user(u, &format!("{u}@example.com"), 1), password_hash: None })
+            .await
+            .unwrap();
+    }
+    let conn = StoredConnection {
+        connection: UpstreamConnection {
+            id: "con_1".into(),
+            name: "upstream".into(),
+            display_name: Some("Upstream".into()),
+            strategy: Strategy::Oidc,
+            endpoints: Endpoints { issuer: Some("http://127.0.0.1:9".into()), ..Default::default() },
+            client_id: "client".into(),
+            scopes: vec!["email".into()],
+            token_vault: true,
+            sign_in: true,
+            link_by_verified_email: false,
+            created_at: 1,
+            updated_at: 1,
+        },
+        sealed_secret: "sealed-secret".into(),
+    };
+    s.insert_connection(&a, &conn).await.unwrap();
+    let other_id = StoredConnection {
+        connection: UpstreamConnection { id: "con_2".into(), ..conn.connection.clone() },
+        ..conn.clone()
+    };
+    assert_conflict(s.insert_connection(&a, &other_id).await, "upstream_connections_name");
+    s.insert_connection(&b, &conn).await.unwrap();
+    assert_eq!(s.find_connection(&a, "con_1").await.unwrap(), Some(conn.clone()));
+    assert_eq!(s.find_connection(&a, "upstream").await.unwrap(), Some(conn.clone()));
+    assert!(s.find_connection(&a, "nope").await.unwrap().is_none());
+    let mut changed = conn.clone();
+    changed.connection.token_vault = false;
+    changed.connection.updated_at = 2;
+    assert!(s.update_connection(&a, &changed).await.unwrap());
+    assert!(!s.find_connection(&a, "con_1").await.unwrap().unwrap().connection.token_vault);
+    assert!(s.find_connection(&b, "con_1").await.unwrap().unwrap().connection.token_vault, "update crossed tenants");
+    assert_eq!(s.list_connections(&a).await.unwrap().len(), 1);
+
+    let identity = LinkedIdentity {
+        id: "cac_1".into(),
+        user_id: UserId("u1".into()),
+        connection_id: "con_1".into(),
+        connection_name: "upstream".into(),
+        subject: "alice".into(),
+        profile: UpstreamProfile { subject: "alice".into(), email: Some("a@up.test".into()), ..Default::default() },
+        scopes: vec!["openid".into()],
+        sealed_tokens: Some("t1".into()),
+        tokens_expire_at: None,
+        created_at: 10,
+        updated_at: 10,
+    };
+    s.insert_identity(&a, &identity).await.unwrap();
+    let taken = LinkedIdentity { id: "cac_2".into(), user_id: UserId("u2".into()), ..identity.clone() };
+    assert_conflict(s.insert_identity(&a, &taken).await, "identities_connection_id_subject");
+    let second = LinkedIdentity { id: "cac_3".into(), subject: "bob".into(), ..identity.clone() };
+    assert_conflict(s.insert_identity(&a, &second).await, "identities_user_id_connection_id");
+    assert_eq!(s.find_identity_by_subject(&a, "con_1", "alice").await.unwrap(), Some(identity.clone()));
+    assert!(s.find_identity_by_subject(&b, "con_1", "alice").await.unwrap().is_none(), "identity crossed tenants");
+    assert_eq!(s.list_identities(&a, &UserId("u1".into())).await.unwrap(), vec![identity.clone()]);
+
+    let replaced = LinkedIdentity { subject: "carol".into(), sealed_tokens: None, updated_at: 20, ..identity.clone() };
+    assert!(s.replace_identity(&a, &replaced).await.unwrap());
+    assert!(!s.replace_identity(&b, &replaced).await.unwrap(), "replaced across tenants");
+    let read = s.list_identities(&a, &UserId("u1".into())).await.unwrap().remove(0);
+    assert_eq!((read.id.as_str(), read.subject.as_str(), read.created_at), ("cac_1", "carol", 10));
+
+    let u1 = UserId("u1".into());
+    assert!(!s.swap_identity_tokens(&a, &u1, "cac_1", Some("t1"), Some("t2"), None, 30).await.unwrap());
+    let racers: Vec<_> = (0..6)
+        .map(|i| s.swap_identity_tokens(&a, &u1, "cac_1", None, Some(["x", "y", "z", "v", "w", "q"][i]), Some(99), 30))
+        .collect();
+    let wins = futures_join_all(racers).await.into_iter().filter(|r| *r.as_ref().unwrap()).count();
+    assert_eq!(wins, 1, "two refreshes both replaced the tokens");
+    assert!(s.list_identities(&a, &u1).await.unwrap()[0].sealed_tokens.is_some());
+    assert!(
+        !s.swap_identity_tokens(&b, &u1, "cac_1", None, Some("t"), None, 30).await.unwrap(),
+        "swapped across tenants"
+    );
+
+    assert!(!s.delete_identity(&a, &UserId("u2".into()), "cac_1").await.unwrap(), "deleted another user's identity");
+    assert!(s.delete_identity(&a, &u1, "cac_1").await.unwrap());
+    assert!(s.list_identities(&a, &u1).await.unwrap().is_empty());
+    s.insert_identity(&a, &identity).await.unwrap();
+    assert!(s.delete_connection(&a, "con_1").await.unwrap());
+    assert!(s.list_identities(&a, &u1).await.unwrap().is_empty(), "a deleted connection's identities stayed");
+    assert!(s.find_connection(&b, "con_1").await.unwrap().is_some());
+
+    let record = VerificationRecord {
+        id: "soc".into(),
+        user_id: None,
+        kind: RecordKind::Social,
+        identifier: Some("con_1".into()),
+        purpose: None,
+        verified: false,
+        code_state: Some("s0".into()),
+        attempts: 0,
+        created_at: 100,
+        expires_at: 1_000,
+    };
+    s.insert_verification_record(&a, &record).await.unwrap();
+    assert!(!s.swap_record_state(&a, "soc", "s0", "s1", true, 1_000).await.unwrap(), "swapped after expiry");
+    assert!(!s.swap_record_state(&b, "soc", "s0", "s1", true, 500).await.unwrap(), "swapped across tenants");
+    let racers: Vec<_> = (0..5).map(|_| s.swap_record_state(&a, "soc", "s0", "s1", true, 500)).collect();
+    let wins = futures_join_all(racers).await.into_iter().filter(|r| *r.as_ref().unwrap()).count();
+    assert_eq!(wins, 1, "a one-time state was spent twice");
+    let read = s.find_verification_record(&a, "soc", 500).await.unwrap().unwrap();
+    assert!(read.verified && read.code_state.as_deref() == Some("s1") && read.kind == RecordKind::Social);
 }

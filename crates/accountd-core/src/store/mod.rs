@@ -22,6 +22,7 @@ mod signing_key;
 mod tenant;
 mod tenant_settings;
 mod throttle;
+mod upstream;
 mod user;
 mod verification;
 
@@ -44,6 +45,7 @@ pub use signing_key::SigningKeyStore;
 pub use tenant::TenantStore;
 pub use tenant_settings::TenantSettingsStore;
 pub use throttle::{Attempt, RateRule, ThrottleRule, ThrottleStore};
+pub use upstream::UpstreamStore;
 pub use user::{UserQuery, UserStore};
 pub use verification::VerificationRecordStore;
 
@@ -88,6 +90,7 @@ pub trait Queries:
     + PendingVerificationStore
     + TenantSettingsStore
     + VerificationRecordStore
+    + UpstreamStore
     + Send
     + Sync
 {
@@ -112,6 +115,7 @@ impl<T> Queries for T where
         + PendingVerificationStore
         + TenantSettingsStore
         + VerificationRecordStore
+        + UpstreamStore
         + Send
         + Sync
 {

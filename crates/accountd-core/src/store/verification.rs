@@ -33,4 +33,16 @@ pub trait VerificationRecordStore {
         state: &str,
         now: i64,
     ) -> StoreResult<bool>;
+    /// Replaces the sealed state `expected` of a live record with `state`, verified or not, in
+    /// one statement (compare and swap): false when the record expired or holds another state, so
+    /// one-time values kept in it (a social `connect_code`) are spent once.
+    async fn swap_record_state(
+        &self,
+        tenant: &TenantId,
+        id: &str,
+        expected: &str,
+        state: &str,
+        verified: bool,
+        now: i64,
+    ) -> StoreResult<bool>;
 }

@@ -3,7 +3,7 @@
 //! French). Every core error maps here in one exhaustive `match`.
 
 use accountd_core::account_center::Field;
-use accountd_core::error::{CodeRefusal, ConflictKind, Entity, Error, Refusal};
+use accountd_core::error::{CodeRefusal, ConflictKind, Entity, Error, Refusal, UpstreamFailure};
 use accountd_core::verification::ProofNeeded;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -286,6 +286,9 @@ impl From<Error> for LogtoError {
                 Entity::User => LogtoError::unauthorized(S::UNAUTHORIZED),
                 Entity::Session => LogtoError::new(S::NOT_FOUND, "oidc.session_not_found"),
                 Entity::Grant => LogtoError::new(S::NOT_FOUND, "oidc.invalid_grant"),
+                // vendor quirk: Logto answers an unknown connector with 422, though its OpenAPI says 404.
+                Entity::Connection => LogtoError::new(S::UNPROCESSABLE_ENTITY, "session.invalid_connector_id"),
+                Entity::TokenSet => LogtoError::new(S::NOT_FOUND, "secrets.third_party_token_set.token_not_found"),
                 Entity::Tenant
                 | Entity::Domain
                 | Entity::Application
@@ -302,7 +305,11 @@ impl From<Error> for LogtoError {
                 ConflictKind::LastIdentifier | ConflictKind::LastSignInMethod => {
                     LogtoError::new(S::BAD_REQUEST, "user.last_sign_in_method_required")
                 }
+                ConflictKind::IdentityTaken => LogtoError::new(S::UNPROCESSABLE_ENTITY, "user.identity_already_in_use"),
+                // vendor quirk: the caller already having that target is a 400, another user a 422.
+                ConflictKind::IdentityExists => LogtoError::new(S::BAD_REQUEST, "user.identity_already_in_use"),
                 ConflictKind::DomainTaken
+                | ConflictKind::ConnectionNameTaken
                 | ConflictKind::ApiIdentifierTaken
                 | ConflictKind::ClientGrantExists
                 | ConflictKind::RoleNameTaken
@@ -322,6 +329,13 @@ impl From<Error> for LogtoError {
             }
             Error::Refused(r) => refusal(r),
             Error::Delivery(_) => LogtoError::new(S::BAD_REQUEST, "connector.general"),
+            Error::Upstream(f) => match f {
+                UpstreamFailure::Unavailable => LogtoError::new(S::BAD_REQUEST, "connector.general"),
+                UpstreamFailure::Refused => LogtoError::new(S::UNAUTHORIZED, "connector.social_auth_code_invalid"),
+                UpstreamFailure::IdTokenInvalid => {
+                    LogtoError::new(S::UNAUTHORIZED, "connector.social_id_token_invalid")
+                }
+            },
             Error::Unavailable => LogtoError::new(S::SERVICE_UNAVAILABLE, "request.service_unavailable"),
             Error::Busy { retry_after_secs } => {
                 let mut e = LogtoError::new(S::SERVICE_UNAVAILABLE, "request.service_unavailable");
@@ -390,6 +404,21 @@ fn refusal(r: Refusal) -> LogtoError {
             LogtoError::new(S::BAD_REQUEST, "session.mfa.webauthn_verification_failed")
         }
         Refusal::PendingInfoNotFound => LogtoError::new(S::BAD_REQUEST, "session.mfa.pending_info_not_found"),
+        Refusal::UpstreamSessionNotFound => {
+            LogtoError::new(S::BAD_REQUEST, "session.connector_validation_session_not_found")
+        }
+        Refusal::SocialTargetMismatch => {
+            LogtoError::new(S::UNPROCESSABLE_ENTITY, "verification_record.social_verification.invalid_target")
+        }
+        Refusal::IdentityNotOwned => {
+            LogtoError::new(S::UNPROCESSABLE_ENTITY, "user.identity_not_exists_in_current_user")
+        }
+        Refusal::NoTokenSet => {
+            LogtoError::new(S::UNPROCESSABLE_ENTITY, "verification_record.social_verification.token_response_not_found")
+        }
+        Refusal::UpstreamTokenExpired => {
+            LogtoError::new(S::UNAUTHORIZED, "secrets.third_party_token_set.access_token_expired")
+        }
     }
 }
 

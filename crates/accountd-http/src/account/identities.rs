@@ -19,7 +19,7 @@ pub async fn add_identity(auth: LogtoAuth, LogtoJson(body): LogtoJson<IdentityBo
     let caller = auth.caller();
     let core = &auth.state().core;
     core.require_first_party(&caller).await?;
-    core.link_identity(&caller, &body.new_identifier_verification_record_id).await?;
+    core.link_identity(&caller, &body.new_identifier_verification_record_id, false).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

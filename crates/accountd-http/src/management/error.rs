@@ -62,6 +62,8 @@ fn not_found(entity: Entity) -> (&'static str, &'static str) {
         Entity::Identity => ("The identity does not exist.", "inexistent_identity"),
         Entity::Session => ("The session does not exist.", "inexistent_session"),
         Entity::Grant => ("The grant does not exist.", "inexistent_grant"),
+        Entity::Connection => ("The connection does not exist", "inexistent_connection"),
+        Entity::TokenSet => ("The token set does not exist.", "inexistent_token_set"),
     }
 }
 
@@ -104,6 +106,12 @@ impl From<Error> for MgmtError {
                     ConflictKind::LastSignInMethod => {
                         ("This is the user's last way to sign in.".into(), "last_authentication_method")
                     }
+                    ConflictKind::IdentityTaken | ConflictKind::IdentityExists => {
+                        ("The identity is already linked.".into(), "identity_conflict")
+                    }
+                    ConflictKind::ConnectionNameTaken => {
+                        ("A connection with the same name already exists".into(), "connection_conflict")
+                    }
                     ConflictKind::AlreadyEnrolled(what) => (format!("{what} is already enrolled."), "already_enrolled"),
                     ConflictKind::Other(c) => (format!("Conflict ({c})."), "conflict"),
                 };
@@ -131,6 +139,11 @@ impl From<Error> for MgmtError {
             Error::Delivery(_) => {
                 MgmtError::new(StatusCode::SERVICE_UNAVAILABLE, "The message could not be delivered.", None)
             }
+            Error::Upstream(_) => MgmtError::new(
+                StatusCode::BAD_GATEWAY,
+                "The upstream identity provider failed.",
+                Some("upstream_error"),
+            ),
             Error::Unavailable => {
                 MgmtError::new(StatusCode::SERVICE_UNAVAILABLE, "The service is temporarily unavailable.", None)
             }

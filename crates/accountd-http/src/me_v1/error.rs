@@ -2,7 +2,7 @@
 //! validation_errors}` as `application/json`, with the `type` codes seen in Auth0's SDK fixtures.
 //! Every core error maps here in one exhaustive match.
 
-use accountd_core::error::{ConflictKind, Error, Refusal};
+use accountd_core::error::{ConflictKind, Error, Refusal, UpstreamFailure};
 use accountd_core::verification::ProofNeeded;
 use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -201,7 +201,12 @@ impl From<Error> for MeError {
                         "This is the last identifier this account can sign in with; add another before removing it."
                             .into()
                     }
+                    ConflictKind::IdentityTaken => {
+                        "This account at the provider is already connected to another user.".into()
+                    }
+                    ConflictKind::IdentityExists => "An account of this connection is already connected.".into(),
                     other @ (ConflictKind::DomainTaken
+                    | ConflictKind::ConnectionNameTaken
                     | ConflictKind::ApiIdentifierTaken
                     | ConflictKind::ClientGrantExists
                     | ConflictKind::RoleNameTaken
@@ -250,6 +255,20 @@ impl From<Error> for MeError {
                 }
                 e
             }
+            Error::Upstream(f) => match f {
+                UpstreamFailure::Unavailable => MeError::new(
+                    StatusCode::BAD_GATEWAY,
+                    "A0E-502-0001",
+                    "Bad Gateway",
+                    "The connection's identity provider could not be reached.",
+                ),
+                UpstreamFailure::Refused | UpstreamFailure::IdTokenInvalid => MeError::new(
+                    StatusCode::BAD_REQUEST,
+                    "A0E-400-0004",
+                    "Invalid Verification",
+                    "The connection's identity provider refused the sign-in.",
+                ),
+            },
             Error::Delivery(_) => MeError::new(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "A0E-503-0002",
@@ -333,6 +352,16 @@ fn refusal(r: Refusal) -> MeError {
         Refusal::MfaFactorNotEnabled => bad("This factor is not enabled for this tenant.".into()),
         Refusal::WebauthnVerificationFailed => bad("The WebAuthn registration could not be verified.".into()),
         Refusal::PendingInfoNotFound => bad("No WebAuthn registration is waiting; start again.".into()),
+        Refusal::UpstreamSessionNotFound => bad("No connection request is waiting; start again.".into()),
+        Refusal::SocialTargetMismatch => bad("The verification was made at another connection.".into()),
+        Refusal::IdentityNotOwned => bad("That account is not connected to this user.".into()),
+        Refusal::NoTokenSet => bad("The connection keeps no tokens.".into()),
+        Refusal::UpstreamTokenExpired => MeError::new(
+            StatusCode::UNAUTHORIZED,
+            "A0E-401-0005",
+            "Unauthorized",
+            "The connected account's token expired and cannot be refreshed; connect the account again.",
+        ),
     }
 }
 

@@ -61,7 +61,7 @@ impl From<Error> for PushError {
             Error::ProofRequired(_) => {
                 PushError::new(StatusCode::FORBIDDEN, "access_denied", "A more recent or stronger sign-in is required.")
             }
-            Error::Delivery(_) | Error::Unavailable | Error::Busy { .. } => PushError::new(
+            Error::Delivery(_) | Error::Upstream(_) | Error::Unavailable | Error::Busy { .. } => PushError::new(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "temporarily_unavailable",
                 "The service is temporarily unavailable.",

@@ -22,7 +22,9 @@ use accountd_core::store::{
     AccessTokenStore, ApiStore, ApplicationStore, AuditStore, AuthenticationMethodStore, PendingVerificationStore, ConsentStore, ClientGrantQuery, ClientGrantStore, Page, RoleStore, SessionStore, SigningKeyStore,
     ReplayStore, Store as CoreStore, StoreResult, TenantStore, ThrottleStore, Tx as CoreTx, UserQuery, UserStore,
 };
+use accountd_core::store::UpstreamStore;
 use accountd_core::tenant::{Domain, NewTenant, Tenant, TenantId};
+use accountd_core::upstream::{LinkedIdentity, StoredConnection, UpstreamConnection};
 use accountd_core::user::{NewUser, User, UserId};
 use sqlx::Row as _;
 

@@ -120,4 +120,30 @@ impl VerificationRecordStore for Handle {
         .map_err(map_err)?;
         Ok(r.rows_affected() > 0)
     }
+
+    async fn swap_record_state(
+        &self,
+        tenant: &TenantId,
+        id: &str,
+        expected: &str,
+        state: &str,
+        verified: bool,
+        now: i64,
+    ) -> StoreResult<bool> {
+        let mut c = self.conn().await?;
+        let r = sqlx::query(
+            "UPDATE verification_records SET verified = $5, code_state = $4 \
+             WHERE tenant_id = $1 AND id = $2 AND expires_at > $6 AND code_state = $3",
+        )
+        .bind(tenant.as_str())
+        .bind(id)
+        .bind(expected)
+        .bind(state)
+        .bind(verified)
+        .bind(now)
+        .execute(&mut *c)
+        .await
+        .map_err(map_err)?;
+        Ok(r.rows_affected() > 0)
+    }
 }
