@@ -136,9 +136,17 @@ pub async fn build_core(cfg: &Config, migrate: bool, serving: bool) -> anyhow::R
         .context("building the connectors' HTTP client")?;
     let (sender_key, _) = load_master_key(cfg)?;
     let connectors = accountd_connectors::Connectors::new(store.clone(), sender_key, http);
+    // Upstream providers get a client that never follows a redirect (the OAuth crates' rule: a
+    // token or discovery endpoint must not bounce the request elsewhere).
+    let upstream_http = reqwest::Client::builder()
+        .timeout(accountd_connectors::upstream::UPSTREAM_TIMEOUT)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .context("building the upstream providers' HTTP client")?;
     let core = Arc::new(
         Core::new(store, master_key, Arc::new(accountd_oauth::JoseKeyMaker), settings)
-            .with_message_sender(Arc::new(connectors)),
+            .with_message_sender(Arc::new(connectors))
+            .with_upstream_client(Arc::new(accountd_connectors::upstream::UpstreamProviders::new(upstream_http))),
     );
     let bootstrap = core.ensure_default_tenant().await.context("creating the default tenant")?;
     Ok((core, bootstrap))

@@ -252,6 +252,12 @@ impl Core {
         self.unlink(caller, &identity).await
     }
 
+    /// The provider's id of the user's account at connection `connection`, if linked.
+    pub async fn identity_subject(&self, tenant: &TenantId, user: &UserId, connection: &str) -> Result<Option<String>> {
+        let identities = self.store.list_identities(tenant, user).await?;
+        Ok(identities.into_iter().find(|i| i.connection_name == connection).map(|i| i.subject))
+    }
+
     /// The caller's identities (Logto's `identities`, keyed by connection name).
     pub async fn list_identities(&self, caller: &AccountCaller) -> Result<Vec<LinkedIdentity>> {
         Ok(self.store.list_identities(&caller.tenant, &caller.user).await?)
@@ -360,6 +366,15 @@ impl Core {
         let stored = self.stored_connection(&caller.tenant, &request.connection).await?;
         if !stored.connection.token_vault {
             return Err(Error::invalid("connection", "does not allow connected accounts (its token vault is off)"));
+        }
+        // The user comes back with a code only to a callback URL of the calling application, as
+        // at /authorize: no request can send the browser anywhere else.
+        let app = match &caller.client_id {
+            Some(client) => self.store.find_application(&caller.tenant, client).await?,
+            None => None,
+        };
+        if !app.is_some_and(|a| a.callbacks.contains(&request.redirect_uri)) {
+            return Err(Error::invalid("redirect_uri", "must be one of the application's callback URLs"));
         }
         let secret = random_alnum(32);
         let now = now_millis();

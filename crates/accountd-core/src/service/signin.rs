@@ -494,6 +494,23 @@ impl Core {
         Ok(Some(token))
     }
 
+    /// Who holds a live refresh token: the user and the client it was issued to, if it is neither
+    /// used, revoked, expired, nor of an ended session or family (the Token Vault exchange takes
+    /// one as its subject without spending it).
+    pub async fn refresh_token_holder(&self, tenant: &TenantId, token: &str) -> Result<Option<(UserId, String)>> {
+        let now = now_millis();
+        let Some(row) = self.store.find_refresh_token(tenant, &hash_high_entropy_secret(token)).await? else {
+            return Ok(None);
+        };
+        if row.revoked_at.is_some() || row.rotated_at.is_some() || row.expires_at <= now {
+            return Ok(None);
+        }
+        if !self.token_stands(tenant, &row.user_id, Some(&row.session_id), Some(&row.family_id)).await? {
+            return Ok(None);
+        }
+        Ok(Some((UserId(row.user_id), row.client_id)))
+    }
+
     /// Exchanges a refresh token for new tokens, rotating it. A rotated token presented again
     /// revokes the whole family. The token may name another `audience` the client is granted
     /// (multi-resource refresh tokens, spec auth0 §4.3), within the scopes of the original sign-in.

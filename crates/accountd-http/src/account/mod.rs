@@ -46,8 +46,11 @@ fn user_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(password::update_password))
         .routes(routes!(email::update_primary_email, email::delete_primary_email))
         .routes(routes!(phone::update_primary_phone, phone::delete_primary_phone))
-        .routes(routes!(identities::add_identity))
+        .routes(routes!(identities::add_identity, identities::replace_identity))
         .routes(routes!(identities::delete_identity))
+        .routes(routes!(identities::get_access_token, identities::replace_access_token))
+        .routes(routes!(verifications::create_by_social))
+        .routes(routes!(verifications::verify_social))
         .routes(routes!(verifications::create_by_password))
         .routes(routes!(verifications::create_by_code))
         .routes(routes!(verifications::verify_code))
@@ -72,12 +75,12 @@ fn user_routes() -> OpenApiRouter<AppState> {
 pub fn routes(state: AppState) -> Router<AppState> {
     let (user, openapi) = user_routes().split_for_parts();
     let openapi = Arc::new(openapi);
-    // vendor quirk: Logto's guide writes PATCH where its code uses POST (spec logto §10.1), and PUT replaces an
-    // identity as POST adds one until social linking exists: the same handlers answer them.
+    // vendor quirk: Logto's guide writes PATCH where its code uses POST (spec logto §10.1): the same
+    // handlers answer them.
     let user = user
         .route("/api/my-account/primary-email", patch(email::update_primary_email))
         .route("/api/my-account/primary-phone", patch(phone::update_primary_phone))
-        .route("/api/my-account/identities", patch(identities::add_identity).put(identities::add_identity))
+        .route("/api/my-account/identities", patch(identities::add_identity))
         .route("/api/verifications/verification-code/verify", patch(verifications::verify_code))
         .route_layer(axum::middleware::from_fn_with_state(state, extract::gate))
         // Anything else under these prefixes answers in Logto's format.

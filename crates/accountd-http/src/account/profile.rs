@@ -9,11 +9,17 @@ use serde_json::Value;
 
 use super::error::LogtoResult;
 use super::extract::{LogtoAuth, LogtoJson};
-use super::wire::{UpdateAccountBody, UpdateProfileBody, account_view, claims_view};
+use super::wire::{UpdateAccountBody, UpdateProfileBody, account_view, claims_view, shows_identities};
 
 async fn view(auth: &LogtoAuth) -> LogtoResult<Json<Value>> {
-    let (user, has_password) = auth.state().core.own_account(&auth.caller()).await?;
-    Ok(Json(account_view(&user, has_password, &|s| auth.has_scope(s), &auth.center)))
+    let caller = auth.caller();
+    let core = &auth.state().core;
+    let (user, has_password) = core.own_account(&caller).await?;
+    let scopes = |s: &str| auth.has_scope(s);
+    // Identities cost a read of their own: only when they will be shown.
+    let identities =
+        if shows_identities(&scopes, &auth.center) { Some(core.list_identities(&caller).await?) } else { None };
+    Ok(Json(account_view(&user, has_password, identities.as_deref(), &scopes, &auth.center)))
 }
 
 /// The caller's account.

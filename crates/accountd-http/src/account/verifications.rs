@@ -1,5 +1,6 @@
-//! `/api/verifications` (spec logto §3, §4.1–§4.3, §4.6–§4.7): verification records by password,
-//! by a code sent to an email address or phone number, and by a WebAuthn credential registered.
+//! `/api/verifications` (spec logto §3, §4.1–§4.7): verification records by password, by a code
+//! sent to an email address or phone number, by a sign-in at a social connector (an upstream
+//! connection), and by a WebAuthn credential registered.
 
 use accountd_core::clock::to_rfc3339;
 use accountd_core::error::{CodeRefusal, Error, Refusal};
@@ -14,7 +15,8 @@ use zeroize::Zeroizing;
 use super::error::{LogtoError, LogtoResult};
 use super::extract::{Guarded, LogtoAuth, LogtoJson};
 use super::wire::{
-    IdentifierKind, PasswordBody, RecordCreated, RecordVerified, SendCodeBody, TemplateType, VerifyCodeBody,
+    IdentifierKind, PasswordBody, RecordCreated, RecordVerified, SendCodeBody, SocialBody, SocialCreated,
+    SocialVerifyBody, TemplateType, VerifyCodeBody,
 };
 
 /// Proves the caller's identity with their password.
@@ -211,5 +213,45 @@ pub async fn verify_webauthn_registration(
     core.require_first_party(&caller).await?;
     let payload = serde_json::to_value(&body.payload).map_err(|e| Error::Internal(e.into()))?;
     core.verify_webauthn_registration(&caller, &body.verification_record_id, payload).await?;
+    Ok(Json(RecordVerified { verification_record_id: body.verification_record_id }))
+}
+
+/// Starts proving an identity at a social connector: the URL to send the user to.
+#[utoipa::path(post, path = "/api/verifications/social", tag = "Verification",
+    operation_id = "CreateVerificationBySocial", request_body = SocialBody,
+    responses((status = 201, body = SocialCreated)))]
+pub async fn create_by_social(
+    auth: LogtoAuth,
+    LogtoJson(body): LogtoJson<SocialBody>,
+) -> LogtoResult<(StatusCode, Json<SocialCreated>)> {
+    if body.state.is_empty() || body.redirect_uri.is_empty() {
+        return Err(LogtoError::new(StatusCode::BAD_REQUEST, "session.insufficient_info"));
+    }
+    let caller = auth.caller();
+    let (record, url) = auth
+        .state()
+        .core
+        .start_social_verification(&caller, &body.connector_id, &body.state, &body.redirect_uri, body.scope.as_deref())
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(SocialCreated {
+            verification_record_id: record.id,
+            authorization_uri: url,
+            expires_at: to_rfc3339(record.expires_at),
+        }),
+    ))
+}
+
+/// Finishes a social verification with the provider's callback query (`connectorData`).
+#[utoipa::path(post, path = "/api/verifications/social/verify", tag = "Verification",
+    operation_id = "VerifyVerificationBySocial", request_body = SocialVerifyBody,
+    responses((status = 200, body = RecordVerified)))]
+pub async fn verify_social(
+    auth: LogtoAuth,
+    LogtoJson(body): LogtoJson<SocialVerifyBody>,
+) -> LogtoResult<Json<RecordVerified>> {
+    let caller = auth.caller();
+    auth.state().core.verify_social(&caller, &body.verification_record_id, &body.callback()).await?;
     Ok(Json(RecordVerified { verification_record_id: body.verification_record_id }))
 }

@@ -4,6 +4,7 @@
 use accountd_core::account_center::{AccountCenter, Field, FieldControl};
 use accountd_core::clock::to_rfc3339;
 use accountd_core::service::{ClaimsPatch, Patch};
+use accountd_core::upstream::{LinkedIdentity, UpstreamTokenSet};
 use accountd_core::user::{Address, User};
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{Map, Value, json};
@@ -214,6 +215,151 @@ impl Guarded for PrimaryPhoneBody {
     }
 }
 
+/// Whether `GET /api/my-account` shows `identities`: the `identities` scope and a readable
+/// `social` field.
+pub fn shows_identities(scopes: &dyn Fn(&str) -> bool, center: &AccountCenter) -> bool {
+    scopes("identities") && center.effective(Field::Social).readable()
+}
+
+/// `identities` as Logto shows them: `{[target]: {userId, details}}`, where `details` is the
+/// connector's user info (`id`, `name`, `email` only when verified, `avatar`, and every claim
+/// the provider returned as `rawData`).
+pub fn identities_view(identities: &[LinkedIdentity]) -> Value {
+    let mut out = Map::new();
+    for i in identities {
+        let p = &i.profile;
+        let mut details = Map::new();
+        details.insert("id".into(), json!(p.subject));
+        if let Some(n) = &p.name {
+            details.insert("name".into(), json!(n));
+        }
+        if let Some(e) = p.email.as_ref().filter(|_| p.email_verified) {
+            details.insert("email".into(), json!(e));
+        }
+        if let Some(a) = &p.picture {
+            details.insert("avatar".into(), json!(a));
+        }
+        details.insert("rawData".into(), Value::Object(p.raw.clone()));
+        out.insert(i.connection_name.clone(), json!({ "userId": i.subject, "details": details }));
+    }
+    Value::Object(out)
+}
+
+/// `POST /api/verifications/social`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SocialBody {
+    /// The social connector (connection) id or name.
+    pub connector_id: String,
+    /// The state the provider echoes to the client.
+    pub state: String,
+    /// Where the provider sends the user back (the client's page).
+    pub redirect_uri: String,
+    /// Scopes that replace the connector's.
+    pub scope: Option<String>,
+}
+
+impl Guarded for SocialBody {
+    fn check(&self) -> Result<(), String> {
+        if self.connector_id.is_empty() || self.connector_id.len() > 128 {
+            return Err("connectorId: must be 1 to 128 characters".into());
+        }
+        if self.state.len() > 4096
+            || self.redirect_uri.len() > 2048
+            || self.scope.as_ref().is_some_and(|s| s.len() > 2048)
+        {
+            return Err("state, redirectUri or scope: too long".into());
+        }
+        Ok(())
+    }
+}
+
+/// `POST /api/verifications/social/verify`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SocialVerifyBody {
+    /// The social record.
+    pub verification_record_id: String,
+    /// The callback's query parameters, as an object of strings.
+    #[schema(value_type = Object)]
+    pub connector_data: Map<String, Value>,
+}
+
+impl Guarded for SocialVerifyBody {
+    fn check(&self) -> Result<(), String> {
+        if self.connector_data.values().any(|v| !v.is_string()) {
+            return Err("connectorData: every value must be a string".into());
+        }
+        Ok(())
+    }
+}
+
+impl SocialVerifyBody {
+    /// The callback, for core.
+    pub fn callback(&self) -> accountd_core::service::UpstreamCallback {
+        let text = |k: &str| self.connector_data.get(k).and_then(Value::as_str).map(str::to_string);
+        accountd_core::service::UpstreamCallback { code: text("code"), state: text("state"), error: text("error") }
+    }
+}
+
+/// `{verificationRecordId, authorizationUri, expiresAt}`.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SocialCreated {
+    /// The social record.
+    pub verification_record_id: String,
+    /// Where to send the user.
+    pub authorization_uri: String,
+    /// When the record stops proving anything (ISO 8601).
+    pub expires_at: String,
+}
+
+/// `PUT /api/my-account/identities/:target/access-token`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AccessTokenBody {
+    /// A verified social record of the same provider account.
+    pub verification_record_id: String,
+}
+
+impl Guarded for AccessTokenBody {
+    fn check(&self) -> Result<(), String> {
+        if self.verification_record_id.is_empty() {
+            Err("verificationRecordId: must not be empty".into())
+        } else {
+            Ok(())
+        }
+    }
+}
+
+/// A kept provider token, as Logto returns it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ThirdPartyToken {
+    /// The provider's access token.
+    pub access_token: String,
+    /// The scopes granted.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
+    /// `Bearer`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub token_type: Option<String>,
+    /// Seconds the token has left.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expires_in: Option<i64>,
+}
+
+impl From<&UpstreamTokenSet> for ThirdPartyToken {
+    fn from(t: &UpstreamTokenSet) -> Self {
+        let now = accountd_core::clock::now_millis();
+        Self {
+            access_token: t.access_token.clone(),
+            scope: t.scope.clone(),
+            token_type: t.token_type.clone(),
+            expires_in: t.expires_at.map(|at| ((at - now) / 1000).max(0)),
+        }
+    }
+}
+
 /// `POST`/`PUT /api/my-account/identities`.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
@@ -378,13 +524,19 @@ pub fn claims_view(u: &User, with_address: bool) -> Map<String, Value> {
 
 /// The user as `GET /api/my-account` shows it (spec logto §5.1): filtered by the token's scopes,
 /// then by the account center's readable fields; `hasSecurityVerificationMethod` always.
-pub fn account_view(u: &User, has_password: bool, scopes: &dyn Fn(&str) -> bool, center: &AccountCenter) -> Value {
+pub fn account_view(
+    u: &User,
+    has_password: bool,
+    identities: Option<&[LinkedIdentity]>,
+    scopes: &dyn Fn(&str) -> bool,
+    center: &AccountCenter,
+) -> Value {
     let mut m = Map::new();
     m.insert("id".into(), json!(u.id.0));
-    let readable = |f: Field| center.effective(f).readable();
-    if scopes("identities") && readable(Field::Social) {
-        m.insert("identities".into(), json!({}));
+    if let Some(identities) = identities.filter(|_| shows_identities(scopes, center)) {
+        m.insert("identities".into(), identities_view(identities));
     }
+    let readable = |f: Field| center.effective(f).readable();
     if scopes("custom_data") && readable(Field::CustomData) {
         let data = if u.user_metadata.is_object() { u.user_metadata.clone() } else { json!({}) };
         m.insert("customData".into(), data);

@@ -5,6 +5,7 @@
 
 pub mod client_grants;
 pub mod clients;
+pub mod connections;
 pub mod connectors;
 pub mod error;
 pub mod extract;
@@ -71,6 +72,8 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(sessions::get_session, sessions::delete_session))
         .routes(routes!(sessions::revoke_session))
         .routes(routes!(logs::list_logs))
+        .routes(routes!(connections::list_connections, connections::create_connection))
+        .routes(routes!(connections::get_connection, connections::update_connection, connections::delete_connection))
         .routes(routes!(keys::list_signing_keys))
         .routes(routes!(keys::rotate_signing_key))
         .routes(routes!(tenant_settings::get_tenant_settings, tenant_settings::update_tenant_settings))

@@ -659,3 +659,213 @@ pub struct RoleUsersRequest {
     /// User ids.
     pub users: Vec<String>,
 }
+
+// ---- Connections (upstream identity providers) ------------------------------------------------
+
+/// Body of `POST /api/v2/connections` and `PATCH /api/v2/connections/{id}` (Auth0's shape for the
+/// `oidc` and `oauth2` strategies; `name` and `strategy` only on create).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ConnectionRequest {
+    /// Unique name (Auth0's `connection`, Logto's `target`).
+    pub name: Option<String>,
+    /// What people see.
+    pub display_name: Option<String>,
+    /// `oidc` or `oauth2`.
+    pub strategy: Option<String>,
+    /// The provider and accountd's client there.
+    pub options: Option<ConnectionOptions>,
+    /// `{active}`: keep the provider's tokens (Token Vault, connected accounts).
+    pub connected_accounts: Option<ActiveFlag>,
+    /// Offer "Continue with …" on the hosted sign-in page.
+    pub show_as_button: Option<bool>,
+    /// Accepted for Auth0 compatibility; every application of the tenant may use a connection.
+    #[schema(value_type = Option<Vec<String>>)]
+    pub enabled_clients: Option<Value>,
+    /// Accepted for Auth0 compatibility and ignored.
+    #[schema(value_type = Option<Object>)]
+    pub metadata: Option<Value>,
+    /// Accepted for Auth0 compatibility and ignored.
+    pub is_domain_connection: Option<bool>,
+}
+
+/// `{active: bool}`.
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, ToSchema)]
+pub struct ActiveFlag {
+    /// Whether it is on.
+    pub active: bool,
+}
+
+/// A connection's `options`.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+pub struct ConnectionOptions {
+    /// accountd's client id at the provider.
+    pub client_id: Option<String>,
+    /// accountd's client secret at the provider (write-only).
+    pub client_secret: Option<String>,
+    /// OIDC issuer.
+    pub issuer: Option<String>,
+    /// OIDC discovery document URL (its issuer is taken).
+    pub discovery_url: Option<String>,
+    /// Authorization endpoint (`authorizationURL` for oauth2).
+    #[serde(alias = "authorizationURL")]
+    pub authorization_endpoint: Option<String>,
+    /// Token endpoint (`tokenURL` for oauth2).
+    #[serde(alias = "tokenURL")]
+    pub token_endpoint: Option<String>,
+    /// Userinfo endpoint (for oauth2: the JSON user endpoint).
+    pub userinfo_endpoint: Option<String>,
+    /// Scopes: a space-separated string or a list.
+    #[schema(value_type = Option<String>)]
+    pub scope: Option<Value>,
+    /// accountd: link a first sign-in to an existing user with the same, provider-verified email.
+    pub link_by_verified_email: Option<bool>,
+    /// Accepted for Auth0 compatibility and ignored (`front_channel`/`back_channel`).
+    #[serde(rename = "type")]
+    pub channel: Option<String>,
+}
+
+impl ConnectionOptions {
+    fn scopes(&self) -> Result<Option<Vec<String>>, Error> {
+        match &self.scope {
+            None => Ok(None),
+            Some(Value::String(s)) => Ok(Some(s.split_whitespace().map(str::to_string).collect())),
+            Some(Value::Array(a)) if a.iter().all(Value::is_string) => {
+                Ok(Some(a.iter().filter_map(|v| v.as_str().map(str::to_string)).collect()))
+            }
+            Some(_) => Err(Error::invalid("options.scope", "must be a string or a list of strings")),
+        }
+    }
+
+    fn issuer(&self) -> Option<String> {
+        self.issuer.clone().or_else(|| {
+            self.discovery_url.as_deref().map(|d| d.trim_end_matches("/.well-known/openid-configuration").to_string())
+        })
+    }
+}
+
+impl ConnectionRequest {
+    /// The spec of a new connection.
+    pub fn into_new(self) -> Result<accountd_core::service::ConnectionSpec, Error> {
+        let name = self.name.clone().ok_or_else(|| Error::invalid("name", "is required"))?;
+        let strategy = match self.strategy.as_deref() {
+            Some(s) => accountd_core::upstream::Strategy::parse(s)
+                .ok_or_else(|| Error::invalid("strategy", "must be oidc or oauth2"))?,
+            None => return Err(Error::invalid("strategy", "is required")),
+        };
+        let blank = accountd_core::service::ConnectionSpec {
+            name,
+            display_name: None,
+            strategy,
+            endpoints: Default::default(),
+            client_id: String::new(),
+            client_secret: None,
+            scopes: vec![],
+            token_vault: false,
+            sign_in: false,
+            link_by_verified_email: false,
+        };
+        self.apply(blank)
+    }
+
+    /// `spec` with what this request changes.
+    pub fn apply(
+        self,
+        mut spec: accountd_core::service::ConnectionSpec,
+    ) -> Result<accountd_core::service::ConnectionSpec, Error> {
+        if let Some(d) = self.display_name {
+            spec.display_name = Some(d).filter(|d| !d.is_empty());
+        }
+        if let Some(c) = self.connected_accounts {
+            spec.token_vault = c.active;
+        }
+        if let Some(b) = self.show_as_button {
+            spec.sign_in = b;
+        }
+        if let Some(o) = self.options {
+            if let Some(scopes) = o.scopes()? {
+                spec.scopes = scopes;
+            }
+            if let Some(i) = o.issuer() {
+                spec.endpoints.issuer = Some(i);
+            }
+            if let Some(v) = o.client_id {
+                spec.client_id = v;
+            }
+            if let Some(v) = o.client_secret {
+                spec.client_secret = Some(zeroize::Zeroizing::new(v));
+            }
+            if let Some(v) = o.authorization_endpoint {
+                spec.endpoints.authorization_endpoint = Some(v);
+            }
+            if let Some(v) = o.token_endpoint {
+                spec.endpoints.token_endpoint = Some(v);
+            }
+            if let Some(v) = o.userinfo_endpoint {
+                spec.endpoints.userinfo_endpoint = Some(v);
+            }
+            if let Some(v) = o.link_by_verified_email {
+                spec.link_by_verified_email = v;
+            }
+        }
+        Ok(spec)
+    }
+}
+
+/// A connection as the Management API shows it: never its client secret.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ConnectionResponse {
+    /// `con_…`.
+    pub id: String,
+    /// Its name.
+    pub name: String,
+    /// What people see.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub display_name: Option<String>,
+    /// `oidc` or `oauth2`.
+    pub strategy: &'static str,
+    /// The provider and accountd's client there.
+    #[schema(value_type = Object)]
+    pub options: Value,
+    /// Whether the provider's tokens are kept.
+    pub connected_accounts: ActiveFlag,
+    /// Whether the hosted sign-in page offers it.
+    pub show_as_button: bool,
+    /// Every application may use it.
+    pub enabled_clients: Vec<String>,
+    /// Its name, as Auth0 lists realms.
+    pub realms: Vec<String>,
+    /// Always false.
+    pub is_domain_connection: bool,
+}
+
+impl From<accountd_core::upstream::UpstreamConnection> for ConnectionResponse {
+    fn from(c: accountd_core::upstream::UpstreamConnection) -> Self {
+        let mut options = serde_json::Map::new();
+        options.insert("client_id".into(), Value::String(c.client_id.clone()));
+        for (k, v) in [
+            ("issuer", &c.endpoints.issuer),
+            ("authorization_endpoint", &c.endpoints.authorization_endpoint),
+            ("token_endpoint", &c.endpoints.token_endpoint),
+            ("userinfo_endpoint", &c.endpoints.userinfo_endpoint),
+        ] {
+            if let Some(v) = v {
+                options.insert(k.into(), Value::String(v.clone()));
+            }
+        }
+        options.insert("scope".into(), Value::String(c.scopes.join(" ")));
+        options.insert("link_by_verified_email".into(), Value::Bool(c.link_by_verified_email));
+        Self {
+            id: c.id,
+            realms: vec![c.name.clone()],
+            name: c.name,
+            display_name: c.display_name,
+            strategy: c.strategy.as_str(),
+            options: Value::Object(options),
+            connected_accounts: ActiveFlag { active: c.token_vault },
+            show_as_button: c.sign_in,
+            enabled_clients: vec![],
+            is_domain_connection: false,
+        }
+    }
+}

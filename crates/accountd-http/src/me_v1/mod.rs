@@ -1,9 +1,10 @@
 //! The My Account API `/me/v1` in Auth0's dialect (spec auth0-myaccount.md): the signed-in user's
-//! authentication methods, factors and profile. Every route sits behind [`extract::gate`]
+//! authentication methods, factors, profile and connected accounts. Every route sits behind [`extract::gate`]
 //! (authentication for `{scheme}://{host}/me/`, rate limits, `x-ratelimit-*` headers) but the
 //! OpenAPI document, `GET /me/v1/openapi.json`, which is public.
 
 pub mod authentication_methods;
+pub mod connected_accounts;
 pub mod error;
 pub mod extract;
 pub mod factors;
@@ -57,6 +58,11 @@ fn user_routes() -> OpenApiRouter<AppState> {
         ))
         .routes(routes!(am::verify_authentication_method))
         .routes(routes!(profile::get_profile, profile::update_profile))
+        .routes(routes!(connected_accounts::create_connected_account_request))
+        .routes(routes!(connected_accounts::complete_connected_account_request))
+        .routes(routes!(connected_accounts::get_connected_accounts))
+        .routes(routes!(connected_accounts::get_connected_accounts_connections))
+        .routes(routes!(connected_accounts::delete_connected_account))
 }
 
 /// The `/me/v1` routes.

@@ -1261,3 +1261,273 @@ mod tests {
         assert!(CreateAuthenticationMethodRequest::check(&body(json!({"type": "sms"}))).is_err());
     }
 }
+
+// ---- Connected accounts (spec auth0 §1.5) ----------------------------------------------------
+
+/// `POST /me/v1/connected-accounts/connect`.
+#[derive(Debug, ToSchema)]
+pub struct ConnectRequest {
+    /// The connection's name.
+    pub connection: String,
+    /// Where the user comes back with `connect_code`.
+    pub redirect_uri: String,
+    /// Echoed back with the code.
+    pub state: Option<String>,
+    /// PKCE S256 challenge.
+    pub code_challenge: Option<String>,
+    /// `S256`, when `code_challenge` is given.
+    pub code_challenge_method: Option<String>,
+    /// Scopes that replace the connection's.
+    pub scopes: Option<Vec<String>>,
+    /// Further parameters for the provider.
+    #[schema(value_type = Option<Object>)]
+    pub authorization_params: Option<Map<String, Value>>,
+}
+
+/// The `authorization_params` Auth0 lets through, with their lengths.
+const AUTHORIZATION_PARAMS: &[(&str, usize, usize)] = &[
+    ("acr_values", 1, 1024),
+    ("audience", 1, 512),
+    ("resource", 1, 512),
+    ("display", 1, 16),
+    ("id_token_hint", 1, 4096),
+    ("login_hint", 1, 255),
+    ("max_age", 1, 10),
+    ("prompt", 1, 32),
+    ("ui_locales", 2, 100),
+];
+
+impl ConnectRequest {
+    /// Checks the body against Auth0's schema (`additionalProperties: false`).
+    pub fn from_body(body: &Map<String, Value>) -> Result<Self, MeError> {
+        let mut c = Checker::new(body, "");
+        c.only(&[
+            "connection",
+            "redirect_uri",
+            "state",
+            "code_challenge",
+            "code_challenge_method",
+            "scopes",
+            "authorization_params",
+        ]);
+        let connection = c.string("connection", true, 1, 128);
+        let redirect_uri = c.string("redirect_uri", true, 1, 2048);
+        let redirect_uri = c.pattern("redirect_uri", redirect_uri, is_absolute_uri, "uri");
+        let state = c.string("state", false, 1, 4096);
+        let code_challenge = c.string("code_challenge", false, 43, 128);
+        let code_challenge_method = c.one_of("code_challenge_method", false, &["S256"]);
+        if body.contains_key("code_challenge") && !body.contains_key("code_challenge_method") {
+            c.errors.push(ValidationError::at(
+                "",
+                "data must have property code_challenge_method when property code_challenge is present",
+            ));
+        }
+        let scopes = match body.get("scopes") {
+            None => None,
+            Some(Value::Array(items))
+                if (1..=100).contains(&items.len())
+                    && items.iter().all(|s| s.as_str().is_some_and(|s| (1..=255).contains(&s.chars().count()))) =>
+            {
+                let list: Vec<String> = items.iter().filter_map(|s| s.as_str().map(str::to_string)).collect();
+                let mut unique = list.clone();
+                unique.sort();
+                unique.dedup();
+                if unique.len() == list.len() {
+                    Some(list)
+                } else {
+                    c.errors.push(ValidationError::at("/scopes", "data/scopes must NOT have duplicate items"));
+                    None
+                }
+            }
+            Some(_) => {
+                c.errors.push(ValidationError::at(
+                    "/scopes",
+                    "data/scopes must be an array of 1 to 100 strings of 1 to 255 characters",
+                ));
+                None
+            }
+        };
+        let authorization_params = c.object("authorization_params", false);
+        if let Some(params) = authorization_params {
+            let mut p = Checker::new(params, "/authorization_params");
+            p.only(&AUTHORIZATION_PARAMS.iter().map(|(k, _, _)| *k).collect::<Vec<_>>());
+            for (k, min, max) in AUTHORIZATION_PARAMS {
+                if *k == "max_age" {
+                    if let Some(v) = params.get("max_age")
+                        && !v.as_u64().is_some_and(|n| n <= 2_147_483_647)
+                    {
+                        p.errors.push(ValidationError::at(
+                            "/authorization_params/max_age",
+                            "data/authorization_params/max_age must be an integer from 0 to 2147483647",
+                        ));
+                    }
+                    continue;
+                }
+                p.string(k, false, *min, *max);
+            }
+            p.one_of("display", false, &["page", "popup", "touch", "wap"]);
+            p.one_of("prompt", false, &["none", "login", "consent", "select_account"]);
+            c.errors.extend(p.errors);
+        }
+        let errors = std::mem::take(&mut c.errors);
+        if !errors.is_empty() {
+            return Err(MeError::validation(errors));
+        }
+        let (Some(connection), Some(redirect_uri)) = (connection, redirect_uri) else {
+            return Err(MeError::validation(vec![ValidationError::at("", "data is invalid")]));
+        };
+        Ok(Self {
+            connection,
+            redirect_uri,
+            state,
+            code_challenge,
+            code_challenge_method,
+            scopes,
+            authorization_params: authorization_params.cloned(),
+        })
+    }
+}
+
+impl From<ConnectRequest> for accountd_core::service::ConnectRequest {
+    fn from(r: ConnectRequest) -> Self {
+        let params = r
+            .authorization_params
+            .unwrap_or_default()
+            .into_iter()
+            .map(|(k, v)| (k, v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string())))
+            .collect();
+        Self {
+            connection: r.connection,
+            redirect_uri: r.redirect_uri,
+            state: r.state,
+            code_challenge: r.code_challenge,
+            scopes: r.scopes,
+            authorization_params: params,
+        }
+    }
+}
+
+/// `scheme:` followed by something, with no spaces (JSON Schema's `uri`).
+fn is_absolute_uri(s: &str) -> bool {
+    let Some((scheme, rest)) = s.split_once(':') else { return false };
+    !rest.is_empty()
+        && scheme.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+        && scheme.chars().all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c))
+        && !s.chars().any(|c| c.is_whitespace() || c.is_control())
+}
+
+/// The 201 answer to connect.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ConnectResponse {
+    /// accountd's page that sends the user to the provider (open it with `?ticket=`).
+    pub connect_uri: String,
+    /// The request's id, for `complete`.
+    pub auth_session: String,
+    /// The parameters to add to `connect_uri`.
+    pub connect_params: ConnectParams,
+    /// Seconds the ticket can be used.
+    pub expires_in: i64,
+}
+
+/// `{ticket}`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ConnectParams {
+    /// Opens the provider once.
+    pub ticket: String,
+}
+
+/// `POST /me/v1/connected-accounts/complete`.
+#[derive(Debug, ToSchema)]
+pub struct CompleteRequest {
+    /// The connect request's id.
+    pub auth_session: String,
+    /// The one-time code the user came back with.
+    pub connect_code: String,
+    /// The same redirect URI as in connect.
+    pub redirect_uri: String,
+    /// The PKCE verifier of the challenge.
+    pub code_verifier: Option<String>,
+}
+
+impl CompleteRequest {
+    /// Checks the body against Auth0's schema (`additionalProperties: false`).
+    pub fn from_body(body: &Map<String, Value>) -> Result<Self, MeError> {
+        let mut c = Checker::new(body, "");
+        c.only(&["auth_session", "connect_code", "redirect_uri", "code_verifier"]);
+        let auth_session = c.string("auth_session", true, 1, 64);
+        let connect_code = c.string("connect_code", true, 1, 46);
+        let redirect_uri = c.string("redirect_uri", true, 1, 2048);
+        let redirect_uri = c.pattern("redirect_uri", redirect_uri, is_absolute_uri, "uri");
+        let code_verifier = c.string("code_verifier", false, 43, 128);
+        c.finish().map_err(MeError::validation)?;
+        match (auth_session, connect_code, redirect_uri) {
+            (Some(auth_session), Some(connect_code), Some(redirect_uri)) => {
+                Ok(Self { auth_session, connect_code, redirect_uri, code_verifier })
+            }
+            _ => Err(MeError::validation(vec![ValidationError::at("", "data is invalid")])),
+        }
+    }
+}
+
+/// A connected account (`ConnectedAccount`).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ConnectedAccountResponse {
+    /// `cac_…`.
+    pub id: String,
+    /// The connection's name.
+    pub connection: String,
+    /// Always `offline`.
+    pub access_type: &'static str,
+    /// The scopes granted at the provider.
+    pub scopes: Vec<String>,
+    /// When it was connected.
+    pub created_at: String,
+    /// When the kept tokens stop working, if known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<String>,
+}
+
+impl From<&accountd_core::upstream::LinkedIdentity> for ConnectedAccountResponse {
+    fn from(i: &accountd_core::upstream::LinkedIdentity) -> Self {
+        Self {
+            id: i.id.clone(),
+            connection: i.connection_name.clone(),
+            access_type: "offline",
+            scopes: i.scopes.clone(),
+            created_at: accountd_core::clock::to_rfc3339(i.created_at),
+            expires_at: i.tokens_expire_at.map(accountd_core::clock::to_rfc3339),
+        }
+    }
+}
+
+/// `{accounts, next?}`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ConnectedAccountListResponse {
+    /// The accounts.
+    pub accounts: Vec<ConnectedAccountResponse>,
+    /// The cursor of the next page.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next: Option<String>,
+}
+
+/// A connection the user can connect an account at.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ConnectionResponse {
+    /// Its name.
+    pub name: String,
+    /// `oidc` or `oauth2`.
+    pub strategy: &'static str,
+    /// The scopes asked for by default.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub scopes: Vec<String>,
+}
+
+/// `{connections, next?}`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ConnectionListResponse {
+    /// The connections.
+    pub connections: Vec<ConnectionResponse>,
+    /// The cursor of the next page.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next: Option<String>,
+}

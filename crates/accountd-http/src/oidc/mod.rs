@@ -2,6 +2,7 @@
 //! `/oauth/token`, `/userinfo`, `/oauth/revoke`, logout, JWKS.
 
 pub mod authorize;
+pub mod connect;
 pub mod discovery;
 pub mod error;
 pub mod logout;
@@ -46,6 +47,8 @@ pub fn routes() -> Router<AppState> {
         .route("/oauth/introspect", post(token::introspect))
         .route("/userinfo", get(userinfo::userinfo).post(userinfo::userinfo))
         .route("/v2/logout", get(logout::logout))
+        .route("/connected-accounts/connect", get(connect::connect))
+        .route("/connected-accounts/callback", get(connect::callback))
         .route("/oidc/logout", get(logout::logout))
         .layer(axum::middleware::from_fn(screen_uri))
 }

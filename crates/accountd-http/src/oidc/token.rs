@@ -18,9 +18,21 @@ use crate::common::input::{BodyKind, EdgeError as _, RawBody, refused_in_body};
 use crate::common::principal;
 use crate::common::tenant::RequestTenant;
 
+/// Auth0's Token Vault exchange: an accountd refresh or access token for the provider's access
+/// token of the user's connected account.
+pub const FEDERATED_GRANT: &str = "urn:auth0:params:oauth:grant-type:token-exchange:federated-connection-access-token";
+
+/// The token type the Token Vault exchange issues.
+pub const FEDERATED_TOKEN_TYPE: &str = "http://auth0.com/oauth/token-type/federated-connection-access-token";
+
 /// The grant types `/oauth/token` accepts, as discovery lists them (RFC 8414 `grant_types_supported`).
-pub const GRANT_TYPES: [&str; 4] =
-    ["authorization_code", "refresh_token", "client_credentials", accountd_core::service::WEBAUTHN_GRANT];
+pub const GRANT_TYPES: [&str; 5] = [
+    "authorization_code",
+    "refresh_token",
+    "client_credentials",
+    accountd_core::service::WEBAUTHN_GRANT,
+    FEDERATED_GRANT,
+];
 
 /// The parameters the token endpoint reads; others (SDK telemetry) are ignored.
 #[derive(Debug, Default, Deserialize)]
@@ -43,6 +55,16 @@ pub struct TokenRequest {
     /// The webauthn grant: the authenticator's answer, an object in JSON bodies or a JSON string
     /// in forms (auth-js sends the latter).
     authn_response: Option<serde_json::Value>,
+    /// Token Vault: the accountd token the exchange is made for.
+    subject_token: Option<String>,
+    /// Token Vault: `urn:ietf:params:oauth:token-type:refresh_token` (default) or `…:access_token`.
+    subject_token_type: Option<String>,
+    /// Token Vault: must be the federated connection access token type when given.
+    requested_token_type: Option<String>,
+    /// Token Vault: the connection's name.
+    connection: Option<String>,
+    /// Token Vault: the provider's id of the user, when given.
+    login_hint: Option<String>,
 }
 
 fn parse(headers: &HeaderMap, body: &[u8]) -> Result<TokenRequest, OAuthError> {
@@ -133,8 +155,15 @@ async fn issue(
     headers: &HeaderMap,
     body: &[u8],
     info: crate::common::client_info::ClientInfo,
-) -> Result<grants::TokenResponse, OAuthError> {
+) -> Result<serde_json::Value, OAuthError> {
     let req = parse(headers, body)?;
+    if req.grant_type.as_deref() == Some(FEDERATED_GRANT) {
+        let answer = federated(state, rt, headers, &req, info).await;
+        if answer.is_ok() {
+            state.metrics.token_issued(FEDERATED_GRANT);
+        }
+        return answer;
+    }
     let (client_id, secret) = match basic_credentials(headers)? {
         Some((id, secret)) => {
             if req.client_id.as_deref().is_some_and(|b| b != id) || req.client_secret.is_some() {
@@ -247,7 +276,109 @@ async fn issue(
     if issued.is_ok() {
         state.metrics.token_issued(grant_type);
     }
-    issued
+    issued.and_then(|t| serde_json::to_value(t).map_err(|_| OAuthError::server_error()))
+}
+
+/// The Token Vault exchange (Auth0's `federated-connection-access-token` grant): the subject
+/// token names the user and the client; the client proves itself with its secret (the `auth0`
+/// SDK sends no `client_id`); the answer is the provider's access token of the user's account at
+/// `connection`, refreshed at the provider when it expired. A user without one gets 401.
+async fn federated(
+    state: &AppState,
+    rt: &RequestTenant,
+    headers: &HeaderMap,
+    req: &TokenRequest,
+    info: crate::common::client_info::ClientInfo,
+) -> Result<serde_json::Value, OAuthError> {
+    let missing = |p: &str| OAuthError::invalid_request(format!("Missing required parameter: {p}"));
+    let subject = req.subject_token.as_deref().filter(|s| !s.is_empty()).ok_or_else(|| missing("subject_token"))?;
+    let connection = req.connection.as_deref().filter(|s| !s.is_empty()).ok_or_else(|| missing("connection"))?;
+    if req.requested_token_type.as_deref().is_some_and(|t| t != FEDERATED_TOKEN_TYPE) {
+        return Err(OAuthError::invalid_request(format!("requested_token_type must be {FEDERATED_TOKEN_TYPE}")));
+    }
+    let tenant = &rt.tenant.id;
+    let invalid_subject =
+        || OAuthError { status: 400, error: "invalid_grant", description: "Invalid subject_token.".into() };
+    let (user, token_client) = match req.subject_token_type.as_deref() {
+        None | Some("urn:ietf:params:oauth:token-type:refresh_token") => {
+            state.core.refresh_token_holder(tenant, subject).await?.ok_or_else(invalid_subject)?
+        }
+        Some("urn:ietf:params:oauth:token-type:access_token") => {
+            let claims = if accountd_oauth::opaque::is_handle(subject) {
+                match state.opaque.find(tenant, subject).await {
+                    Ok(Some(t)) => accountd_oauth::opaque::claims(&t, &rt.origin.issuer()),
+                    Ok(None) => return Err(invalid_subject()),
+                    Err(e) => {
+                        tracing::error!(error = %e, "opaque token lookup failed");
+                        return Err(OAuthError::unavailable());
+                    }
+                }
+            } else {
+                accountd_oauth::access_token::inspect(&state.keys, tenant, subject, &rt.origin.issuer())
+                    .await
+                    .map_err(|_| invalid_subject())?
+            };
+            if claims.gty.is_some() || !principal::token_stands(state, tenant, &claims).await? {
+                return Err(invalid_subject());
+            }
+            (accountd_core::user::UserId(claims.sub.clone()), claims.client_id.clone())
+        }
+        Some(_) => return Err(OAuthError::invalid_request("Unsupported subject_token_type.")),
+    };
+    // The client is the token's; any client_id given must be it, and its secret must match.
+    let (given_id, secret) = match basic_credentials(headers)? {
+        Some((id, secret)) => (Some(id), Some(secret)),
+        None => (req.client_id.clone(), req.client_secret.clone()),
+    };
+    if given_id.as_deref().is_some_and(|id| id != token_client) {
+        return Err(invalid_subject());
+    }
+    let Some(secret) = secret.filter(|s| !s.is_empty()) else {
+        return Err(OAuthError::invalid_client("Client authentication (client_secret) is required."));
+    };
+    state.core.authenticate_client(tenant, &token_client, Some(&secret)).await?;
+    let ctx = accountd_core::audit::Context {
+        actor: accountd_core::audit::Actor::User(user.0.clone()),
+        ip: info.ip,
+        user_agent: info.user_agent,
+    };
+    let not_connected = || OAuthError {
+        status: 401,
+        error: "federated_connection_refresh_token_not_found",
+        description: "Federated connection Refresh Token not found.".into(),
+    };
+    let tokens = match state.core.read_upstream_token(tenant, &user, &ctx, connection).await {
+        Ok(t) => t,
+        Err(accountd_core::Error::NotFound(_))
+        | Err(accountd_core::Error::Refused(accountd_core::error::Refusal::UpstreamTokenExpired)) => {
+            return Err(not_connected());
+        }
+        Err(e) => return Err(e.into()),
+    };
+    if let Some(hint) = &req.login_hint {
+        let holds = state
+            .core
+            .identity_subject(tenant, &user, connection)
+            .await?
+            .is_some_and(|s| accountd_core::secret::constant_time_eq(s.as_bytes(), hint.as_bytes()));
+        if !holds {
+            return Err(not_connected());
+        }
+    }
+    let now = accountd_core::clock::now_millis();
+    let mut answer = serde_json::json!({
+        "access_token": tokens.access_token,
+        "issued_token_type": FEDERATED_TOKEN_TYPE,
+        "token_type": "Bearer",
+    });
+    if let Some(scope) = &tokens.scope {
+        answer["scope"] = serde_json::json!(scope);
+    }
+    if let Some(at) = tokens.expires_at {
+        answer["expires_in"] = serde_json::json!(((at - now) / 1000).max(0));
+        answer["expires_at"] = serde_json::json!(at / 1000);
+    }
+    Ok(answer)
 }
 
 fn exchange_error(e: ExchangeError) -> OAuthError {
