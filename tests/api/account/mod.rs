@@ -11,6 +11,7 @@ mod profile;
 mod revoked;
 mod sessions;
 mod settings;
+mod social;
 mod verifications;
 mod webauthn;
 

@@ -4,6 +4,7 @@
 mod authentication_methods;
 mod brute_force;
 mod codes;
+mod connected_accounts;
 mod errors;
 mod native_passkey;
 mod openapi;
@@ -19,7 +20,7 @@ use crate::util::{Resp, TestApp};
 
 pub const CALLBACK: &str = "http://localhost:3000/callback";
 const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
-const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
+pub const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
 pub const PASSWORD: &str = "correct horse battery";
 pub const EMAIL: &str = "ada@example.com";
 
@@ -129,10 +130,22 @@ impl Me {
         scope: &str,
         audience: Option<&str>,
     ) -> String {
+        self.authorization_code_of(&self.client_id, identifier, password, scope, audience).await
+    }
+
+    /// An authorization code for `client_id` (any of the tenant's apps with [`CALLBACK`]).
+    pub async fn authorization_code_of(
+        &self,
+        client_id: &str,
+        identifier: &str,
+        password: &str,
+        scope: &str,
+        audience: Option<&str>,
+    ) -> String {
         let mut browser = Browser::new(self.app.port);
         let mut params = vec![
             ("response_type", "code"),
-            ("client_id", self.client_id.as_str()),
+            ("client_id", client_id),
             ("redirect_uri", CALLBACK),
             ("scope", scope),
             ("state", "s"),

@@ -15,6 +15,7 @@ use serde_json::{Value, json};
 pub mod authenticator;
 pub mod browser;
 pub mod dpop;
+pub mod upstream;
 
 /// A running accountd for one test.
 pub struct TestApp {
@@ -256,6 +257,29 @@ impl TestApp {
         } else {
             let mut c = sqlx::PgConnection::connect(url).await.expect("open the test database");
             sqlx::query_scalar(query).fetch_one(&mut c).await.expect("count")
+        }
+    }
+
+    /// Whether `needle` appears anywhere in the database: the SQLite file and its write-ahead log,
+    /// or every row of the test's PostgreSQL schema.
+    pub async fn database_holds(&self, needle: &str) -> bool {
+        let url = &self.cfg.storage.database_url;
+        if let Some(rest) = url.strip_prefix("sqlite:") {
+            let path = rest.trim_start_matches("//").split('?').next().unwrap_or(rest);
+            let mut found = false;
+            for file in [path.to_string(), format!("{path}-wal")] {
+                if let Ok(bytes) = std::fs::read(&file) {
+                    found |= bytes.windows(needle.len()).any(|w| w == needle.as_bytes());
+                }
+            }
+            found
+        } else {
+            let q = format!(
+                "SELECT count(*) FROM (SELECT schema_to_xml(current_schema(), true, true, '')::text AS x) s \
+                 WHERE strpos(x, '{}') > 0",
+                needle.replace('\'', "''")
+            );
+            self.sql_count(&q).await > 0
         }
     }
 

@@ -289,11 +289,21 @@ impl Core {
             self.audit_identity(tenant, ctx, "account.identity.token_read", user, connection).await?;
             return Ok(tokens);
         }
-        let Some(refresh_token) = tokens.refresh_token.clone() else {
+        if tokens.refresh_token.is_none() {
             self.store.swap_identity_tokens(tenant, user, &identity.id, Some(&sealed), None, None, now).await?;
             self.audit_identity(tenant, ctx, "account.identity.token_expired", user, connection).await?;
             return Err(Error::Refused(Refusal::UpstreamTokenExpired));
-        };
+        }
+        // One refresh per identity at a time on this node; whoever waited reads the result.
+        let _refreshing = self.upstream_refreshes.lock(&format!("{}:{}", tenant.as_str(), identity.id)).await;
+        let current = self.store.list_identities(tenant, user).await?.into_iter().find(|i| i.id == identity.id);
+        let sealed = current.and_then(|i| i.sealed_tokens).ok_or_else(no_tokens)?;
+        let tokens = self.open_tokens(tenant, &identity.id, &sealed)?;
+        if !tokens.expired(now_millis()) {
+            self.audit_identity(tenant, ctx, "account.identity.token_read", user, connection).await?;
+            return Ok(tokens);
+        }
+        let refresh_token = tokens.refresh_token.clone().ok_or_else(no_tokens)?;
         let stored = self.stored_connection(tenant, &identity.connection_id).await?;
         let secret = self.connection_secret(tenant, &stored)?;
         let mut fresh = self.upstream.refresh(&stored.connection, &secret, &refresh_token).await?;
@@ -304,7 +314,15 @@ impl Core {
         // Another node may have refreshed at the same moment: keep the first result, read it back.
         if !self
             .store
-            .swap_identity_tokens(tenant, user, &identity.id, Some(&sealed), Some(&sealed_fresh), fresh.expires_at, now)
+            .swap_identity_tokens(
+                tenant,
+                user,
+                &identity.id,
+                Some(&sealed),
+                Some(&sealed_fresh),
+                tokens_expire_at(&fresh),
+                now_millis(),
+            )
             .await?
         {
             let current = self.store.list_identities(tenant, user).await?.into_iter().find(|i| i.id == identity.id);
@@ -433,8 +451,8 @@ impl Core {
 
     /// Takes the provider's callback to accountd's connect page: redeems the code and answers
     /// where to send the user — the app's redirect URI with a one-time `connect_code` and the
-    /// app's state, or with the provider's `error`. `None` when the callback names no live
-    /// request (nothing to redirect to safely).
+    /// app's state, or with the provider's `error`. A callback that names no live request is
+    /// `BadProof` (there is nowhere safe to redirect to).
     pub async fn finish_connect_callback(&self, tenant: &TenantId, callback: &UpstreamCallback) -> Result<String> {
         let refused = || Error::BadProof("the connect request is unknown, finished or expired".into());
         let state = callback.state.as_deref().ok_or_else(refused)?;

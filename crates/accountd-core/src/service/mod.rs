@@ -119,6 +119,44 @@ pub struct Core {
     policies: SettingsCache<crate::authn::policy::AccountPolicy>,
     account_centers: SettingsCache<crate::account_center::AccountCenter>,
     upstream: Arc<dyn crate::upstream::UpstreamClient>,
+    /// One refresh at a time per identity on this node: a provider that rotates refresh tokens
+    /// would take a second, parallel use of the old one for theft and revoke the grant.
+    upstream_refreshes: KeyedLocks,
+}
+
+/// Async locks by key, forgotten when nobody holds or waits for them.
+#[derive(Default)]
+pub(crate) struct KeyedLocks(std::sync::Mutex<std::collections::HashMap<String, Arc<tokio::sync::Mutex<()>>>>);
+
+impl KeyedLocks {
+    /// Waits for the lock of `key`.
+    pub(crate) async fn lock(&self, key: &str) -> KeyedGuard<'_> {
+        let lock = {
+            let mut map = self.0.lock().unwrap_or_else(|e| e.into_inner());
+            map.entry(key.to_string()).or_default().clone()
+        };
+        let guard = lock.clone().lock_owned().await;
+        KeyedGuard { locks: self, key: key.to_string(), guard: Some(guard), lock }
+    }
+}
+
+/// A held [`KeyedLocks`] lock.
+pub(crate) struct KeyedGuard<'a> {
+    locks: &'a KeyedLocks,
+    key: String,
+    guard: Option<tokio::sync::OwnedMutexGuard<()>>,
+    lock: Arc<tokio::sync::Mutex<()>>,
+}
+
+impl Drop for KeyedGuard<'_> {
+    fn drop(&mut self) {
+        self.guard.take();
+        let mut map = self.locks.0.lock().unwrap_or_else(|e| e.into_inner());
+        // Two references: the map's and ours; nobody else holds or waits for it.
+        if Arc::strong_count(&self.lock) <= 2 {
+            map.remove(&self.key);
+        }
+    }
 }
 
 impl Core {
@@ -133,6 +171,7 @@ impl Core {
             policies: Default::default(),
             account_centers: Default::default(),
             upstream: Arc::new(crate::upstream::NoUpstreamClient),
+            upstream_refreshes: KeyedLocks::default(),
         }
     }
 
