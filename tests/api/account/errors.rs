@@ -3,7 +3,7 @@
 
 use accountd_core::account_center::Field;
 use accountd_core::authn::policy::StepUpRequired;
-use accountd_core::error::{CodeRefusal, ConflictKind, Entity, Error, FieldError, Forbidden, Refusal};
+use accountd_core::error::{CodeRefusal, ConflictKind, Entity, Error, FieldError, Forbidden, Refusal, UpstreamFailure};
 use accountd_core::verification::ProofNeeded;
 use axum::response::IntoResponse;
 use serde_json::{Value, json};
@@ -18,12 +18,16 @@ fn every_error() -> Vec<(&'static str, Error)> {
         ("not_found_method", Error::NotFound(Entity::AuthenticationMethod)),
         ("not_found_session", Error::NotFound(Entity::Session)),
         ("not_found_grant", Error::NotFound(Entity::Grant)),
+        ("not_found_connection", Error::NotFound(Entity::Connection)),
+        ("not_found_token_set", Error::NotFound(Entity::TokenSet)),
         ("email_taken", Error::Conflict(ConflictKind::EmailTaken)),
         ("phone_taken", Error::Conflict(ConflictKind::PhoneTaken)),
         ("username_taken", Error::Conflict(ConflictKind::UsernameTaken)),
         ("last_identifier", Error::Conflict(ConflictKind::LastIdentifier)),
         ("last_method", Error::Conflict(ConflictKind::LastSignInMethod)),
         ("already_enrolled", Error::Conflict(ConflictKind::AlreadyEnrolled("totp".into()))),
+        ("identity_taken", Error::Conflict(ConflictKind::IdentityTaken)),
+        ("identity_exists", Error::Conflict(ConflictKind::IdentityExists)),
         ("forbidden", Error::Forbidden(Forbidden::ThirdPartySystemApi)),
         ("unauthenticated", Error::Unauthenticated("the user no longer exists or is blocked".into())),
         ("missing_scope", Error::MissingScope("read:me:profile".into())),
@@ -62,6 +66,14 @@ fn every_error() -> Vec<(&'static str, Error)> {
         ("mfa_factor_not_enabled", Error::Refused(Refusal::MfaFactorNotEnabled)),
         ("webauthn_verification_failed", Error::Refused(Refusal::WebauthnVerificationFailed)),
         ("pending_info_not_found", Error::Refused(Refusal::PendingInfoNotFound)),
+        ("upstream_session_not_found", Error::Refused(Refusal::UpstreamSessionNotFound)),
+        ("social_target_mismatch", Error::Refused(Refusal::SocialTargetMismatch)),
+        ("identity_not_owned", Error::Refused(Refusal::IdentityNotOwned)),
+        ("no_token_set", Error::Refused(Refusal::NoTokenSet)),
+        ("upstream_token_expired", Error::Refused(Refusal::UpstreamTokenExpired)),
+        ("upstream_unavailable", Error::Upstream(UpstreamFailure::Unavailable)),
+        ("upstream_refused", Error::Upstream(UpstreamFailure::Refused)),
+        ("upstream_id_token_invalid", Error::Upstream(UpstreamFailure::IdTokenInvalid)),
         ("delivery", Error::Delivery("smtp refused".into())),
         ("unavailable", Error::Unavailable),
         ("busy", Error::Busy { retry_after_secs: 2 }),

@@ -54,6 +54,9 @@ struct SocialState {
     /// Who signed in at the provider, once they did.
     #[serde(default)]
     signed_in: Option<SignedIn>,
+    /// The hosted sign-in page's sealed form, when the record is a "Continue with …" sign-in.
+    #[serde(default)]
+    sign_in_flow: Option<String>,
 }
 
 /// The app's side of an Auth0 connect request.
@@ -162,6 +165,7 @@ impl Core {
             extra: vec![],
             connect: None,
             signed_in: None,
+            sign_in_flow: None,
         };
         let url = self.upstream.authorization_url(&stored.connection, &authorization_request(&social)).await?;
         let record = self.insert_social_record(&caller.tenant, None, &social).await?;
@@ -173,7 +177,7 @@ impl Core {
     /// keeps tokens, their tokens. A record finishes once.
     pub async fn verify_social(&self, caller: &AccountCaller, id: &str, callback: &UpstreamCallback) -> Result<()> {
         let (record, mut social, sealed) = self.social_record(&caller.tenant, id).await?;
-        if record.verified || social.signed_in.is_some() || social.connect.is_some() {
+        if record.verified || social.signed_in.is_some() || social.connect.is_some() || social.sign_in_flow.is_some() {
             return Err(Error::Refused(Refusal::UpstreamSessionNotFound));
         }
         let stored = self.stored_connection(&caller.tenant, &social.connection_id).await?;
@@ -250,6 +254,145 @@ impl Core {
             .cloned()
             .ok_or(Error::NotFound(Entity::Identity))?;
         self.unlink(caller, &identity).await
+    }
+
+    /// Starts "Continue with …" on the hosted sign-in page: the URL of connection `connection`'s
+    /// provider, which sends the user back to `{base_url}u/upstream/callback`. `flow` (the page's
+    /// sealed sign-in form) comes back with the user.
+    pub async fn start_upstream_sign_in(
+        &self,
+        tenant: &TenantId,
+        base_url: &str,
+        connection: &str,
+        flow: &str,
+    ) -> Result<String> {
+        let stored = self.stored_connection(tenant, connection).await?;
+        if !stored.connection.sign_in {
+            return Err(Error::NotFound(Entity::Connection));
+        }
+        let id = random_alnum(21);
+        let social = SocialState {
+            connection_id: stored.connection.id.clone(),
+            redirect_uri: format!("{base_url}u/upstream/callback"),
+            state: format!("{id}.{}", random_alnum(32)),
+            nonce: random_alnum(32),
+            code_verifier: random_alnum(64),
+            scopes: stored.connection.scopes_for(None),
+            extra: vec![],
+            connect: None,
+            signed_in: None,
+            sign_in_flow: Some(flow.to_string()),
+        };
+        let url = self.upstream.authorization_url(&stored.connection, &authorization_request(&social)).await?;
+        self.insert_social_record_with_id(tenant, id, None, &social).await?;
+        Ok(url)
+    }
+
+    /// The sealed sign-in form a "Continue with …" callback's `state` names, if it is waiting
+    /// (read only, so the page can check the browser before anything happens).
+    pub async fn upstream_sign_in_flow(&self, tenant: &TenantId, state: &str) -> Result<String> {
+        let refused = || Error::BadProof("the sign-in is unknown, finished or expired".into());
+        let (id, _) = state.split_once('.').ok_or_else(refused)?;
+        let (record, social, _) = self.social_record(tenant, id).await.map_err(|_| refused())?;
+        match social.sign_in_flow {
+            Some(flow) if !record.verified && constant_time_eq(state.as_bytes(), social.state.as_bytes()) => Ok(flow),
+            _ => Err(refused()),
+        }
+    }
+
+    /// Finishes "Continue with …": redeems the provider's code (once), and answers the user it
+    /// signs in — the one the provider account is linked to; else, when the connection allows it
+    /// and the provider verified the email, the user with that email (now linked); else a new
+    /// user — with the sign-in page's sealed form. An unverified upstream email never links.
+    pub async fn finish_upstream_sign_in(
+        &self,
+        tenant: &TenantId,
+        ctx: &Context,
+        callback: &UpstreamCallback,
+    ) -> Result<(crate::user::User, String)> {
+        let refused = || Error::BadProof("the sign-in is unknown, finished or expired".into());
+        let state = callback.state.as_deref().ok_or_else(refused)?;
+        let (id, _) = state.split_once('.').ok_or_else(refused)?;
+        let (record, mut social, sealed) = self.social_record(tenant, id).await.map_err(|_| refused())?;
+        let flow = social.sign_in_flow.clone().ok_or_else(refused)?;
+        if record.verified || !constant_time_eq(state.as_bytes(), social.state.as_bytes()) {
+            return Err(refused());
+        }
+        let stored = self.stored_connection(tenant, &social.connection_id).await?;
+        let signed_in = self.redeem_upstream_code(tenant, &stored, &social, callback).await?;
+        // Spent before anything is written, so a replayed callback signs nobody in.
+        social.sign_in_flow = None;
+        let spent = self.seal_social(tenant, id, &social)?;
+        if !self.store.swap_record_state(tenant, id, &sealed, &spent, true, now_millis()).await? {
+            return Err(refused());
+        }
+        let tx = self.store.begin().await?;
+        let now = now_millis();
+        let (user, action) = match tx
+            .find_identity_by_subject(tenant, &stored.connection.id, &signed_in.profile.subject)
+            .await?
+        {
+            Some(identity) => {
+                let user = tx.find_user(tenant, &identity.user_id).await?.ok_or_else(refused)?;
+                self.save_identity(tx.as_ref(), tenant, &user.id, &stored, signed_in, true).await?;
+                (user, "user.sign_in.upstream")
+            }
+            None => {
+                let p = &signed_in.profile;
+                let verified_email =
+                    p.email.as_deref().filter(|_| p.email_verified).and_then(|e| crate::user::normalize_email(e).ok());
+                let existing = match (&verified_email, stored.connection.link_by_verified_email) {
+                    (Some(email), true) => {
+                        let query = crate::store::UserQuery { email: Some(email.clone()) };
+                        tx.list_users(tenant, &query, crate::store::Page::new(0, 1)).await?.0.pop()
+                    }
+                    _ => None,
+                };
+                match existing {
+                    Some(user) => {
+                        self.save_identity(tx.as_ref(), tenant, &user.id, &stored, signed_in, false).await?;
+                        (user, "user.sign_in.upstream_linked")
+                    }
+                    None => {
+                        let mut user = crate::user::User::new(crate::user::UserId::generate(), now);
+                        // The email is kept only when the provider verified it and nobody has it.
+                        let taken = match &verified_email {
+                            Some(e) => !tx
+                                .list_users(
+                                    tenant,
+                                    &crate::store::UserQuery { email: Some(e.clone()) },
+                                    crate::store::Page::new(0, 1),
+                                )
+                                .await?
+                                .0
+                                .is_empty(),
+                            None => true,
+                        };
+                        if !taken {
+                            user.email = verified_email.clone();
+                            user.email_verified = true;
+                        }
+                        user.name = signed_in.profile.name.clone();
+                        user.picture = signed_in.profile.picture.clone();
+                        tx.insert_user(tenant, &crate::user::NewUser { user: user.clone(), password_hash: None })
+                            .await?;
+                        self.save_identity(tx.as_ref(), tenant, &user.id, &stored, signed_in, false).await?;
+                        (user, "user.sign_up.upstream")
+                    }
+                }
+            }
+        };
+        if user.blocked {
+            return Err(Error::Unauthenticated("the user is blocked".into()));
+        }
+        let ctx = Context { actor: crate::audit::Actor::User(user.id.0.clone()), ..ctx.clone() };
+        tx.insert_audit_event(
+            tenant,
+            &AuditEvent::success(&ctx, action, "user", &user.id.0, json!({ "connection": stored.connection.name })),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok((user, flow))
     }
 
     /// The provider's id of the user's account at connection `connection`, if linked.
@@ -417,6 +560,7 @@ impl Core {
                 connect_code_used: false,
             }),
             signed_in: None,
+            sign_in_flow: None,
         };
         let record = self.insert_social_record_with_id(&caller.tenant, id, Some(caller.user.clone()), &social).await?;
         Ok(ConnectStarted {

@@ -261,6 +261,44 @@ fn message(code: &str, lang: Lang) -> &'static str {
             "Informations MFA en attente introuvables, veuillez d'abord lancer la MFA.",
         ),
         "request.general" => ("Request error occurred.", "Une erreur de requête est survenue."),
+        "session.invalid_connector_id" => {
+            ("Unable to find an available connector with this id.", "Aucun connecteur disponible avec cet identifiant.")
+        }
+        "session.insufficient_info" => ("Insufficient sign-in info.", "Informations de connexion insuffisantes."),
+        "session.connector_validation_session_not_found" => (
+            "The connector session for token validation is not found.",
+            "La session du connecteur pour la validation du jeton est introuvable.",
+        ),
+        "connector.social_auth_code_invalid" => (
+            "Unable to get access token, please check authorization code.",
+            "Impossible d'obtenir le jeton d'accès, vérifiez le code d'autorisation.",
+        ),
+        "connector.social_id_token_invalid" => {
+            ("The ID token of the identity provider is invalid.", "Le jeton d'identité du fournisseur est invalide.")
+        }
+        "user.identity_already_in_use" => (
+            "The social account has been associated with an existing user.",
+            "Ce compte social est déjà associé à un utilisateur.",
+        ),
+        "user.identity_not_exists_in_current_user" => (
+            "The identity does not exist in the current user account.",
+            "Cette identité n'existe pas dans le compte de l'utilisateur.",
+        ),
+        "verification_record.social_verification.invalid_target" => (
+            "The verification record was made with another connector.",
+            "L'enregistrement de vérification a été créé avec un autre connecteur.",
+        ),
+        "verification_record.social_verification.token_response_not_found" => (
+            "The verification record holds no token response.",
+            "L'enregistrement de vérification ne contient aucune réponse de jeton.",
+        ),
+        "secrets.third_party_token_set.token_not_found" => {
+            ("No token is stored for this identity.", "Aucun jeton n'est enregistré pour cette identité.")
+        }
+        "secrets.third_party_token_set.access_token_expired" => (
+            "The access token has expired and cannot be refreshed; link the account again.",
+            "Le jeton d'accès a expiré et ne peut pas être renouvelé ; associez de nouveau le compte.",
+        ),
         "request.service_unavailable" => {
             ("The service is temporarily unavailable.", "Le service est temporairement indisponible.")
         }

@@ -199,7 +199,7 @@ async fn complete(
 }
 
 /// The sign-in page for `req`, with a fresh browser binding.
-fn sign_in_page(
+async fn sign_in_page(
     state: &AppState,
     rt: &RequestTenant,
     req: AuthorizationRequest,
@@ -216,7 +216,16 @@ fn sign_in_page(
     let Ok(sealed) = sealed else {
         return pages::error(StatusCode::INTERNAL_SERVER_ERROR, "server_error", "Try again later.");
     };
-    let mut r = pages::sign_in(app_name, &sealed, &identifier, None, signup, &flow_redirect);
+    let upstreams: Vec<(String, String)> = state
+        .core
+        .list_connections(&rt.tenant.id)
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|c| c.sign_in)
+        .map(|c| (c.name.clone(), c.display_name.unwrap_or(c.name)))
+        .collect();
+    let mut r = pages::sign_in(app_name, &sealed, &identifier, None, signup, &flow_redirect, &upstreams);
     let secure = rt.origin.scheme() == Scheme::Https;
     r.headers_mut().append(header::SET_COOKIE, cookies::set(LOGIN_COOKIE, &binding, "/u/", FLOW_TTL_SECS, secure));
     r
@@ -272,7 +281,7 @@ pub async fn authorize(
         _ => {
             let name = client.map(|c| c.name).unwrap_or_default();
             let signup = state.core.signup_allowed(&rt.tenant.id).await.unwrap_or(false);
-            sign_in_page(&state, &rt, req, &name, signup)
+            sign_in_page(&state, &rt, req, &name, signup).await
         }
     }
 }
@@ -359,7 +368,7 @@ async fn refused_sign_in(state: &AppState, rt: &RequestTenant, flow: &LoginFlow,
     let signup = state.core.signup_allowed(&rt.tenant.id).await.unwrap_or(false);
     let shown: String = form.identifier.chars().filter(|c| !c.is_control()).collect();
     let msg = "The email or password contains characters that cannot be used.";
-    let mut r = pages::sign_in(&name, &form.flow, &shown, Some(msg), signup, &flow.req.redirect_uri);
+    let mut r = pages::sign_in(&name, &form.flow, &shown, Some(msg), signup, &flow.req.redirect_uri, &[]);
     *r.status_mut() = StatusCode::BAD_REQUEST;
     r
 }
@@ -403,7 +412,15 @@ pub async fn login(
                 .unwrap_or_default();
             // Same page, same form: the binding cookie stays valid.
             let signup = state.core.signup_allowed(&rt.tenant.id).await.unwrap_or(false);
-            return pages::sign_in(&name, &form.flow, &form.identifier, Some(&msg), signup, &flow.req.redirect_uri);
+            return pages::sign_in(
+                &name,
+                &form.flow,
+                &form.identifier,
+                Some(&msg),
+                signup,
+                &flow.req.redirect_uri,
+                &[],
+            );
         }
         Err(accountd_core::Error::LockedOut { until }) => {
             let name = state
@@ -416,7 +433,8 @@ pub async fn login(
                 "Too many failed attempts. Try again after {} UTC.",
                 accountd_core::clock::to_rfc3339(until).get(..16).unwrap_or_default().replace('T', " ")
             );
-            let mut r = pages::sign_in(&name, &form.flow, &form.identifier, Some(&msg), false, &flow.req.redirect_uri);
+            let mut r =
+                pages::sign_in(&name, &form.flow, &form.identifier, Some(&msg), false, &flow.req.redirect_uri, &[]);
             *r.status_mut() = StatusCode::TOO_MANY_REQUESTS;
             let retry = ((until - accountd_core::clock::now_millis()) / 1000).max(1);
             if let Ok(v) = HeaderValue::from_str(&retry.to_string()) {
@@ -427,7 +445,7 @@ pub async fn login(
         Err(accountd_core::Error::Busy { retry_after_secs }) => {
             // The hashing pool is full: say so and when to retry; nothing was counted.
             let msg = "The server is busy. Try again in a moment.";
-            let mut r = pages::sign_in("", &form.flow, &form.identifier, Some(msg), false, &flow.req.redirect_uri);
+            let mut r = pages::sign_in("", &form.flow, &form.identifier, Some(msg), false, &flow.req.redirect_uri, &[]);
             *r.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
             r.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs.max(1)));
             return r;
@@ -535,7 +553,7 @@ pub async fn signup(
     }
     let name = state.core.get_application(&rt.tenant.id, &flow.req.client_id).await.map(|c| c.name).unwrap_or_default();
     let again =
-        |msg: &str| pages::sign_in(&name, &form.flow, &form.identifier, Some(msg), true, &flow.req.redirect_uri);
+        |msg: &str| pages::sign_in(&name, &form.flow, &form.identifier, Some(msg), true, &flow.req.redirect_uri, &[]);
     let ctx = info.context(accountd_core::audit::Actor::System);
     let fields = accountd_core::user::UserFields { email: Some(form.identifier.clone()), ..Default::default() };
     let user = match state.core.create_user(&ctx, &rt.tenant.id, fields, Some(Zeroizing::new(form.password))).await {

@@ -10,6 +10,7 @@ pub mod pages;
 pub mod passkey;
 pub mod second_factor;
 pub mod token;
+pub mod upstream;
 pub mod userinfo;
 
 use accountd_oauth::OAuthError;
@@ -35,6 +36,8 @@ pub fn routes() -> Router<AppState> {
         .route("/u/consent", post(authorize::consent))
         .route("/u/signup", post(authorize::signup))
         .route("/u/mfa", post(second_factor::mfa))
+        .route("/u/upstream", get(upstream::start))
+        .route("/u/upstream/callback", get(upstream::callback))
         .route("/passkey/challenge", post(passkey::challenge))
         .route("/passkey/register", post(passkey::register))
         .route("/u/passkey/options", post(second_factor::passkey_options))

@@ -90,6 +90,7 @@ pub(super) fn page(status: StatusCode, title: &str, body: &str, callback: Option
 /// The sign-in form. `flow` is the sealed authorization request, which also carries the CSRF
 /// binding to this browser's cookie. With sign-up allowed, a second button creates the account.
 /// `callback` is the request's `redirect_uri`, where a successful sign-in is redirected.
+/// `upstreams` are the tenant's "Continue with …" connections, as (name, label).
 pub fn sign_in(
     app_name: &str,
     flow: &str,
@@ -97,8 +98,25 @@ pub fn sign_in(
     error: Option<&str>,
     signup: bool,
     callback: &str,
+    upstreams: &[(String, String)],
 ) -> Response {
     let err = error.map(|e| format!("<p class=\"error\" role=\"alert\">{}</p>", esc(e))).unwrap_or_default();
+    // Links, not forms: the answer redirects to the provider, which the page's `form-action`
+    // would refuse after a form submission. The sealed `flow` still binds it to this browser.
+    let upstream_forms: String = upstreams
+        .iter()
+        .map(|(name, label)| {
+            let query =
+                serde_urlencoded::to_string([("connection", name.as_str()), ("flow", flow)]).unwrap_or_default();
+            format!(
+                "<a class=\"upstream\" href=\"/u/upstream?{}\" style=\"display:block;text-align:center;margin-top:1rem;\
+                 padding:.7rem;border:1px solid #d0d7de;border-radius:6px;color:#1f2328;text-decoration:none\">\
+                 Continue with {}</a>",
+                esc(&query),
+                esc(label)
+            )
+        })
+        .collect();
     let status = if error.is_some() { StatusCode::UNAUTHORIZED } else { StatusCode::OK };
     page(
         status,
@@ -117,7 +135,7 @@ pub fn sign_in(
              <input type=\"hidden\" name=\"token\"><input type=\"hidden\" name=\"assertion\">\
              <button type=\"button\" id=\"passkey-button\" \
              style=\"background:#fff;color:#1f2328;border:1px solid #d0d7de\">Sign in with a passkey</button></form>\
-             <script src=\"/u/assets/accountd.js\"></script>",
+             {upstream_forms}<script src=\"/u/assets/accountd.js\"></script>",
             signup = if signup {
                 "<button type=\"submit\" formaction=\"/u/signup\" \
                  style=\"background:#fff;color:#1f2328;border:1px solid #d0d7de\">Create an account</button>"

@@ -380,6 +380,7 @@ pub async fn passkey_login(
                 Some("That passkey could not be used here. Try again or use your password."),
                 false,
                 &flow.req.redirect_uri,
+                &[],
             )
         }
     }
