@@ -17,4 +17,5 @@ mod oauth;
 mod oidc;
 mod pages;
 mod tenants;
+mod upstream_sign_in;
 mod util;
