@@ -57,6 +57,10 @@ enum AdminCommand {
     /// Message connectors: how email and SMS leave (SMTP, HTTP, or the development outbox).
     #[command(subcommand)]
     Connector(ConnectorCommand),
+    /// Upstream connections: outside OpenID Connect or OAuth 2.0 providers users link, connect
+    /// (token vault) or sign in with.
+    #[command(subcommand)]
+    Connection(ConnectionCommand),
     /// The account center: whether Logto's Account API answers and which fields users may see
     /// (`ReadOnly`) or change (`Edit`); fields not named are `Off`. Shows the settings after any
     /// change.
@@ -223,6 +227,57 @@ enum RoleCommand {
 }
 
 #[derive(Debug, Subcommand)]
+enum ConnectionCommand {
+    /// Register a provider; the client secret is read from the first line of standard input.
+    Add {
+        /// Unique name (Auth0's `connection`, Logto's `target`).
+        #[arg(long)]
+        name: String,
+        /// What people see ("Continue with …").
+        #[arg(long)]
+        display_name: Option<String>,
+        /// `oidc` (discovery from --issuer) or `oauth2` (explicit endpoints).
+        #[arg(long, default_value = "oidc")]
+        strategy: String,
+        /// The OIDC issuer.
+        #[arg(long)]
+        issuer: Option<String>,
+        /// accountd's client id at the provider.
+        #[arg(long)]
+        client_id: String,
+        /// Authorization endpoint (oauth2, or to override discovery).
+        #[arg(long)]
+        authorization_endpoint: Option<String>,
+        /// Token endpoint (oauth2, or to override discovery).
+        #[arg(long)]
+        token_endpoint: Option<String>,
+        /// Userinfo / user endpoint (oauth2, or to override discovery).
+        #[arg(long)]
+        userinfo_endpoint: Option<String>,
+        /// A scope to ask for, repeatable.
+        #[arg(long = "scope")]
+        scopes: Vec<String>,
+        /// Keep the provider's tokens for users (token vault, connected accounts).
+        #[arg(long)]
+        token_vault: bool,
+        /// Offer "Continue with …" on the hosted sign-in page.
+        #[arg(long)]
+        sign_in: bool,
+        /// On a first sign-in, link to the user with the same provider-verified email.
+        #[arg(long)]
+        link_by_verified_email: bool,
+    },
+    /// List the tenant's connections (never their secrets).
+    List,
+    /// Delete a connection with every identity linked through it and their kept tokens.
+    Delete {
+        /// Connection id or name.
+        #[arg(long)]
+        id: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
 enum KeyCommand {
     /// Make a new signing key current; old keys stay published until their tokens expire.
     Rotate {
@@ -256,6 +311,13 @@ async fn user_id(core: &Core, tenant: &Tenant, user: &str) -> anyhow::Result<Str
     } else {
         Ok(user.to_string())
     }
+}
+
+/// A connection as the CLI prints it: never its secret.
+fn connection_json(c: &accountd_core::upstream::UpstreamConnection) -> serde_json::Value {
+    json!({"id": c.id, "name": c.name, "strategy": c.strategy.as_str(), "issuer": c.endpoints.issuer,
+           "client_id": c.client_id, "scopes": c.scopes, "token_vault": c.token_vault, "sign_in": c.sign_in,
+           "link_by_verified_email": c.link_by_verified_email})
 }
 
 fn out(json_mode: bool, value: serde_json::Value, text: String) {
@@ -312,6 +374,66 @@ async fn run_command(core: &Core, ctx: &Context, args: &AdminArgs, j: bool) -> a
             let t = tenant(core, &args.tenant).await?;
             let host = core.add_domain(ctx, &t.id, domain).await?;
             out(j, json!({"tenant": t.id.as_str(), "domain": host}), format!("{host} now serves tenant {}", t.id));
+        }
+        AdminCommand::Connection(ConnectionCommand::Add {
+            name,
+            display_name,
+            strategy,
+            issuer,
+            client_id,
+            authorization_endpoint,
+            token_endpoint,
+            userinfo_endpoint,
+            scopes,
+            token_vault,
+            sign_in,
+            link_by_verified_email,
+        }) => {
+            use accountd_core::upstream::{Endpoints, Strategy};
+            let t = tenant(core, &args.tenant).await?;
+            let strategy = Strategy::parse(strategy).context("--strategy must be oidc or oauth2")?;
+            let spec = accountd_core::service::ConnectionSpec {
+                name: name.clone(),
+                display_name: display_name.clone(),
+                strategy,
+                endpoints: Endpoints {
+                    issuer: issuer.clone(),
+                    authorization_endpoint: authorization_endpoint.clone(),
+                    token_endpoint: token_endpoint.clone(),
+                    userinfo_endpoint: userinfo_endpoint.clone(),
+                },
+                client_id: client_id.clone(),
+                client_secret: Some(read_password().context("the client secret")?),
+                scopes: scopes.clone(),
+                token_vault: *token_vault,
+                sign_in: *sign_in,
+                link_by_verified_email: *link_by_verified_email,
+            };
+            let c = core.create_connection(&t.id, ctx, spec).await?;
+            out(j, connection_json(&c), format!("created connection {} ({})", c.name, c.id));
+        }
+        AdminCommand::Connection(ConnectionCommand::List) => {
+            let t = tenant(core, &args.tenant).await?;
+            let all = core.list_connections(&t.id).await?;
+            let text = all
+                .iter()
+                .map(|c| {
+                    let flags = [(c.token_vault, "token-vault"), (c.sign_in, "sign-in")]
+                        .iter()
+                        .filter(|(on, _)| *on)
+                        .map(|(_, n)| *n)
+                        .collect::<Vec<_>>()
+                        .join(",");
+                    format!("{}\t{}\t{}\t{}", c.id, c.name, c.strategy.as_str(), flags)
+                })
+                .collect::<Vec<_>>()
+                .join("\n");
+            out(j, json!(all.iter().map(connection_json).collect::<Vec<_>>()), text);
+        }
+        AdminCommand::Connection(ConnectionCommand::Delete { id }) => {
+            let t = tenant(core, &args.tenant).await?;
+            core.delete_connection(&t.id, ctx, id).await?;
+            out(j, json!({"deleted": id}), format!("deleted connection {id}"));
         }
         AdminCommand::AccountCenter { enabled, fields, clear_fields } => {
             use accountd_core::account_center::{AccountCenterChange, Field, FieldControl};

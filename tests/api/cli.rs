@@ -193,6 +193,42 @@ async fn admin_commands_work_on_the_database() {
     let (ok, _, err) = run(&data, &url, &["admin", "account-center", "--field", "name=Writable"], None);
     assert!(!ok && err.contains("Off, ReadOnly or Edit"), "{err}");
 
+    // Upstream connections: the secret from standard input, never printed back.
+    let c = admin(
+        &[
+            "connection",
+            "add",
+            "--name",
+            "upstream",
+            "--issuer",
+            "http://127.0.0.1:9",
+            "--client-id",
+            "accountd",
+            "--scope",
+            "email",
+            "--token-vault",
+            "--sign-in",
+        ],
+        Some("a-client-secret-from-stdin\n"),
+    );
+    assert!(c["id"].as_str().unwrap().starts_with("con_"), "{c}");
+    let listed = admin(&["connection", "list"], None);
+    assert_eq!(listed[0]["name"], "upstream");
+    assert_eq!(
+        (listed[0]["token_vault"].clone(), listed[0]["sign_in"].clone()),
+        (serde_json::json!(true), serde_json::json!(true))
+    );
+    assert!(!listed.to_string().contains("a-client-secret-from-stdin"), "the secret was printed");
+    let (ok, _, err) = run(
+        &data,
+        &url,
+        &["admin", "connection", "add", "--name", "x", "--strategy", "oauth2", "--client-id", "c"],
+        Some("s\n"),
+    );
+    assert!(!ok && err.contains("authorization_endpoint"), "{err}");
+    admin(&["connection", "delete", "--id", "upstream"], None);
+    assert_eq!(admin(&["connection", "list"], None), serde_json::json!([]));
+
     // Errors are clear and exit non-zero.
     let (ok, _, err) = run(&data, &url, &["admin", "user", "create", "--email", "ada@example.com"], None);
     assert!(!ok);

@@ -3,6 +3,7 @@
 mod auth;
 mod client_grants;
 mod clients;
+mod connections;
 mod connectors;
 mod keys_and_logs;
 mod openapi;
