@@ -335,3 +335,73 @@ async fn the_vault_refuses_what_does_not_add_up() {
     let d = me.app.request(Method::GET, &format!("{}/.well-known/openid-configuration", me.base), None, None).await;
     assert!(d.body["grant_types_supported"].as_array().unwrap().contains(&json!(FEDERATED)), "{}", d.text);
 }
+
+#[tokio::test]
+async fn a_dpop_bound_access_token_as_subject_needs_its_proof() {
+    use crate::util::dpop::DpopKey;
+    let (me, up) = connected().await;
+    let (started, code) = start(&me, &me.token, "bob").await;
+    assert_eq!(complete(&me, &me.token, &started["auth_session"], &code, Me::VERIFIER, CALLBACK).await.status, 201);
+    let (agent_id, secret, _) = agent(&me).await;
+    // The agent binds its access token to a DPoP key at the code exchange (its refresh token is
+    // bound by its client secret instead, RFC 9449 §5).
+    let key = DpopKey::new();
+    let token_url = format!("{}/oauth/token", me.base);
+    let code = me.authorization_code_of(&agent_id, EMAIL, PASSWORD, "openid offline_access", None).await;
+    let form = serde_urlencoded::to_string([
+        ("grant_type", "authorization_code"),
+        ("client_id", &agent_id),
+        ("client_secret", &secret),
+        ("code", &code),
+        ("redirect_uri", CALLBACK),
+        ("code_verifier", Me::VERIFIER),
+    ])
+    .unwrap();
+    let t = reqwest::Client::new()
+        .post(&token_url)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header("dpop", key.proof("POST", &token_url, None, None))
+        .body(form)
+        .send()
+        .await
+        .unwrap();
+    let t: Value = t.json().await.unwrap();
+    assert_eq!(t["token_type"], json!("DPoP"), "{t}");
+    let bound = t["access_token"].as_str().unwrap().to_string();
+    const AT: &str = "urn:ietf:params:oauth:token-type:access_token";
+
+    let r = vault(&me, &secret, &bound, AT, &[]).await;
+    assert_eq!(
+        (r.status.as_u16(), r.body["error"].clone()),
+        (400, json!("invalid_grant")),
+        "a bound token without its proof: {}",
+        r.text
+    );
+    let form = serde_urlencoded::to_string([
+        ("subject_token_type", AT),
+        ("connection", "upstream"),
+        ("subject_token", &bound),
+        ("grant_type", FEDERATED),
+        ("client_secret", &secret),
+    ])
+    .unwrap();
+    let with_proof = |proof: String| {
+        reqwest::Client::new()
+            .post(&token_url)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .header("dpop", proof)
+            .body(form.clone())
+            .send()
+    };
+    let other = DpopKey::new();
+    assert_eq!(
+        with_proof(other.proof("POST", &token_url, None, None)).await.unwrap().status(),
+        400,
+        "another key's proof"
+    );
+    let r = with_proof(key.proof("POST", &token_url, None, None)).await.unwrap();
+    let status = r.status();
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(up.call_api(body["access_token"].as_str().unwrap()).await, (200, Some("bob".into())));
+}

@@ -494,10 +494,14 @@ impl Core {
         Ok(Some(token))
     }
 
-    /// Who holds a live refresh token: the user and the client it was issued to, if it is neither
-    /// used, revoked, expired, nor of an ended session or family (the Token Vault exchange takes
-    /// one as its subject without spending it).
-    pub async fn refresh_token_holder(&self, tenant: &TenantId, token: &str) -> Result<Option<(UserId, String)>> {
+    /// Who holds a live refresh token: the user, the client it was issued to and the DPoP key it
+    /// is bound to, if it is neither used, revoked, expired, nor of an ended session or family
+    /// (the Token Vault exchange takes one as its subject without spending it).
+    pub async fn refresh_token_holder(
+        &self,
+        tenant: &TenantId,
+        token: &str,
+    ) -> Result<Option<(UserId, String, Option<String>)>> {
         let now = now_millis();
         let Some(row) = self.store.find_refresh_token(tenant, &hash_high_entropy_secret(token)).await? else {
             return Ok(None);
@@ -508,7 +512,7 @@ impl Core {
         if !self.token_stands(tenant, &row.user_id, Some(&row.session_id), Some(&row.family_id)).await? {
             return Ok(None);
         }
-        Ok(Some((UserId(row.user_id), row.client_id)))
+        Ok(Some((UserId(row.user_id), row.client_id, row.dpop_jkt)))
     }
 
     /// Exchanges a refresh token for new tokens, rotating it. A rotated token presented again

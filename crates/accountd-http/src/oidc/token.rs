@@ -188,20 +188,7 @@ async fn issue(
     }
     let (core, keys, tenant, origin) = (&state.core, &state.keys, &rt.tenant.id, &rt.origin);
     // A DPoP proof binds what is issued to the proof's key (RFC 9449 §5).
-    let url = format!("{}/oauth/token", origin.base_url());
-    let proof = match principal::check_dpop(state, rt, headers, "POST", &url, None).await {
-        Ok(p) => p,
-        Err(DpopError::UseNonce) => {
-            return Err(OAuthError {
-                status: 400,
-                error: "use_dpop_nonce",
-                description: "Authorization server requires nonce in DPoP proof".into(),
-            });
-        }
-        Err(DpopError::Invalid(d)) => {
-            return Err(OAuthError { status: 400, error: "invalid_dpop_proof", description: d.into() });
-        }
-    };
+    let proof = dpop_proof(state, rt, headers).await?;
     let jkt = proof.as_ref().map(|p| p.jkt.as_str());
     let issuer = grants::Issuer { core, keys, tenant, origin, opaque: &state.opaque };
     let issued = match grant_type {
@@ -299,7 +286,9 @@ async fn federated(
     let tenant = &rt.tenant.id;
     let invalid_subject =
         || OAuthError { status: 400, error: "invalid_grant", description: "Invalid subject_token.".into() };
-    let (user, token_client) = match req.subject_token_type.as_deref() {
+    // A DPoP-bound subject token is worth nothing without its key: the proof must come with it.
+    let proof_jkt = dpop_proof(state, rt, headers).await?.map(|p| p.jkt);
+    let (user, token_client, bound_to) = match req.subject_token_type.as_deref() {
         None | Some("urn:ietf:params:oauth:token-type:refresh_token") => {
             state.core.refresh_token_holder(tenant, subject).await?.ok_or_else(invalid_subject)?
         }
@@ -321,10 +310,18 @@ async fn federated(
             if claims.gty.is_some() || !principal::token_stands(state, tenant, &claims).await? {
                 return Err(invalid_subject());
             }
-            (accountd_core::user::UserId(claims.sub.clone()), claims.client_id.clone())
+            let bound = claims.cnf.as_ref().map(|c| c.jkt.clone());
+            (accountd_core::user::UserId(claims.sub.clone()), claims.client_id.clone(), bound)
         }
         Some(_) => return Err(OAuthError::invalid_request("Unsupported subject_token_type.")),
     };
+    if bound_to.is_some() && bound_to != proof_jkt {
+        return Err(OAuthError {
+            status: 400,
+            error: "invalid_grant",
+            description: "The subject_token is bound to a DPoP key: send its proof.".into(),
+        });
+    }
     // The client is the token's; any client_id given must be it, and its secret must match.
     let (given_id, secret) = match basic_credentials(headers)? {
         Some((id, secret)) => (Some(id), Some(secret)),
@@ -379,6 +376,26 @@ async fn federated(
         answer["expires_at"] = serde_json::json!(at / 1000);
     }
     Ok(answer)
+}
+
+/// The request's DPoP proof for `POST /oauth/token`, if any, or the refusal RFC 9449 asks for.
+async fn dpop_proof(
+    state: &AppState,
+    rt: &RequestTenant,
+    headers: &HeaderMap,
+) -> Result<Option<accountd_oauth::dpop::Proof>, OAuthError> {
+    let url = format!("{}/oauth/token", rt.origin.base_url());
+    match principal::check_dpop(state, rt, headers, "POST", &url, None).await {
+        Ok(p) => Ok(p),
+        Err(DpopError::UseNonce) => Err(OAuthError {
+            status: 400,
+            error: "use_dpop_nonce",
+            description: "Authorization server requires nonce in DPoP proof".into(),
+        }),
+        Err(DpopError::Invalid(d)) => {
+            Err(OAuthError { status: 400, error: "invalid_dpop_proof", description: d.into() })
+        }
+    }
 }
 
 fn exchange_error(e: ExchangeError) -> OAuthError {
