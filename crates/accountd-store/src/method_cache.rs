@@ -24,6 +24,7 @@ use std::time::{Duration, Instant};
 use accountd_core::authn::method::AuthenticationMethod;
 use accountd_core::session::Revocations;
 use accountd_core::tenant::TenantId;
+use accountd_core::upstream::LinkedIdentity;
 use accountd_core::user::{User, UserId};
 
 /// The PostgreSQL channel writes are announced on.
@@ -38,6 +39,8 @@ struct Slot {
     user: Option<(Instant, Arc<User>)>,
     /// The sessions and token families revoked lately: what the per-request liveness check reads.
     revocations: Option<(Instant, Arc<Revocations>)>,
+    /// The identities at upstream connections (what `GET /api/my-account` shows).
+    identities: Option<(Instant, Arc<Vec<LinkedIdentity>>)>,
 }
 
 struct Entries {
@@ -97,6 +100,21 @@ impl MethodCache {
         let entries = self.entries.read().ok()?;
         let (at, r) = entries.map.get(&(tenant.as_str().to_owned(), user.0.clone()))?.revocations.as_ref()?;
         (at.elapsed() < self.ttl).then(|| r.clone())
+    }
+
+    /// The user's cached identities, if fresh.
+    pub fn get_identities(&self, tenant: &TenantId, user: &UserId) -> Option<Arc<Vec<LinkedIdentity>>> {
+        if !self.live.load(Ordering::Acquire) {
+            return None;
+        }
+        let entries = self.entries.read().ok()?;
+        let (at, i) = entries.map.get(&(tenant.as_str().to_owned(), user.0.clone()))?.identities.as_ref()?;
+        (at.elapsed() < self.ttl).then(|| i.clone())
+    }
+
+    /// Stores identities read with `ticket`, unless a write cleared anything since.
+    pub fn put_identities(&self, ticket: Ticket, tenant: &TenantId, user: &UserId, found: &[LinkedIdentity]) {
+        self.store(ticket, tenant, user, |slot| slot.identities = Some((Instant::now(), Arc::new(found.to_vec()))));
     }
 
     /// Stores revocations read with `ticket`, unless a write cleared anything since.

@@ -401,9 +401,10 @@ impl Core {
         Ok(identities.into_iter().find(|i| i.connection_name == connection).map(|i| i.subject))
     }
 
-    /// The caller's identities (Logto's `identities`, keyed by connection name).
+    /// The caller's identities to show (Logto's `identities`, keyed by connection name): from the
+    /// per-user cache on a repeat, so `GET /api/my-account` stays one read at most.
     pub async fn list_identities(&self, caller: &AccountCaller) -> Result<Vec<LinkedIdentity>> {
-        Ok(self.store.list_identities(&caller.tenant, &caller.user).await?)
+        Ok(self.store.list_identities_for_display(&caller.tenant, &caller.user).await?)
     }
 
     /// The provider's access token kept for the user's identity at connection `connection`

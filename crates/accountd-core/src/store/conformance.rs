@@ -1387,12 +1387,19 @@ pub async fn upstream_identities(s: &dyn Store) {
         "swapped across tenants"
     );
 
+    assert_eq!(s.list_identities_for_display(&a, &u1).await.unwrap().len(), 1);
     assert!(!s.delete_identity(&a, &UserId("u2".into()), "cac_1").await.unwrap(), "deleted another user's identity");
     assert!(s.delete_identity(&a, &u1, "cac_1").await.unwrap());
     assert!(s.list_identities(&a, &u1).await.unwrap().is_empty());
+    assert!(s.list_identities_for_display(&a, &u1).await.unwrap().is_empty(), "a deleted identity is still shown");
     s.insert_identity(&a, &identity).await.unwrap();
+    assert_eq!(s.list_identities_for_display(&a, &u1).await.unwrap().len(), 1, "a new identity is not shown");
     assert!(s.delete_connection(&a, "con_1").await.unwrap());
     assert!(s.list_identities(&a, &u1).await.unwrap().is_empty(), "a deleted connection's identities stayed");
+    assert!(
+        s.list_identities_for_display(&a, &u1).await.unwrap().is_empty(),
+        "a deleted connection's identity is shown"
+    );
     assert!(s.find_connection(&b, "con_1").await.unwrap().is_some());
 
     let record = VerificationRecord {

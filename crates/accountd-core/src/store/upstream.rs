@@ -35,6 +35,9 @@ pub trait UpstreamStore {
     ) -> StoreResult<Option<LinkedIdentity>>;
     /// The user's identities, oldest first.
     async fn list_identities(&self, tenant: &TenantId, user: &UserId) -> StoreResult<Vec<LinkedIdentity>>;
+    /// The same list for showing only (never for a check): it may come from a per-user cache that
+    /// every identity write clears, on every node.
+    async fn list_identities_for_display(&self, tenant: &TenantId, user: &UserId) -> StoreResult<Vec<LinkedIdentity>>;
     /// Unlinks one identity of the user (by id); false if the user has no such identity.
     async fn delete_identity(&self, tenant: &TenantId, user: &UserId, id: &str) -> StoreResult<bool>;
     /// Replaces the sealed token set of the user's identity `id` if it is still `expected`

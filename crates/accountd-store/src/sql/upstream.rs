@@ -124,6 +124,17 @@ impl UpstreamStore for Handle {
 
     async fn delete_connection(&self, tenant: &TenantId, id: &str) -> StoreResult<bool> {
         let mut c = self.conn().await?;
+        // The identities go with it (a cascade): their users' cached views go too.
+        let holders: Vec<String> =
+            sqlx::query_scalar("SELECT user_id FROM identities WHERE tenant_id = $1 AND connection_id = $2")
+                .bind(tenant.as_str())
+                .bind(id)
+                .fetch_all(&mut *c)
+                .await
+                .map_err(map_err)?;
+        for user in holders {
+            self.methods_changed(&mut c, tenant, &UserId(user)).await?;
+        }
         let r = sqlx::query("DELETE FROM upstream_connections WHERE tenant_id = $1 AND id = $2")
             .bind(tenant.as_str())
             .bind(id)
@@ -180,7 +191,7 @@ impl UpstreamStore for Handle {
         .execute(&mut *c)
         .await
         .map_err(map_err)?;
-        Ok(())
+        self.methods_changed(&mut c, tenant, &i.user_id).await
     }
 
     async fn replace_identity(&self, tenant: &TenantId, i: &LinkedIdentity) -> StoreResult<bool> {
@@ -201,6 +212,7 @@ impl UpstreamStore for Handle {
         .execute(&mut *c)
         .await
         .map_err(map_err)?;
+        self.methods_changed(&mut c, tenant, &i.user_id).await?;
         Ok(r.rows_affected() > 0)
     }
 
@@ -240,6 +252,20 @@ impl UpstreamStore for Handle {
         rows.iter().map(identity_of).collect::<Result<_, _>>().map_err(map_err)
     }
 
+    async fn list_identities_for_display(&self, tenant: &TenantId, user: &UserId) -> StoreResult<Vec<LinkedIdentity>> {
+        if self.tx.is_none()
+            && let Some(found) = self.methods.get_identities(tenant, user)
+        {
+            return Ok(found.to_vec());
+        }
+        let ticket = self.methods.ticket();
+        let found = self.list_identities(tenant, user).await?;
+        if self.tx.is_none() {
+            self.methods.put_identities(ticket, tenant, user, &found);
+        }
+        Ok(found)
+    }
+
     async fn delete_identity(&self, tenant: &TenantId, user: &UserId, id: &str) -> StoreResult<bool> {
         let mut c = self.conn().await?;
         let r = sqlx::query("DELETE FROM identities WHERE tenant_id = $1 AND user_id = $2 AND id = $3")
@@ -249,6 +275,7 @@ impl UpstreamStore for Handle {
             .execute(&mut *c)
             .await
             .map_err(map_err)?;
+        self.methods_changed(&mut c, tenant, user).await?;
         Ok(r.rows_affected() > 0)
     }
 
@@ -280,6 +307,9 @@ impl UpstreamStore for Handle {
             .execute(&mut *c)
             .await
             .map_err(map_err)?;
+        if r.rows_affected() > 0 {
+            self.methods_changed(&mut c, tenant, user).await?;
+        }
         Ok(r.rows_affected() > 0)
     }
 }
