@@ -434,7 +434,7 @@ impl Core {
             return Ok(tokens);
         }
         if tokens.refresh_token.is_none() {
-            self.store.swap_identity_tokens(tenant, user, &identity.id, Some(&sealed), None, None, now).await?;
+            self.store.swap_identity_tokens(tenant, user, &identity.id, Some(&sealed), None, now).await?;
             self.audit_identity(tenant, ctx, "account.identity.token_expired", user, connection).await?;
             return Err(Error::Refused(Refusal::UpstreamTokenExpired));
         }
@@ -463,8 +463,7 @@ impl Core {
                 user,
                 &identity.id,
                 Some(&sealed),
-                Some(&sealed_fresh),
-                tokens_expire_at(&fresh),
+                Some((&sealed_fresh, tokens_expire_at(&fresh))),
                 now_millis(),
             )
             .await?
@@ -509,8 +508,7 @@ impl Core {
                 &caller.user,
                 &identity.id,
                 identity.sealed_tokens.as_deref(),
-                Some(&sealed),
-                expire,
+                Some((&sealed, expire)),
                 now_millis(),
             )
             .await?

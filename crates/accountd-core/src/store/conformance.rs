@@ -1375,15 +1375,17 @@ pub async fn upstream_identities(s: &dyn Store) {
     assert_eq!((read.id.as_str(), read.subject.as_str(), read.created_at), ("cac_1", "carol", 10));
 
     let u1 = UserId("u1".into());
-    assert!(!s.swap_identity_tokens(&a, &u1, "cac_1", Some("t1"), Some("t2"), None, 30).await.unwrap());
+    assert!(!s.swap_identity_tokens(&a, &u1, "cac_1", Some("t1"), Some(("t2", None)), 30).await.unwrap());
     let racers: Vec<_> = (0..6)
-        .map(|i| s.swap_identity_tokens(&a, &u1, "cac_1", None, Some(["x", "y", "z", "v", "w", "q"][i]), Some(99), 30))
+        .map(|i| {
+            s.swap_identity_tokens(&a, &u1, "cac_1", None, Some((["x", "y", "z", "v", "w", "q"][i], Some(99))), 30)
+        })
         .collect();
     let wins = futures_join_all(racers).await.into_iter().filter(|r| *r.as_ref().unwrap()).count();
     assert_eq!(wins, 1, "two refreshes both replaced the tokens");
     assert!(s.list_identities(&a, &u1).await.unwrap()[0].sealed_tokens.is_some());
     assert!(
-        !s.swap_identity_tokens(&b, &u1, "cac_1", None, Some("t"), None, 30).await.unwrap(),
+        !s.swap_identity_tokens(&b, &u1, "cac_1", None, Some(("t", None)), 30).await.unwrap(),
         "swapped across tenants"
     );
 

@@ -40,16 +40,16 @@ pub trait UpstreamStore {
     async fn list_identities_for_display(&self, tenant: &TenantId, user: &UserId) -> StoreResult<Vec<LinkedIdentity>>;
     /// Unlinks one identity of the user (by id); false if the user has no such identity.
     async fn delete_identity(&self, tenant: &TenantId, user: &UserId, id: &str) -> StoreResult<bool>;
-    /// Replaces the sealed token set of the user's identity `id` if it is still `expected`
-    /// (compare and swap, so two nodes refreshing at once keep one result); false otherwise.
+    /// Replaces the sealed token set of the user's identity `id` with `new` (the sealed set and
+    /// when it stops working; `None` forgets it) if it is still `expected` (compare and swap, so
+    /// two nodes refreshing at once keep one result); false otherwise.
     async fn swap_identity_tokens(
         &self,
         tenant: &TenantId,
         user: &UserId,
         id: &str,
         expected: Option<&str>,
-        tokens: Option<&str>,
-        tokens_expire_at: Option<Millis>,
+        new: Option<(&str, Option<Millis>)>,
         now: Millis,
     ) -> StoreResult<bool>;
 }

@@ -1354,7 +1354,7 @@ impl ConnectRequest {
             for (k, min, max) in AUTHORIZATION_PARAMS {
                 if *k == "max_age" {
                     if let Some(v) = params.get("max_age")
-                        && !v.as_u64().is_some_and(|n| n <= 2_147_483_647)
+                        && v.as_u64().is_none_or(|n| n > 2_147_483_647)
                     {
                         p.errors.push(ValidationError::at(
                             "/authorization_params/max_age",

@@ -285,10 +285,13 @@ impl UpstreamStore for Handle {
         user: &UserId,
         id: &str,
         expected: Option<&str>,
-        tokens: Option<&str>,
-        tokens_expire_at: Option<i64>,
+        new: Option<(&str, Option<i64>)>,
         now: i64,
     ) -> StoreResult<bool> {
+        let (tokens, tokens_expire_at) = match new {
+            Some((t, at)) => (Some(t), at),
+            None => (None, None),
+        };
         let mut c = self.conn().await?;
         // `IS NOT DISTINCT FROM` is PostgreSQL's null-safe equality; SQLite spells it `IS`.
         let same = if BACKEND == "postgres" { "IS NOT DISTINCT FROM" } else { "IS" };
