@@ -12,18 +12,15 @@
 // @logto/browser ships ES modules with bare imports: the test page maps them to node_modules files
 // with an import map, so no bundler is needed.
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import { after, before, test } from 'node:test';
-import { chromium } from 'playwright-core';
+import { launchChromium } from './lib/browser.mjs';
 import LogtoNodeClient from '@logto/node';
-import { LOGTO_IMPORTS, serveTestPage } from './lib/logto_page.mjs';
+import { logtoTestPage, serveTestPage } from './lib/logto_page.mjs';
 import { USER, managementApi, signIn, startAccountd } from './lib/accountd.mjs';
 import { sixDigits, startSmtp } from './lib/smtp.mjs';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 // Logto's SDKs add `openid offline_access profile`; these are the Account API's own.
 const SCOPES = ['email', 'phone', 'address', 'custom_data', 'identities', 'urn:logto:scope:sessions'];
-const IMPORTS = LOGTO_IMPORTS;
 
 let server; // accountd
 let smtp; // the SMTP server the tenant's email connector sends to
@@ -47,23 +44,7 @@ const exchanges = []; // what the browser exchanged with accountd, for failure m
 const T = { timeout: 30_000 };
 
 function testPage() {
-  const config = { endpoint, appId: spaId, scopes: SCOPES };
-  return `<!doctype html><html><head><meta charset="utf-8"><title>@logto/browser test page</title>
-<script type="importmap">${JSON.stringify({ imports: IMPORTS })}</script></head>
-<body><h1>@logto/browser against accountd</h1><p id="status">Loading…</p>
-<script type="module">
-import LogtoClient from '@logto/browser';
-window.client = new LogtoClient(${JSON.stringify(config).replace(/</g, '\\u003c')});
-window.ready = (async () => {
-  if (location.pathname === '/callback') {
-    await client.handleSignInCallback(location.href);
-    history.replaceState(null, '', '/');
-  }
-  const signedIn = await client.isAuthenticated();
-  document.getElementById('status').textContent = signedIn ? 'Signed in' : 'Signed out';
-  return signedIn;
-})();
-</script></body></html>`;
+  return logtoTestPage({ endpoint, appId: spaId, scopes: SCOPES }, '@logto/browser test page');
 }
 
 /** Runs `fn(client, arg)` in the page; SDK errors come back with the recent exchanges. */
@@ -183,9 +164,6 @@ async function nodeCall(token, method, path, body, headers = {}) {
 }
 
 before(async () => {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(`Chromium not found at ${CHROMIUM}: install it (apt-get install chromium) or run scripts/test`);
-  }
   [server, smtp] = await Promise.all([startAccountd(), startSmtp()]);
   endpoint = `http://localhost:${new URL(server.base).port}`;
 
@@ -208,11 +186,7 @@ before(async () => {
     credentials: { smtp_host: '127.0.0.1', smtp_port: smtp.port, smtp_tls: 'none' },
   });
 
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking'],
-  });
+  browser = await launchChromium();
   page = await (await browser.newContext()).newPage();
   page.setDefaultTimeout(15000);
   page.on('response', record);

@@ -8,15 +8,12 @@
 // page's own origin with the SDK's token.
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
-import { existsSync } from 'node:fs';
 import { after, before, test } from 'node:test';
-import { chromium } from 'playwright-core';
-import { LOGTO_IMPORTS, serveTestPage } from './lib/logto_page.mjs';
+import { launchChromium } from './lib/browser.mjs';
+import { logtoTestPage, serveTestPage } from './lib/logto_page.mjs';
 import { USER, managementApi, startAccountd } from './lib/accountd.mjs';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const SCOPES = ['email', 'identities', 'urn:logto:scope:sessions'];
-const IMPORTS = LOGTO_IMPORTS;
 const ALL_EDIT = Object.fromEntries(
   ['name', 'avatar', 'profile', 'email', 'phone', 'password', 'username', 'social', 'customData', 'mfa', 'session']
     .map((f) => [f, 'Edit']),
@@ -39,23 +36,7 @@ let backupCodes;
 const exchanges = [];
 
 function testPage() {
-  const config = { endpoint, appId: spaId, scopes: SCOPES };
-  return `<!doctype html><html><head><meta charset="utf-8"><title>@logto/browser MFA test page</title>
-<script type="importmap">${JSON.stringify({ imports: IMPORTS })}</script></head>
-<body><h1>@logto/browser MFA against accountd</h1><p id="status">Loading…</p>
-<script type="module">
-import LogtoClient from '@logto/browser';
-window.client = new LogtoClient(${JSON.stringify(config).replace(/</g, '\\u003c')});
-window.ready = (async () => {
-  if (location.pathname === '/callback') {
-    await client.handleSignInCallback(location.href);
-    history.replaceState(null, '', '/');
-  }
-  const signedIn = await client.isAuthenticated();
-  document.getElementById('status').textContent = signedIn ? 'Signed in' : 'Signed out';
-  return signedIn;
-})();
-</script></body></html>`;
+  return logtoTestPage({ endpoint, appId: spaId, scopes: SCOPES }, '@logto/browser MFA test page');
 }
 
 function recent(n = 8) {
@@ -159,9 +140,6 @@ async function signOut() {
 }
 
 before(async () => {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(`Chromium not found at ${CHROMIUM}: install it (apt-get install chromium) or run scripts/test`);
-  }
   server = await startAccountd();
   endpoint = `http://localhost:${new URL(server.base).port}`;
   ({ server: pages, origin } = await serveTestPage(testPage));
@@ -176,11 +154,7 @@ before(async () => {
   const center = await mgmt('/api/account-center', { enabled: true, fields: ALL_EDIT }, 'PATCH');
   assert.equal(center.enabled, true);
 
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking'],
-  });
+  browser = await launchChromium();
   page = await (await browser.newContext()).newPage();
   page.setDefaultTimeout(15000);
   page.on('response', (response) => {

@@ -9,13 +9,12 @@
 // the test page is served on another localhost port (a different origin, the same site).
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { after, before, test } from 'node:test';
-import { chromium } from 'playwright-core';
+import { launchChromium } from './lib/browser.mjs';
 import { USER, managementApi, startAccountd } from './lib/accountd.mjs';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const SPA_JS = new URL('./node_modules/@auth0/auth0-spa-js/dist/auth0-spa-js.production.js', import.meta.url);
 const SCOPES = [
   'read:me:factors', 'read:me:authentication_methods', 'create:me:authentication_methods',
@@ -153,9 +152,6 @@ async function backSignedIn() {
 
 before(async () => {
   // Loud, not skipped: the browser tests are part of the suite (scripts/test installs Chromium).
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(`Chromium not found at ${CHROMIUM}: install it (apt-get install chromium) or run scripts/test`);
-  }
   server = await startAccountd();
   domain = `http://localhost:${new URL(server.base).port}`;
 
@@ -185,11 +181,7 @@ before(async () => {
   await mgmt('/client-grants', { client_id: clientId, audience: `${domain}/me/`, subject_type: 'user', scope: SCOPES });
   await mgmt('/users', { email: USER.email, password: USER.password, name: 'Ada Lovelace' });
 
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking'],
-  });
+  browser = await launchChromium();
   page = await (await browser.newContext()).newPage();
   page.setDefaultTimeout(10000);
   page.on('response', record);

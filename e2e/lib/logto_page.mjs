@@ -36,3 +36,27 @@ export async function serveTestPage(html) {
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
   return { server, origin: `http://localhost:${server.address().port}` };
 }
+
+/**
+ * The test page of a @logto/browser app with `config` (`{endpoint, appId, scopes}`): `window.client`
+ * is its LogtoClient, and `window.ready` finishes a sign-in callback (at /callback) and resolves to
+ * whether the client is signed in.
+ */
+export function logtoTestPage(config, title = '@logto/browser test page') {
+  return `<!doctype html><html><head><meta charset="utf-8"><title>${title}</title>
+<script type="importmap">${JSON.stringify({ imports: LOGTO_IMPORTS })}</script></head>
+<body><h1>${title}</h1><p id="status">Loading…</p>
+<script type="module">
+import LogtoClient from '@logto/browser';
+window.client = new LogtoClient(${JSON.stringify(config).replace(/</g, '\\u003c')});
+window.ready = (async () => {
+  if (location.pathname === '/callback') {
+    await client.handleSignInCallback(location.href);
+    history.replaceState(null, '', '/');
+  }
+  const signedIn = await client.isAuthenticated();
+  document.getElementById('status').textContent = signedIn ? 'Signed in' : 'Signed out';
+  return signedIn;
+})();
+</script></body></html>`;
+}

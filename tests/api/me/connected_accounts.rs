@@ -72,7 +72,13 @@ async fn agent(me: &Me) -> (String, String, String) {
     assert_eq!(r.status, 201, "{}", r.text);
     let (id, secret) =
         (r.body["client_id"].as_str().unwrap().to_string(), r.body["client_secret"].as_str().unwrap().to_string());
-    let code = me.authorization_code_of(&id, EMAIL, PASSWORD, "openid offline_access", None).await;
+    let t = agent_tokens(me, &id, &secret, "openid offline_access").await;
+    (id, secret, t["refresh_token"].as_str().expect("a refresh token").to_string())
+}
+
+/// The tokens the agent gets for the test user's sign-in with `scope`.
+async fn agent_tokens(me: &Me, id: &str, secret: &str, scope: &str) -> Value {
+    let code = me.authorization_code_of(id, EMAIL, PASSWORD, scope, None).await;
     let t = me
         .app
         .request(
@@ -84,7 +90,7 @@ async fn agent(me: &Me) -> (String, String, String) {
         )
         .await;
     assert_eq!(t.status, 200, "{}", t.text);
-    (id, secret, t.body["refresh_token"].as_str().expect("a refresh token").to_string())
+    t.body
 }
 
 /// The Token Vault exchange as the `auth0` SDK's `tokenForConnection` sends it: a form with the
@@ -161,18 +167,7 @@ async fn a_user_connects_an_account_and_an_agent_gets_its_token_from_the_vault()
         me.app.get("/api/my-account/identities/upstream/access-token", &logto).await.body["access_token"]
     );
     // An access token of the user works as the subject too; a hint that names bob is fine.
-    let code_ = me.authorization_code_of(&agent_id, EMAIL, PASSWORD, "openid", None).await;
-    let t = me
-        .app
-        .request(
-            Method::POST,
-            &format!("{}/oauth/token", me.base),
-            None,
-            Some(json!({"grant_type": "authorization_code", "client_id": agent_id, "client_secret": secret, "code": code_,
-                        "redirect_uri": CALLBACK, "code_verifier": Me::VERIFIER})),
-        )
-        .await;
-    let at = t.body["access_token"].as_str().unwrap().to_string();
+    let at = agent_tokens(&me, &agent_id, &secret, "openid").await["access_token"].as_str().unwrap().to_string();
     let r = vault(&me, &secret, &at, "urn:ietf:params:oauth:token-type:access_token", &[("login_hint", "bob")]).await;
     assert_eq!(r.status, 200, "{}", r.text);
     assert!(!me.app.database_holds(&token).await, "the upstream token is stored readable");

@@ -99,7 +99,7 @@ pub(crate) fn identifiers(u: &User) -> usize {
 
 impl Core {
     /// Reads the caller again inside `tx`, refusing a deleted or blocked user.
-    async fn caller_user_in(&self, tx: &dyn crate::store::Tx, caller: &AccountCaller) -> Result<User> {
+    pub(crate) async fn caller_user_in(&self, tx: &dyn crate::store::Tx, caller: &AccountCaller) -> Result<User> {
         tx.find_user(&caller.tenant, &caller.user)
             .await?
             .filter(|u| !u.blocked)

@@ -222,7 +222,7 @@ impl Core {
         };
         let stored = self.stored_connection(&caller.tenant, &social.connection_id).await?;
         let tx = self.store.begin().await?;
-        self.caller_user_in_tx(tx.as_ref(), caller).await?;
+        self.caller_user_in(tx.as_ref(), caller).await?;
         self.save_identity(tx.as_ref(), &caller.tenant, &caller.user, &stored, signed_in, replace).await?;
         tx.insert_audit_event(
             &caller.tenant,
@@ -690,7 +690,7 @@ impl Core {
         if !tx.swap_record_state(&caller.tenant, auth_session, &sealed, &spent, true, now_millis()).await? {
             return Err(refused("The connect_code is invalid."));
         }
-        self.caller_user_in_tx(tx.as_ref(), caller).await?;
+        self.caller_user_in(tx.as_ref(), caller).await?;
         let identity = self.save_identity(tx.as_ref(), &caller.tenant, &caller.user, &stored, signed_in, true).await?;
         tx.insert_audit_event(
             &caller.tenant,
@@ -746,7 +746,7 @@ impl Core {
     /// username, email or phone, and no other identity).
     async fn unlink(&self, caller: &AccountCaller, identity: &LinkedIdentity) -> Result<()> {
         let tx = self.store.begin().await?;
-        let user = self.caller_user_in_tx(tx.as_ref(), caller).await?;
+        let user = self.caller_user_in(tx.as_ref(), caller).await?;
         let others = tx.list_identities(&caller.tenant, &caller.user).await?.len().saturating_sub(1);
         if super::identifiers::identifiers(&user) + others == 0 {
             return Err(Error::Conflict(ConflictKind::LastIdentifier));
@@ -910,14 +910,6 @@ impl Core {
     fn open_tokens(&self, tenant: &TenantId, identity: &str, sealed: &str) -> Result<UpstreamTokenSet> {
         let plain = self.master_key.open(&token_context(tenant, identity), sealed)?;
         Ok(serde_json::from_slice(&plain).map_err(anyhow::Error::from)?)
-    }
-
-    /// The user, read again inside `tx`, refusing a deleted or blocked one.
-    async fn caller_user_in_tx(&self, tx: &dyn crate::store::Tx, caller: &AccountCaller) -> Result<crate::user::User> {
-        tx.find_user(&caller.tenant, &caller.user)
-            .await?
-            .filter(|u| !u.blocked)
-            .ok_or_else(|| Error::Unauthenticated("the user no longer exists or is blocked".into()))
     }
 
     async fn audit_identity(
