@@ -114,9 +114,10 @@ async fn a_verified_email_links_only_where_allowed_and_an_unverified_one_never()
     let mut linking = up.connection("linking", false);
     linking["options"]["link_by_verified_email"] = json!(true);
     assert_eq!(me.app.post("/api/v2/connections", &me.mgmt, linking).await.status, 201);
-    for email in ["carol@upstream.test", "unverified-dan@upstream.test"] {
-        let r =
-            me.app.post("/api/v2/users", &me.mgmt, json!({"email": email, "password": "a long enough password"})).await;
+    let locals = [("carol@upstream.test", true), ("unverified-dan@upstream.test", true), ("erin@upstream.test", false)];
+    for (email, verified) in locals {
+        let body = json!({"email": email, "email_verified": verified, "password": "a long enough password"});
+        let r = me.app.post("/api/v2/users", &me.mgmt, body).await;
         assert_eq!(r.status, 201, "{}", r.text);
     }
     let carol =
@@ -136,6 +137,10 @@ async fn a_verified_email_links_only_where_allowed_and_an_unverified_one_never()
             .clone();
     let code = continue_with(&me, &mut Browser::new(me.app.port), "linking", "unverified-dan").await.unwrap();
     assert_ne!(who_signed_in(&me, &code).await["sub"], dan, "an unverified upstream email was trusted");
+    // Nor does a verified upstream email reach an account whose own address was never verified.
+    let erin = me.app.get("/api/v2/users-by-email?email=erin@upstream.test", &me.mgmt).await.body[0]["user_id"].clone();
+    let code = continue_with(&me, &mut Browser::new(me.app.port), "linking", "erin").await.unwrap();
+    assert_ne!(who_signed_in(&me, &code).await["sub"], erin, "an unverified local account received the sign-in");
 }
 
 #[tokio::test]

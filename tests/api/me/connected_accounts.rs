@@ -400,3 +400,30 @@ async fn a_dpop_bound_access_token_as_subject_needs_its_proof() {
     assert_eq!(status, 200, "{body}");
     assert_eq!(up.call_api(body["access_token"].as_str().unwrap()).await, (200, Some("bob".into())));
 }
+
+#[tokio::test]
+async fn an_account_that_signs_in_counts_as_a_way_to_sign_in() {
+    let (me, _up) = connected().await;
+    let (started, code) = start(&me, &me.token, "bob").await;
+    let r = complete(&me, &me.token, &started["auth_session"], &code, Me::VERIFIER, CALLBACK).await;
+    let account = r.body["id"].as_str().unwrap().to_string();
+    // "Continue with upstream" signs the user in: the password may go.
+    let password = format!("/authentication-methods/password|{}", me.user_id);
+    let r = me.call(Method::DELETE, &password, None).await;
+    assert_eq!(r.status, 204, "{}", r.text);
+    // Now the connected account is the last way in: removing it is refused, and keeps it.
+    let r = me.call(Method::DELETE, &format!("/connected-accounts/accounts/{account}"), None).await;
+    assert_eq!((r.status.as_u16(), error_type(&r)), (409, "A0E-409-0001".into()), "{}", r.text);
+    assert_eq!(me.get("/connected-accounts/accounts").await.body["accounts"].as_array().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn an_account_that_cannot_sign_in_does_not_replace_the_password() {
+    let (me, _up) = connected().await;
+    let r = me.app.patch("/api/v2/connections/upstream", &me.mgmt, json!({"show_as_button": false})).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let (started, code) = start(&me, &me.token, "bob").await;
+    assert_eq!(complete(&me, &me.token, &started["auth_session"], &code, Me::VERIFIER, CALLBACK).await.status, 201);
+    let r = me.call(Method::DELETE, &format!("/authentication-methods/password|{}", me.user_id), None).await;
+    assert_eq!(r.status, 409, "{}", r.text);
+}

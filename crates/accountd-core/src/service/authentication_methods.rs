@@ -427,8 +427,14 @@ impl Core {
         // Each type says what it counts as (`Credential::counts_as`): a way to sign in alone, a
         // second factor, or a backup one that cannot carry a mandatory second factor alone.
         let counts = |t: MethodType| credential::counts_as(t);
-        let leaves_no_primary =
-            counts(m.method_type).first_factor() && !others.iter().any(|o| counts(o.method_type).first_factor());
+        // An identity at a connection offered on the sign-in page signs the user in on its own.
+        let sign_in: Vec<String> =
+            self.list_connections(&caller.tenant).await?.into_iter().filter(|c| c.sign_in).map(|c| c.id).collect();
+        let identities = self.store.list_identities(&caller.tenant, &caller.user).await?;
+        let linked = identities.iter().any(|i| sign_in.contains(&i.connection_id));
+        let leaves_no_primary = counts(m.method_type).first_factor()
+            && !linked
+            && !others.iter().any(|o| counts(o.method_type).first_factor());
         let leaves_no_second = !counts(m.method_type).first_factor()
             && policy.mfa == MfaPolicy::Always
             && !others.iter().any(|o| counts(o.method_type) == credential::Counts::SecondFactor);

@@ -341,10 +341,13 @@ impl Core {
                 let p = &signed_in.profile;
                 let verified_email =
                     p.email.as_deref().filter(|_| p.email_verified).and_then(|e| crate::user::normalize_email(e).ok());
+                // Both sides verified: an account someone registered with another's unverified
+                // address must not receive that person's upstream sign-in (pre-hijacking).
                 let existing = match (&verified_email, stored.connection.link_by_verified_email) {
                     (Some(email), true) => {
                         let query = crate::store::UserQuery { email: Some(email.clone()) };
-                        tx.list_users(tenant, &query, crate::store::Page::new(0, 1)).await?.0.pop()
+                        let found = tx.list_users(tenant, &query, crate::store::Page::new(0, 1)).await?.0.pop();
+                        found.filter(|u| u.email_verified)
                     }
                     _ => None,
                 };
@@ -745,11 +748,28 @@ impl Core {
     /// Unlinks an identity of the caller unless nothing would be left to sign in with (no
     /// username, email or phone, and no other identity).
     async fn unlink(&self, caller: &AccountCaller, identity: &LinkedIdentity) -> Result<()> {
+        let sign_in: Vec<String> =
+            self.list_connections(&caller.tenant).await?.into_iter().filter(|c| c.sign_in).map(|c| c.id).collect();
         let tx = self.store.begin().await?;
         let user = self.caller_user_in(tx.as_ref(), caller).await?;
-        let others = tx.list_identities(&caller.tenant, &caller.user).await?.len().saturating_sub(1);
-        if super::identifiers::identifiers(&user) + others == 0 {
+        let others: Vec<LinkedIdentity> = tx
+            .list_identities(&caller.tenant, &caller.user)
+            .await?
+            .into_iter()
+            .filter(|i| i.id != identity.id)
+            .collect();
+        // Logto's rule: an identifier must remain (username, email, phone or another identity).
+        if super::identifiers::identifiers(&user) + others.len() == 0 {
             return Err(Error::Conflict(ConflictKind::LastIdentifier));
+        }
+        // Core's rule, as for methods: something must still sign the user in on its own.
+        if sign_in.contains(&identity.connection_id) {
+            let methods = tx.list_methods(&caller.tenant, &caller.user).await?;
+            let first_factor =
+                methods.iter().any(|m| crate::authn::credential::counts_as(m.method_type).first_factor());
+            if !first_factor && !others.iter().any(|i| sign_in.contains(&i.connection_id)) {
+                return Err(Error::Conflict(ConflictKind::LastSignInMethod));
+            }
         }
         if !tx.delete_identity(&caller.tenant, &caller.user, &identity.id).await? {
             return Err(Error::NotFound(Entity::Identity));
