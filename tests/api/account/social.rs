@@ -332,3 +332,25 @@ async fn the_last_way_to_sign_in_cannot_be_unlinked() {
     assert_error(&r, 400, "user.last_sign_in_method_required");
     assert_eq!(a.profile().await["identities"]["upstream"]["userId"], json!("bob"), "the refusal unlinked it");
 }
+
+#[tokio::test]
+async fn a_link_on_one_node_shows_on_the_other_at_once() {
+    if !matches!(accountd_store::testdb::Backend::from_env(), accountd_store::testdb::Backend::Postgres) {
+        return; // A SQLite file has one server; nodes share PostgreSQL.
+    }
+    let (a, _up) = with_upstream(60).await;
+    let other = a.me.app.another_node().await;
+    // The other node caches the account's (empty) identities first.
+    assert_eq!(super::send_to_base(&other.base, &a.token, "/api/my-account").await["identities"], json!({}));
+    let record = social_record(&a, "bob").await;
+    assert_eq!(link(&a, &record).await.status, 204);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(1);
+    loop {
+        let seen = super::send_to_base(&other.base, &a.token, "/api/my-account").await;
+        if seen["identities"]["upstream"]["userId"] == json!("bob") {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "the other node still shows {seen}");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}

@@ -216,6 +216,18 @@ async fn every_refusal_is_auth0s_and_changes_nothing() {
     assert_eq!(r.status, 403);
     assert_eq!(me.get("/connected-accounts/accounts?take=21").await.status, 400);
 
+    // The callback needs its request's state, and a connect code expires with its request.
+    let forged = format!("{}/connected-accounts/callback?code=x&state=nope.forged", me.base);
+    assert_eq!(reqwest::get(&forged).await.unwrap().status(), 400);
+    let (late, code) = start(&me, &me.token, "bob").await;
+    let sql = format!(
+        "UPDATE verification_records SET expires_at = 0 WHERE id = '{}'",
+        late["auth_session"].as_str().unwrap()
+    );
+    assert_eq!(me.app.sql(&sql).await, 1);
+    let r = complete(&me, &me.token, &late["auth_session"], &code, Me::VERIFIER, CALLBACK).await;
+    assert_eq!(r.status, 400, "an expired request completed: {}", r.text);
+
     // A ticket opens the upstream once.
     let r = connect(connect_body("bob")).await;
     let url = format!(
