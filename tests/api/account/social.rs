@@ -354,3 +354,23 @@ async fn a_link_on_one_node_shows_on_the_other_at_once() {
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
 }
+
+#[tokio::test]
+async fn a_plain_oauth2_connection_links_through_its_user_endpoint() {
+    let a = account().await;
+    let up = Upstream::start(60).await;
+    let body = json!({"name": "upstream", "strategy": "oauth2",
+        "options": {"client_id": crate::util::upstream::CLIENT_ID, "client_secret": crate::util::upstream::CLIENT_SECRET,
+                    "authorizationURL": format!("{}/auth", up.issuer), "tokenURL": format!("{}/token", up.issuer),
+                    "userinfo_endpoint": format!("{}/me", up.issuer), "scope": "openid email profile"},
+        "connected_accounts": {"active": true}});
+    let r = a.me.app.post("/api/v2/connections", &a.me.mgmt, body).await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let record = social_record(&a, "bob").await;
+    assert_eq!(link(&a, &record).await.status, 204);
+    let bob = &a.profile().await["identities"]["upstream"];
+    assert_eq!((bob["userId"].clone(), bob["details"]["email"].clone()), (json!("bob"), json!("bob@upstream.test")));
+    let r = access_token(&a).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(up.call_api(r.body["access_token"].as_str().unwrap()).await, (200, Some("bob".into())));
+}
