@@ -1,5 +1,6 @@
-//! OpenID Provider metadata, at `/.well-known/openid-configuration` (Auth0's SDKs) and
-//! `/oidc/.well-known/openid-configuration` (Logto's SDKs). The issuer is `{scheme}://{host}/`
+//! OpenID Provider metadata, at `/.well-known/openid-configuration` (Auth0's SDKs),
+//! `/oidc/.well-known/openid-configuration` (Logto's SDKs) and `/.well-known/oauth-authorization-server`
+//! (RFC 8414). The issuer is `{scheme}://{host}/`
 //! of the domain the request came in on.
 
 use axum::http::header;
@@ -28,6 +29,8 @@ pub async fn openid_configuration(rt: RequestTenant) -> impl IntoResponse {
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": ["RS256"],
         "token_endpoint_auth_methods_supported": ["none", "client_secret_post", "client_secret_basic"],
+        "revocation_endpoint_auth_methods_supported": ["none", "client_secret_post", "client_secret_basic"],
+        "introspection_endpoint_auth_methods_supported": ["client_secret_post", "client_secret_basic"],
         "code_challenge_methods_supported": ["S256"],
         "scopes_supported": accountd_core::authorization::OIDC_SCOPES,
         "claims_supported": [

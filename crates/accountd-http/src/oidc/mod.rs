@@ -30,6 +30,8 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/.well-known/openid-configuration", get(discovery::openid_configuration))
         .route("/oidc/.well-known/openid-configuration", get(discovery::openid_configuration))
+        // RFC 8414: the same metadata for OAuth clients that look here.
+        .route("/.well-known/oauth-authorization-server", get(discovery::openid_configuration))
         .route("/.well-known/jwks.json", get(jwks))
         .route("/authorize", get(authorize::authorize))
         .route("/u/login", post(authorize::login))
