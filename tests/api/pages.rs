@@ -25,13 +25,40 @@ fn csp(page: &Page) -> String {
     page.header("content-security-policy").unwrap_or_else(|| panic!("no CSP on {}", page.html)).to_string()
 }
 
-/// A hosted page that cannot be framed and whose forms may go to `form_action` only.
+/// A hosted page that cannot be framed, runs and styles only this origin's files (no
+/// `unsafe-inline`), sends no referrer, is never sniffed, and whose forms may go to `form_action`.
 fn assert_page(page: &Page, form_action: &[&str]) {
     let csp = csp(page);
     assert_eq!(directive(&csp, "form-action").unwrap(), form_action, "{csp}");
     assert_eq!(directive(&csp, "frame-ancestors").unwrap(), ["'none'"], "{csp}");
     assert_eq!(directive(&csp, "script-src").unwrap(), ["'self'"], "{csp}");
+    assert_eq!(directive(&csp, "style-src").unwrap(), ["'self'"], "{csp}");
+    assert!(
+        !csp.contains("unsafe-inline") && !page.html.contains(" style=\"") && !page.html.contains("<style"),
+        "inline styles: {csp}"
+    );
     assert_eq!(page.header("x-frame-options"), Some("DENY"));
+    assert_common(&page.headers);
+}
+
+/// What every answer carries.
+fn assert_common(headers: &HeaderMap) {
+    assert_eq!(headers.get("x-content-type-options").map(|v| v.to_str().unwrap()), Some("nosniff"));
+    assert_eq!(headers.get("referrer-policy").map(|v| v.to_str().unwrap()), Some("no-referrer"));
+}
+
+/// Every cookie set: HttpOnly and SameSite=Lax; over https a `__Host-` cookie, Secure, `Path=/`.
+fn assert_cookies(what: &str, headers: &HeaderMap, https: bool) {
+    for c in headers.get_all("set-cookie") {
+        let c = c.to_str().unwrap();
+        assert!(c.contains("; HttpOnly") && c.contains("; SameSite=Lax"), "{what}: {c}");
+        if https {
+            assert!(c.starts_with("__Host-") && c.contains("; Secure") && c.contains("; Path=/;"), "{what}: {c}");
+            assert!(!c.contains("Domain="), "{what}: {c}");
+        } else {
+            assert!(!c.starts_with("__Host-") && !c.contains("; Secure"), "{what}: {c}");
+        }
+    }
 }
 
 /// HSTS exactly when the tenant is served over https.
@@ -84,6 +111,10 @@ async fn pages_carry_their_headers(https: bool) {
     assert_eq!(sign_in.status, 200, "{}", sign_in.html);
     assert_page(&sign_in, &["'self'", "http://localhost:3000"]);
     assert_hsts("sign-in page", &sign_in.headers, https);
+    assert!(sign_in.headers.get("set-cookie").is_some(), "the sign-in form binds this browser with a cookie");
+    assert_cookies("sign-in page", &sign_in.headers, https);
+    let css = reqwest::get(format!("{base}/u/assets/accountd.css")).await.unwrap();
+    assert_eq!(css.headers()["content-type"], "text/css; charset=utf-8");
     let flow = sign_in.hidden("flow").unwrap();
     let wrong = browser.post_form(&login, &[("flow", &flow), ("identifier", EMAIL), ("password", "wrong!")]).await;
     assert_eq!(wrong.status, 401, "{}", wrong.html);
@@ -92,6 +123,8 @@ async fn pages_carry_their_headers(https: bool) {
     assert_eq!(done.status, 302, "{}", done.html);
     assert!(done.location.as_deref().unwrap().starts_with(CALLBACK));
     assert_hsts("redirect to the callback", &done.headers, https);
+    assert_cookies("signed in", &done.headers, https);
+    assert!(done.header("set-cookie").is_some(), "a session cookie");
 
     // A third-party app's consent page: its own callback's origin, not the SPA's.
     let mgmt = &me.mgmt;
@@ -160,6 +193,7 @@ async fn pages_carry_their_headers(https: bool) {
     ] {
         let r = client.get(&url).send().await.unwrap();
         assert_hsts(&url, r.headers(), https);
+        assert_common(r.headers());
     }
     let unknown = client.get(&base).header("host", "unknown.example").send().await.unwrap();
     assert_eq!(unknown.status(), 404);

@@ -1,9 +1,17 @@
-//! Reading and setting cookies (only what the sign-in pages need).
+//! Reading and setting cookies (only what the sign-in pages need). Over https every cookie is a
+//! `__Host-` cookie (Secure, `Path=/`, no `Domain`): a sibling subdomain or a network attacker on
+//! plain http cannot set or overwrite it. Over plain http (development) the plain name is used.
 
 use axum::http::{HeaderMap, HeaderValue, header};
 
-/// The value of cookie `name`, if the request carries it.
-pub fn get(headers: &HeaderMap, name: &str) -> Option<String> {
+/// The name cookie `name` has on this scheme.
+fn full_name(name: &str, secure: bool) -> String {
+    if secure { format!("__Host-{name}") } else { name.to_string() }
+}
+
+/// The value of cookie `name` (its `__Host-` form over https), if the request carries it.
+pub fn get(headers: &HeaderMap, name: &str, secure: bool) -> Option<String> {
+    let name = full_name(name, secure);
     headers
         .get_all(header::COOKIE)
         .iter()
@@ -14,11 +22,11 @@ pub fn get(headers: &HeaderMap, name: &str) -> Option<String> {
         .map(|(_, v)| v.to_string())
 }
 
-/// A `Set-Cookie` value: HttpOnly, SameSite=Lax, Secure over HTTPS; `max_age` 0 deletes it.
+/// A `Set-Cookie` value: HttpOnly, SameSite=Lax; over https `__Host-`, Secure and `Path=/`
+/// (whatever `path` says); `max_age` 0 deletes it.
 pub fn set(name: &str, value: &str, path: &str, max_age_secs: i64, secure: bool) -> HeaderValue {
-    let secure = if secure { "; Secure" } else { "" };
-    HeaderValue::from_str(&format!(
-        "{name}={value}; Path={path}; Max-Age={max_age_secs}; HttpOnly; SameSite=Lax{secure}"
-    ))
-    .unwrap_or_else(|_| HeaderValue::from_static(""))
+    let (name, path, flag) =
+        if secure { (full_name(name, true), "/", "; Secure") } else { (name.to_string(), path, "") };
+    HeaderValue::from_str(&format!("{name}={value}; Path={path}; Max-Age={max_age_secs}; HttpOnly; SameSite=Lax{flag}"))
+        .unwrap_or_else(|_| HeaderValue::from_static(""))
 }

@@ -1,3 +1,6 @@
+//! The headers every answer carries: `X-Content-Type-Options: nosniff` (no answer is ever read as
+//! another type than it says), `Referrer-Policy: no-referrer` (no URL of ours, with its codes or
+//! tickets, leaks to the next site), unless a handler chose its own; and
 //! `Strict-Transport-Security` on every answer to a request whose public scheme is https (as
 //! [`super::tenant::request_origin`] decides it: `server.public_scheme`, or `X-Forwarded-Proto`
 //! from a trusted proxy), so a browser that reached accountd over https once never falls back to
@@ -11,7 +14,7 @@
 use accountd_core::origin::Scheme;
 use axum::extract::{Request, State};
 use axum::http::HeaderValue;
-use axum::http::header::STRICT_TRANSPORT_SECURITY;
+use axum::http::header::{REFERRER_POLICY, STRICT_TRANSPORT_SECURITY, X_CONTENT_TYPE_OPTIONS};
 use axum::middleware::Next;
 use axum::response::Response;
 
@@ -30,6 +33,11 @@ pub async fn hsts(State(state): State<AppState>, req: Request, next: Next) -> Re
         parts.extensions.insert(o);
     }
     let mut res = next.run(Request::from_parts(parts, body)).await;
+    let h = res.headers_mut();
+    h.insert(X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    if !h.contains_key(REFERRER_POLICY) {
+        h.insert(REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    }
     if https {
         res.headers_mut().insert(STRICT_TRANSPORT_SECURITY, HeaderValue::from_static(HSTS));
     }

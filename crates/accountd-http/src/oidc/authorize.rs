@@ -263,7 +263,7 @@ pub async fn authorize(
             }
         }
     }
-    let session = match cookies::get(&headers, SESSION_COOKIE) {
+    let session = match cookies::get(&headers, SESSION_COOKIE, rt.origin.scheme() == Scheme::Https) {
         Some(secret) => state.core.session_from_cookie(&rt.tenant.id, &secret).await.ok().flatten(),
         None => None,
     };
@@ -302,7 +302,7 @@ pub(super) fn open_login_flow(
     };
     let json = state.core.master_key().open(&flow_context(rt), sealed).map_err(|_| Box::new(expired()))?;
     let flow = serde_json::from_slice::<LoginFlow>(&json).map_err(|_| Box::new(expired()))?;
-    let bound = cookies::get(headers, LOGIN_COOKIE)
+    let bound = cookies::get(headers, LOGIN_COOKIE, rt.origin.scheme() == Scheme::Https)
         .is_some_and(|b| constant_time_eq(hash_high_entropy_secret(&b).as_bytes(), flow.binding_hash.as_bytes()));
     if !bound {
         return Err(Box::new(pages::error(
@@ -490,7 +490,7 @@ pub async fn consent(
     };
     let Ok(json) = state.core.master_key().open(&consent_context(&rt), &form.flow) else { return expired() };
     let Ok(flow) = serde_json::from_slice::<ConsentFlow>(&json) else { return expired() };
-    let bound = cookies::get(&headers, LOGIN_COOKIE)
+    let bound = cookies::get(&headers, LOGIN_COOKIE, rt.origin.scheme() == Scheme::Https)
         .is_some_and(|b| constant_time_eq(hash_high_entropy_secret(&b).as_bytes(), flow.binding_hash.as_bytes()));
     if !bound {
         return pages::error(
@@ -502,7 +502,7 @@ pub async fn consent(
     if flow.exp <= now_secs() {
         return expired();
     }
-    let session = match cookies::get(&headers, SESSION_COOKIE) {
+    let session = match cookies::get(&headers, SESSION_COOKIE, rt.origin.scheme() == Scheme::Https) {
         Some(secret) => state.core.session_from_cookie(&rt.tenant.id, &secret).await.ok().flatten(),
         None => None,
     };

@@ -33,7 +33,7 @@ pub async fn logout(
     headers: HeaderMap,
     Query(p): Query<LogoutParams>,
 ) -> Response {
-    if let Some(secret) = cookies::get(&headers, SESSION_COOKIE)
+    if let Some(secret) = cookies::get(&headers, SESSION_COOKIE, rt.origin.scheme() == Scheme::Https)
         && let Ok(Some(session)) = state.core.session_from_cookie(&rt.tenant.id, &secret).await
     {
         let ctx = accountd_core::audit::Context {

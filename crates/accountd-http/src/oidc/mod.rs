@@ -45,6 +45,7 @@ pub fn routes() -> Router<AppState> {
         .route("/u/passkey/options", post(second_factor::passkey_options))
         .route("/u/passkey/login", post(second_factor::passkey_login))
         .route("/u/assets/accountd.js", get(second_factor::script))
+        .route("/u/assets/accountd.css", get(second_factor::stylesheet))
         .route("/oauth/token", post(token::token))
         // Where Logto's own clients (`@logto/api`) post, whatever discovery says.
         .route("/oidc/token", post(token::token))

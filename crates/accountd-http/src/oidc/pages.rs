@@ -26,17 +26,6 @@ pub fn esc(s: &str) -> String {
     out
 }
 
-const STYLE: &str = "body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;background:#f4f5f7;margin:0;\
-display:flex;min-height:100vh;align-items:center;justify-content:center;color:#1f2328}\
-main{background:#fff;padding:2.5rem;border-radius:12px;box-shadow:0 2px 12px rgba(0,0,0,.08);width:100%;max-width:22rem}\
-h1{font-size:1.35rem;margin:0 0 .35rem}p.sub{margin:0 0 1.5rem;color:#59636e}\
-label{display:block;font-size:.9rem;margin:1rem 0 .35rem;font-weight:600}\
-input[type=email],input[type=password],input[type=text]{width:100%;box-sizing:border-box;padding:.65rem .75rem;\
-border:1px solid #d0d7de;border-radius:6px;font-size:1rem}\
-button{margin-top:1.5rem;width:100%;padding:.7rem;border:0;border-radius:6px;background:#3451b2;color:#fff;\
-font-size:1rem;cursor:pointer}button:hover{background:#2a4199}\
-.error{background:#fff1f0;border:1px solid #ffccc7;color:#a8071a;padding:.6rem .75rem;border-radius:6px;font-size:.9rem}";
-
 /// The CSP source that lets a form's answer reach `redirect_uri`: its origin (`scheme://host[:port]`,
 /// checked as a host name or IP literal, so nothing else can slip into the header). CSP host sources
 /// cannot name an IPv6 literal (an RFC 8252 loopback `http://[::1]:port/…` callback), so those get
@@ -60,12 +49,12 @@ pub fn callback_source(redirect_uri: &str) -> Option<String> {
 fn page_csp(callback: Option<&str>) -> HeaderValue {
     let extra = callback.and_then(callback_source).map(|s| format!(" {s}")).unwrap_or_default();
     let csp = format!(
-        "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'unsafe-inline'; \
+        "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; \
          form-action 'self'{extra}; frame-ancestors 'none'"
     );
     HeaderValue::from_str(&csp).unwrap_or_else(|_| {
         HeaderValue::from_static(
-            "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'unsafe-inline'; \
+            "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; \
              form-action 'self'; frame-ancestors 'none'",
         )
     })
@@ -75,7 +64,7 @@ fn page_csp(callback: Option<&str>) -> HeaderValue {
 pub(super) fn page(status: StatusCode, title: &str, body: &str, callback: Option<&str>) -> Response {
     let html = format!(
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" \
-         content=\"width=device-width,initial-scale=1\"><title>{}</title><style>{STYLE}</style></head>\
+         content=\"width=device-width,initial-scale=1\"><title>{}</title><link rel=\"stylesheet\" href=\"/u/assets/accountd.css\"></head>\
          <body><main>{body}</main></body></html>",
         esc(title)
     );
@@ -109,8 +98,7 @@ pub fn sign_in(
             let query =
                 serde_urlencoded::to_string([("connection", name.as_str()), ("flow", flow)]).unwrap_or_default();
             format!(
-                "<a class=\"upstream\" href=\"/u/upstream?{}\" style=\"display:block;text-align:center;margin-top:1rem;\
-                 padding:.7rem;border:1px solid #d0d7de;border-radius:6px;color:#1f2328;text-decoration:none\">\
+                "<a class=\"upstream\" href=\"/u/upstream?{}\">\
                  Continue with {}</a>",
                 esc(&query),
                 esc(label)
@@ -134,11 +122,11 @@ pub fn sign_in(
              <input type=\"hidden\" name=\"flow\" value=\"{flow}\">\
              <input type=\"hidden\" name=\"token\"><input type=\"hidden\" name=\"assertion\">\
              <button type=\"button\" id=\"passkey-button\" \
-             style=\"background:#fff;color:#1f2328;border:1px solid #d0d7de\">Sign in with a passkey</button></form>\
+             class=\"secondary\">Sign in with a passkey</button></form>\
              {upstream_forms}<script src=\"/u/assets/accountd.js\"></script>",
             signup = if signup {
                 "<button type=\"submit\" formaction=\"/u/signup\" \
-                 style=\"background:#fff;color:#1f2328;border:1px solid #d0d7de\">Create an account</button>"
+                 class=\"secondary\">Create an account</button>"
             } else {
                 ""
             },
@@ -166,7 +154,7 @@ pub fn consent(app_name: &str, flow: &str, scopes: &[(String, String)], callback
              <form method=\"post\" action=\"/u/consent\"><input type=\"hidden\" name=\"flow\" value=\"{flow}\">\
              <button type=\"submit\" name=\"decision\" value=\"allow\">Allow</button>\
              <button type=\"submit\" name=\"decision\" value=\"deny\" \
-             style=\"background:#fff;color:#1f2328;border:1px solid #d0d7de\">Deny</button></form>",
+             class=\"secondary\">Deny</button></form>",
             app = esc(app_name),
             flow = esc(flow),
         ),

@@ -62,7 +62,7 @@ fn label(m: &AuthenticationMethod) -> String {
     }
 }
 
-const SECONDARY: &str = "style=\"background:#fff;color:#1f2328;border:1px solid #d0d7de\"";
+const SECONDARY: &str = "class=\"secondary\"";
 
 /// The choice of second factors; `callback` is where a successful answer is redirected.
 fn choose_page(sealed: &str, methods: &[AuthenticationMethod], error: Option<&str>, callback: &str) -> Response {
@@ -384,6 +384,14 @@ pub async fn passkey_login(
             )
         }
     }
+}
+
+/// `GET /u/assets/accountd.css`: the hosted pages' styles.
+pub async fn stylesheet() -> Response {
+    let mut r =
+        ([(header::CONTENT_TYPE, "text/css; charset=utf-8")], include_str!("assets/accountd.css")).into_response();
+    r.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=300"));
+    r
 }
 
 /// `GET /u/assets/accountd.js`.
