@@ -27,12 +27,12 @@ fn run(dir: &std::path::Path, db: &str, args: &[&str], stdin: Option<&str>) -> (
     (out.status.success(), String::from_utf8_lossy(&out.stdout).into(), String::from_utf8_lossy(&out.stderr).into())
 }
 
-fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
 /// Starts `serve`, waits for `/readyz`, returns the child and its stdout so far.
-fn serve(dir: &std::path::Path, db: &str, port: u16) -> (std::process::Child, String) {
+pub(crate) fn serve(dir: &std::path::Path, db: &str, port: u16) -> (std::process::Child, String) {
     let mut child = Command::new(BIN)
         .arg("serve")
         .env("ACCOUNTD_STORAGE__DATA_DIR", dir)
@@ -65,7 +65,7 @@ fn serve(dir: &std::path::Path, db: &str, port: u16) -> (std::process::Child, St
     (child, out)
 }
 
-fn stop(child: &mut std::process::Child) -> bool {
+pub(crate) fn stop(child: &mut std::process::Child) -> bool {
     // SIGINT, like Ctrl-C.
     let _ = Command::new("kill").args(["-INT", &child.id().to_string()]).status();
     let start = Instant::now();

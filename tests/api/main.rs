@@ -6,6 +6,7 @@
 mod account;
 mod cli;
 mod cors;
+mod crash;
 mod discovery;
 mod dpop;
 mod edge;

@@ -1,0 +1,281 @@
+//! Crash safety (issue 16, item 5): the `accountd` binary under a storm of writes through its
+//! public APIs — user creation, profile edits, refresh-token rotations — is killed with SIGKILL
+//! mid-storm, three times, and restarted on the same data each time. Every write that was answered
+//! 2xx must be there and intact after the restart, no rotated refresh token may work again, and the
+//! database must pass its integrity check (SQLite `PRAGMA integrity_check`; on PostgreSQL the
+//! rows' invariants).
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use accountd_store::testdb::{Backend, TestDb};
+use serde_json::{Value, json};
+
+use crate::cli::{free_port, serve};
+use crate::me::{CALLBACK, CHALLENGE, EMAIL, Me, PASSWORD};
+use crate::util::browser::Browser;
+
+/// What the storm was told succeeded.
+#[derive(Default)]
+struct Acknowledged {
+    users: Vec<String>,
+    /// The last profile value acknowledged (values only grow).
+    profile: i64,
+    /// Refresh tokens exchanged successfully: each must never work again.
+    spent: Vec<String>,
+}
+
+/// A server's base URL with a management token, an SPA and a signed-in user.
+struct Target {
+    base: String,
+    client: reqwest::Client,
+    mgmt: String,
+    spa: String,
+}
+
+/// A management token from the first start's printed credentials (they survive restarts).
+async fn mgmt_token(base: &str, out: &str, client: &reqwest::Client) -> String {
+    let id = out.lines().find_map(|l| l.trim().strip_prefix("client_id:")).unwrap().trim().to_string();
+    let secret = out.lines().find_map(|l| l.trim().strip_prefix("client_secret:")).unwrap().trim().to_string();
+    let t: Value = client
+        .post(format!("{base}/oauth/token"))
+        .json(&json!({"grant_type": "client_credentials", "client_id": id, "client_secret": secret,
+                      "audience": format!("{base}/api/v2/")}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    t["access_token"].as_str().unwrap().to_string()
+}
+
+impl Target {
+    async fn post(&self, path: &str, token: &str, body: Value) -> (u16, Value) {
+        let r = self.client.post(format!("{}{path}", self.base)).bearer_auth(token).json(&body).send().await;
+        match r {
+            Ok(r) => (r.status().as_u16(), r.json().await.unwrap_or(Value::Null)),
+            Err(_) => (0, Value::Null),
+        }
+    }
+
+    /// Signs the user in for an opaque Logto token and a refresh token.
+    async fn sign_in(&self, port: u16) -> (String, String) {
+        let params = [
+            ("response_type", "code"),
+            ("client_id", self.spa.as_str()),
+            ("redirect_uri", CALLBACK),
+            ("scope", "openid offline_access profile custom_data"),
+            ("code_challenge", CHALLENGE),
+            ("code_challenge_method", "S256"),
+        ];
+        let mut browser = Browser::new(port);
+        let page =
+            browser.get(&format!("{}/authorize?{}", self.base, serde_urlencoded::to_string(params).unwrap())).await;
+        let flow = page.hidden("flow").expect("sign-in form");
+        let done = browser
+            .post_form(
+                &format!("{}/u/login", self.base),
+                &[("flow", &flow), ("identifier", EMAIL), ("password", PASSWORD)],
+            )
+            .await;
+        let code = done.param("code").unwrap_or_else(|| panic!("no code: {}", done.html));
+        let (_, t) = self
+            .post(
+                "/oauth/token",
+                "",
+                json!({"grant_type": "authorization_code", "client_id": self.spa, "code": code,
+                                             "redirect_uri": CALLBACK, "code_verifier": Me::VERIFIER}),
+            )
+            .await;
+        (t["access_token"].as_str().unwrap().to_string(), t["refresh_token"].as_str().unwrap().to_string())
+    }
+}
+
+/// The storm: creators, a profile editor and a refresher, until the server dies.
+async fn storm(t: Arc<Target>, round: usize, token: String, mut refresh: String, acked: Arc<Mutex<Acknowledged>>) {
+    let mut tasks = Vec::new();
+    for w in 0..3 {
+        let (t, acked) = (t.clone(), acked.clone());
+        tasks.push(tokio::spawn(async move {
+            for i in 0.. {
+                let email = format!("storm-{round}-{w}-{i}@example.com");
+                match t
+                    .post("/api/v2/users", &t.mgmt, json!({"email": email, "password": "a long enough password"}))
+                    .await
+                {
+                    (201, body) => acked.lock().unwrap().users.push(body["user_id"].as_str().unwrap().to_string()),
+                    (0, _) => return,
+                    _ => {}
+                }
+            }
+        }));
+    }
+    let (t2, acked2) = (t.clone(), acked.clone());
+    tasks.push(tokio::spawn(async move {
+        let start = acked2.lock().unwrap().profile;
+        for n in start + 1.. {
+            let r = t2
+                .client
+                .patch(format!("{}/api/my-account", t2.base))
+                .bearer_auth(&token)
+                .json(&json!({"customData": {"n": n}}))
+                .send()
+                .await;
+            match r {
+                Ok(r) if r.status() == 200 => acked2.lock().unwrap().profile = n,
+                Ok(r) => panic!("profile edit answered {}: {}", r.status(), r.text().await.unwrap_or_default()),
+                Err(_) => return,
+            }
+        }
+    }));
+    tasks.push(tokio::spawn(async move {
+        loop {
+            let (status, body) = t
+                .post(
+                    "/oauth/token",
+                    "",
+                    json!({"grant_type": "refresh_token", "client_id": t.spa, "refresh_token": refresh}),
+                )
+                .await;
+            match status {
+                200 => {
+                    let next = body["refresh_token"].as_str().unwrap().to_string();
+                    acked.lock().unwrap().spent.push(std::mem::replace(&mut refresh, next));
+                }
+                0 => return,
+                other => panic!("refresh answered {other}: {body}"),
+            }
+        }
+    }));
+    for task in tasks {
+        task.await.unwrap();
+    }
+}
+
+async fn check_integrity(db: &str) {
+    use sqlx::Connection as _;
+    // Every refresh token and session belongs to a user that exists, every refresh token to a
+    // token family of its user and client, and a family has at most one live refresh token (the
+    // head of its rotation). A rotation whose successor was never written (the kill fell between)
+    // is allowed: its answer never left, and the old token stays spent.
+    let invariants = [
+        "SELECT count(*) FROM refresh_tokens r LEFT JOIN users u ON u.tenant_id = r.tenant_id AND u.id = r.user_id WHERE u.id IS NULL",
+        "SELECT count(*) FROM sessions s LEFT JOIN users u ON u.tenant_id = s.tenant_id AND u.id = s.user_id WHERE u.id IS NULL",
+        "SELECT count(*) FROM refresh_tokens r WHERE NOT EXISTS (SELECT 1 FROM token_families f \
+         WHERE f.tenant_id = r.tenant_id AND f.id = r.family_id AND f.user_id = r.user_id AND f.client_id = r.client_id)",
+        "SELECT count(*) FROM (SELECT family_id FROM refresh_tokens WHERE rotated_at IS NULL AND revoked_at IS NULL \
+         GROUP BY tenant_id, family_id HAVING count(*) > 1) heads",
+    ];
+    if db.starts_with("sqlite:") {
+        let mut c = sqlx::SqliteConnection::connect(db).await.unwrap();
+        let ok: String = sqlx::query_scalar("PRAGMA integrity_check").fetch_one(&mut c).await.unwrap();
+        assert_eq!(ok, "ok", "SQLite integrity check");
+        for q in invariants {
+            let n: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(q)).fetch_one(&mut c).await.unwrap();
+            assert_eq!(n, 0, "invariant broken: {q}");
+        }
+    } else {
+        let mut c = sqlx::PgConnection::connect(db).await.unwrap();
+        for q in invariants {
+            let n: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(q)).fetch_one(&mut c).await.unwrap();
+            assert_eq!(n, 0, "invariant broken: {q}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn acknowledged_writes_survive_three_kills() {
+    accountd_connectors::install_crypto_provider();
+    let db = TestDb::new(Backend::from_env()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let url = if db.url.starts_with("sqlite") { String::new() } else { db.url.clone() };
+    let db_url = if url.is_empty() { format!("sqlite://{}", data.join("accountd.db").display()) } else { url.clone() };
+    let port = free_port();
+    let client = reqwest::Client::builder().timeout(Duration::from_secs(5)).build().unwrap();
+    let (mut child, out) = serve(&data, &url, port);
+    let base = format!("http://127.0.0.1:{port}");
+    let mgmt = mgmt_token(&base, &out, &client).await;
+    let t0 = Target { base: base.clone(), client: client.clone(), mgmt: mgmt.clone(), spa: String::new() };
+    let (_, spa) = t0
+        .post(
+            "/api/v2/clients",
+            &mgmt,
+            json!({"name": "SPA", "app_type": "spa", "callbacks": [CALLBACK],
+                                               "grant_types": ["authorization_code", "refresh_token"]}),
+        )
+        .await;
+    t0.post("/api/v2/users", &mgmt, json!({"email": EMAIL, "password": PASSWORD})).await;
+    // Generous request limits: the storm measures durability, not the limiter.
+    let limits = json!({"account_policy": {"rate_limits": {"user_reads_per_minute": 100000,
+        "user_writes_per_minute": 100000, "tenant_reads_per_second": 100000, "tenant_writes_per_second": 100000}}});
+    let r =
+        client.patch(format!("{base}/api/v2/tenants/settings")).bearer_auth(&mgmt).json(&limits).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    let r = client
+        .patch(format!("{base}/api/account-center"))
+        .bearer_auth(&mgmt)
+        .json(&json!({"enabled": true, "fields": {"customData": "Edit"}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let target = Arc::new(Target { spa: spa["client_id"].as_str().unwrap().to_string(), ..t0 });
+    let acked = Arc::new(Mutex::new(Acknowledged::default()));
+    let mut report = Vec::new();
+
+    for round in 0..3 {
+        let (token, refresh) = target.sign_in(port).await;
+        let storming = tokio::spawn(storm(target.clone(), round, token, refresh, acked.clone()));
+        tokio::time::sleep(Duration::from_millis(1500 + 300 * round as u64)).await;
+        child.kill().unwrap(); // SIGKILL: no clean shutdown, nothing flushed on purpose.
+        child.wait().unwrap();
+        storming.await.unwrap();
+
+        (child, _) = serve(&data, &url, port);
+        let mgmt = mgmt_token(&base, &out, &client).await;
+        let a = acked.lock().unwrap().users.clone();
+        for id in &a {
+            let r = client.get(format!("{base}/api/v2/users/{id}")).bearer_auth(&mgmt).send().await.unwrap();
+            assert_eq!(r.status(), 200, "user {id} was acknowledged, then lost");
+        }
+        let (token, _) = target.sign_in(port).await;
+        let profile: Value = client
+            .get(format!("{base}/api/my-account"))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let stored = profile["customData"]["n"].as_i64().unwrap_or(0);
+        let promised = acked.lock().unwrap().profile;
+        assert!(stored >= promised, "profile edit {promised} was acknowledged, the data says {stored}");
+        report.push(format!("round {round}: {} users, profile {promised}", a.len()));
+        check_integrity(&db_url).await;
+    }
+    // No rotated refresh token works again (checked last: a reuse revokes the family).
+    let spent = acked.lock().unwrap().spent.clone();
+    assert!(spent.len() > 10, "the storm rotated too few tokens: {}", spent.len());
+    for rt in spent.iter().rev().take(40) {
+        let (status, body) = target
+            .post(
+                "/oauth/token",
+                "",
+                json!({"grant_type": "refresh_token", "client_id": target.spa, "refresh_token": rt}),
+            )
+            .await;
+        assert_eq!(status, 400, "a rotated refresh token worked again: {body}");
+    }
+    let a = acked.lock().unwrap();
+    eprintln!(
+        "crash safety ({}): {} acknowledged users, {} rotations; {}",
+        db_url.split(':').next().unwrap(),
+        a.users.len(),
+        a.spent.len(),
+        report.join("; ")
+    );
+    assert!(crate::cli::stop(&mut child));
+}
