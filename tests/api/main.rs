@@ -11,6 +11,7 @@ mod discovery;
 mod dpop;
 mod edge;
 mod health;
+mod hostile;
 mod logto_sign_in;
 mod management;
 mod me;

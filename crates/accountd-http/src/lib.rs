@@ -169,7 +169,8 @@ impl MakeRequestId for RandomRequestId {
 /// The whole HTTP surface.
 pub fn router(state: AppState) -> Router {
     let x_request_id = HeaderName::from_static("x-request-id");
-    let (management, openapi) = management::routes().split_for_parts();
+    let (management, mut openapi) = management::routes().split_for_parts();
+    common::openapi::declare_path_params(&mut openapi);
     let management =
         management.layer(axum::middleware::from_fn(common::input::screen_uri::<management::error::MgmtError>));
     let openapi = Arc::new(openapi);

@@ -29,12 +29,27 @@ pub struct WebAuthn;
 /// port, are accepted: the browser already refuses an RP ID that is not a suffix of the page's
 /// host, and the account API is called from the apps' pages, not only from accountd's.
 pub fn webauthn(rp: &RelyingParty) -> Result<Webauthn> {
-    let scheme = rp.origin.split_once("://").map(|(s, _)| s).unwrap_or("https");
-    let origin =
-        Url::parse(&format!("{scheme}://{}", rp.id)).map_err(|e| Error::Internal(anyhow::anyhow!("RP origin: {e}")))?;
+    let origin = rp_origin(rp)?;
     WebauthnBuilder::new(&rp.id, &origin)
-        .and_then(|b| b.rp_name(&rp.name).allow_any_port(true).allow_subdomains(true).build())
+        .map_err(|e| Error::Internal(anyhow::anyhow!("WebAuthn relying party {}: {e}", rp.id)))?
+        .rp_name(&rp.name)
+        .allow_any_port(true)
+        .allow_subdomains(true)
+        .build()
         .map_err(|e| Error::Internal(anyhow::anyhow!("WebAuthn relying party {}: {e}", rp.id)))
+}
+
+/// The origin of the relying party of the domain the request came in on. WebAuthn has no RP on
+/// an IP address (browsers refuse one), so a request to an IP host is told to use a name.
+fn rp_origin(rp: &RelyingParty) -> Result<Url> {
+    if rp.id.trim_matches(['[', ']']).parse::<std::net::IpAddr>().is_ok() {
+        return Err(Error::invalid(
+            "host",
+            "WebAuthn needs a domain name, not an IP address: call this tenant as localhost or by its domain",
+        ));
+    }
+    let scheme = rp.origin.split_once("://").map(|(s, _)| s).unwrap_or("https");
+    Url::parse(&format!("{scheme}://{}", rp.id)).map_err(|e| Error::Internal(anyhow::anyhow!("RP origin: {e}")))
 }
 
 /// The WebAuthn user handle of a user: stable, opaque, derived from the user id so that a
@@ -251,9 +266,7 @@ pub struct RegisteredPasskey {
 /// The `webauthn-rs` instance for a Verification API registration: the RP's own origins (as
 /// [`webauthn`]) plus the tenant's WebAuthn related origins.
 fn webauthn_with_related(rp: &RelyingParty, related_origins: &[String]) -> Result<Webauthn> {
-    let scheme = rp.origin.split_once("://").map(|(s, _)| s).unwrap_or("https");
-    let origin =
-        Url::parse(&format!("{scheme}://{}", rp.id)).map_err(|e| Error::Internal(anyhow::anyhow!("RP origin: {e}")))?;
+    let origin = rp_origin(rp)?;
     let mut b = WebauthnBuilder::new(&rp.id, &origin)
         .map_err(|e| Error::Internal(anyhow::anyhow!("WebAuthn relying party {}: {e}", rp.id)))?;
     for o in related_origins {

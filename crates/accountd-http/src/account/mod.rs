@@ -32,10 +32,13 @@ use crate::AppState;
 
 /// The OpenAPI document's header.
 #[derive(OpenApi)]
-#[openapi(info(
-    title = "accountd Account API (Logto dialect)",
-    description = "Logto-compatible Account and Verification APIs of accountd, for the signed-in user."
-))]
+#[openapi(
+    info(
+        title = "accountd Account API (Logto dialect)",
+        description = "Logto-compatible Account and Verification APIs of accountd, for the signed-in user."
+    ),
+    components(schemas(sessions::RevokeGrantsTarget, sessions::AppTypeFilter))
+)]
 struct ApiDoc;
 
 /// The user-facing routes with their OpenAPI description.
@@ -73,7 +76,8 @@ fn user_routes() -> OpenApiRouter<AppState> {
 
 /// The routes.
 pub fn routes(state: AppState) -> Router<AppState> {
-    let (user, openapi) = user_routes().split_for_parts();
+    let (user, mut openapi) = user_routes().split_for_parts();
+    crate::common::openapi::declare_path_params(&mut openapi);
     let openapi = Arc::new(openapi);
     // vendor quirk: Logto's guide writes PATCH where its code uses POST (spec logto §10.1): the same
     // handlers answer them.

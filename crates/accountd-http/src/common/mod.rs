@@ -5,6 +5,7 @@ pub mod cookies;
 pub mod cors;
 pub mod hsts;
 pub mod input;
+pub mod openapi;
 pub mod principal;
 pub mod rate_limit;
 pub mod shared;

@@ -67,7 +67,8 @@ fn user_routes() -> OpenApiRouter<AppState> {
 
 /// The `/me/v1` routes.
 pub fn routes(state: AppState) -> Router<AppState> {
-    let (user, openapi) = user_routes().split_for_parts();
+    let (user, mut openapi) = user_routes().split_for_parts();
+    crate::common::openapi::declare_path_params(&mut openapi);
     let openapi = Arc::new(openapi);
     user.route_layer(axum::middleware::from_fn_with_state(state, extract::gate))
         .route(
