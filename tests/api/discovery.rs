@@ -181,3 +181,18 @@ async fn the_three_documents_name_exactly_what_the_server_accepts() {
     let body: Value = r.json().await.unwrap();
     assert_eq!(body["token_type"], json!("DPoP"), "{body}");
 }
+
+/// `/api/docs` links every document, and each link answers.
+#[tokio::test]
+async fn the_docs_page_links_every_document() {
+    let me = signed_in("127.0.0.1").await;
+    let page = me.app.request(Method::GET, "/api/docs", None, None).await;
+    assert_eq!(page.status, 200);
+    let links: Vec<&str> = page.text.split("href=\"").skip(1).filter_map(|s| s.split('"').next()).collect();
+    assert_eq!(links.len(), 5, "{}", page.text);
+    for href in links {
+        let r = me.app.request(Method::GET, href, None, None).await;
+        assert_eq!(r.status, 200, "{href}");
+        assert!(r.body.is_object(), "{href} is not JSON");
+    }
+}

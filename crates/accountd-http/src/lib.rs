@@ -183,6 +183,7 @@ pub fn router(state: AppState) -> Router {
                 async move { axum::Json(doc.as_ref().clone()) }
             }),
         )
+        .route("/api/docs", axum::routing::get(api_docs))
         .merge(oidc::routes())
         .merge(push::routes())
         .merge(me_v1::routes(state.clone()))
@@ -215,4 +216,32 @@ pub fn router(state: AppState) -> Router {
         )
         .layer(PropagateRequestIdLayer::new(x_request_id.clone()))
         .layer(SetRequestIdLayer::new(x_request_id, RandomRequestId))
+}
+
+/// `GET /api/docs`: a page a person can open, linking every OpenAPI document and the discovery
+/// metadata this server publishes.
+async fn api_docs() -> axum::response::Response {
+    use axum::http::{HeaderValue, header};
+    use axum::response::IntoResponse;
+    let links = [
+        ("/me/v1/openapi.json", "My Account API (Auth0 dialect, /me/v1)"),
+        ("/api/.well-known/user.openapi.json", "Account and Verification APIs (Logto dialect)"),
+        ("/api/v2/openapi.json", "Management API (/api/v2)"),
+        ("/.well-known/openid-configuration", "OpenID Connect discovery"),
+        ("/.well-known/oauth-authorization-server", "OAuth 2.0 authorization server metadata (RFC 8414)"),
+    ];
+    let items: String = links
+        .iter()
+        .map(|(href, what)| format!("<li><a href=\"{href}\">{what}</a> <code>{href}</code></li>"))
+        .collect();
+    let html = format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>accountd API documents</title></head>\
+         <body><h1>accountd API documents</h1><ul>{items}</ul></body></html>"
+    );
+    let mut r = axum::response::Html(html).into_response();
+    r.headers_mut().insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'; form-action 'none'"),
+    );
+    r
 }
