@@ -59,6 +59,12 @@ impl Target {
         }
     }
 
+    /// The refresh grant with `refresh_token`.
+    async fn refresh(&self, refresh_token: &str) -> (u16, Value) {
+        let body = json!({"grant_type": "refresh_token", "client_id": self.spa, "refresh_token": refresh_token});
+        self.post("/oauth/token", "", body).await
+    }
+
     /// Signs the user in for an opaque Logto token and a refresh token.
     async fn sign_in(&self, port: u16) -> (String, String) {
         let params = [
@@ -131,13 +137,7 @@ async fn storm(t: Arc<Target>, round: usize, token: String, mut refresh: String,
     }));
     tasks.push(tokio::spawn(async move {
         loop {
-            let (status, body) = t
-                .post(
-                    "/oauth/token",
-                    "",
-                    json!({"grant_type": "refresh_token", "client_id": t.spa, "refresh_token": refresh}),
-                )
-                .await;
+            let (status, body) = t.refresh(&refresh).await;
             match status {
                 200 => {
                     let next = body["refresh_token"].as_str().unwrap().to_string();
@@ -260,13 +260,7 @@ async fn acknowledged_writes_survive_three_kills() {
     let spent = acked.lock().unwrap().spent.clone();
     assert!(spent.len() > 10, "the storm rotated too few tokens: {}", spent.len());
     for rt in spent.iter().rev().take(40) {
-        let (status, body) = target
-            .post(
-                "/oauth/token",
-                "",
-                json!({"grant_type": "refresh_token", "client_id": target.spa, "refresh_token": rt}),
-            )
-            .await;
+        let (status, body) = target.refresh(rt).await;
         assert_eq!(status, 400, "a rotated refresh token worked again: {body}");
     }
     let a = acked.lock().unwrap();
