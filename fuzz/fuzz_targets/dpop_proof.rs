@@ -8,10 +8,9 @@ fuzz_target!(|data: &[u8]| {
     let Ok(proof) = std::str::from_utf8(data) else { return };
     let keys = ProofKeys::default();
     let nonce_ok = |n: &str| n.len() == 3;
-    for expected in [
-        Expected::default(),
-        Expected { access_token: Some("token"), jkt: Some("jkt"), nonce_ok: Some(&nonce_ok) },
-    ] {
+    for expected in
+        [Expected::default(), Expected { access_token: Some("token"), jkt: Some("jkt"), nonce_ok: Some(&nonce_ok) }]
+    {
         let _ = dpop::verify(&keys, proof, "POST", "https://accountd.example/oauth/token", expected, 1_800_000_000);
     }
 });
