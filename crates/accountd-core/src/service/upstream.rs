@@ -143,17 +143,7 @@ impl Core {
         let connection = connection_from(id, spec, now, now);
         let tx = self.store.begin().await?;
         tx.insert_connection(tenant, &StoredConnection { connection: connection.clone(), sealed_secret }).await?;
-        tx.insert_audit_event(
-            tenant,
-            &AuditEvent::success(
-                ctx,
-                "connection.create",
-                "connection",
-                &connection.id,
-                json!({ "name": connection.name }),
-            ),
-        )
-        .await?;
+        tx.insert_audit_event(tenant, &connection_event(ctx, "connection.create", &connection)).await?;
         tx.commit().await?;
         Ok(connection)
     }
@@ -177,17 +167,7 @@ impl Core {
         if !tx.update_connection(tenant, &StoredConnection { connection: connection.clone(), sealed_secret }).await? {
             return Err(Error::NotFound(Entity::Connection));
         }
-        tx.insert_audit_event(
-            tenant,
-            &AuditEvent::success(
-                ctx,
-                "connection.update",
-                "connection",
-                &connection.id,
-                json!({ "name": connection.name }),
-            ),
-        )
-        .await?;
+        tx.insert_audit_event(tenant, &connection_event(ctx, "connection.update", &connection)).await?;
         tx.commit().await?;
         Ok(connection)
     }
@@ -199,17 +179,7 @@ impl Core {
         if !tx.delete_connection(tenant, &current.connection.id).await? {
             return Err(Error::NotFound(Entity::Connection));
         }
-        tx.insert_audit_event(
-            tenant,
-            &AuditEvent::success(
-                ctx,
-                "connection.delete",
-                "connection",
-                &current.connection.id,
-                json!({ "name": current.connection.name }),
-            ),
-        )
-        .await?;
+        tx.insert_audit_event(tenant, &connection_event(ctx, "connection.delete", &current.connection)).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -234,6 +204,11 @@ impl Core {
         let plain = self.master_key.open(&secret_context(tenant, &stored.connection.id), &stored.sealed_secret)?;
         Ok(Zeroizing::new(String::from_utf8(plain.to_vec()).map_err(anyhow::Error::from)?))
     }
+}
+
+/// The audit event of an operator's change to a connection (never its secret).
+fn connection_event(ctx: &Context, action: &str, c: &UpstreamConnection) -> AuditEvent {
+    AuditEvent::success(ctx, action, "connection", &c.id, json!({ "name": c.name }))
 }
 
 fn connection_from(id: String, spec: ConnectionSpec, created_at: i64, updated_at: i64) -> UpstreamConnection {
