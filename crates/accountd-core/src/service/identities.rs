@@ -210,10 +210,7 @@ impl Core {
         if self.has_security_verification_method(caller).await? {
             self.require_identity_proof(caller).await?;
         }
-        let (record, social, _) = self
-            .social_record(&caller.tenant, record_id)
-            .await
-            .map_err(|_| Error::NotFound(Entity::VerificationRecord))?;
+        let (record, social, _) = self.social_record(&caller.tenant, record_id).await?;
         if record.user_id.as_ref().is_some_and(|u| u != &caller.user) {
             return Err(Error::NotFound(Entity::VerificationRecord));
         }
@@ -488,7 +485,7 @@ impl Core {
         record_id: &str,
     ) -> Result<UpstreamTokenSet> {
         let not_found = || Error::NotFound(Entity::VerificationRecord);
-        let (record, social, _) = self.social_record(&caller.tenant, record_id).await.map_err(|_| not_found())?;
+        let (record, social, _) = self.social_record(&caller.tenant, record_id).await?;
         let Some(signed_in) = social.signed_in.filter(|_| record.verified) else { return Err(not_found()) };
         let stored = self.stored_connection(&caller.tenant, &social.connection_id).await?;
         if stored.connection.name != target {
