@@ -16,6 +16,7 @@ mod logto_sign_in;
 mod management;
 mod me;
 mod metrics;
+mod nodes;
 mod oauth;
 mod oidc;
 mod pages;
