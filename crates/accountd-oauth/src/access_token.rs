@@ -180,7 +180,7 @@ async fn verify_signed(
     let ring = match ring.verifier(&kid) {
         Some(_) => ring,
         // Maybe another node rotated keys since we loaded them.
-        None => keys.get_fresh(tenant).await.map_err(|_| TokenError::UnknownKey)?,
+        None => keys.get_fresh(tenant, &kid).await.map_err(|_| TokenError::UnknownKey)?,
     };
     let verifier = ring.verifier(&kid).ok_or(TokenError::UnknownKey)?;
     if header.alg != verifier.alg {

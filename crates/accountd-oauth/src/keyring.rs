@@ -131,11 +131,16 @@ struct Entry {
 }
 
 /// Key rings per tenant, reloaded after `ttl` so that a rotation on another node is picked up,
-/// and at once (at most every few seconds) when a token names an unknown `kid`.
+/// and at once when a token names a `kid` not seen before (a key rotated on another node).
 pub struct KeyCache {
     core: Arc<Core>,
     ttl: Duration,
     entries: RwLock<HashMap<TenantId, Entry>>,
+    /// `kid`s a reload did not find, and when: one is not looked for again for a few seconds.
+    unknown: std::sync::Mutex<HashMap<(TenantId, Box<str>), Instant>>,
+    /// Forced reloads in the current second, across tenants: bogus `kid`s cannot turn into more
+    /// database reads than this.
+    forced: std::sync::Mutex<(Instant, u32)>,
     /// Claims of tokens whose signature was already checked, by the whole token (a hit compares
     /// every byte; hashing it with SHA-256 instead cost more than the rest of the lookup).
     verified: RwLock<HashMap<Box<str>, (TenantId, crate::access_token::AccessTokenClaims)>>,
@@ -145,14 +150,27 @@ pub struct KeyCache {
 /// never wrong).
 const MAX_VERIFIED: usize = 20_000;
 
-/// Shortest interval between reloads forced by unknown `kid`s (stops a flood of bogus tokens
-/// from turning into database reads).
-const MIN_FORCED_RELOAD: Duration = Duration::from_secs(5);
+/// How long a `kid` a reload did not find is not looked for again.
+const UNKNOWN_KID_TTL: Duration = Duration::from_secs(5);
+
+/// Most reloads forced by unknown `kid`s per second, on this node (a flood of bogus tokens stays a
+/// trickle of database reads).
+const MAX_FORCED_PER_SECOND: u32 = 10;
+
+/// Most unknown `kid`s remembered; the map is emptied when full (it only saves reloads).
+const MAX_UNKNOWN: usize = 10_000;
 
 impl KeyCache {
     /// An empty cache.
     pub fn new(core: Arc<Core>, ttl: Duration) -> Self {
-        Self { core, ttl, entries: RwLock::new(HashMap::new()), verified: RwLock::new(HashMap::new()) }
+        Self {
+            core,
+            ttl,
+            entries: RwLock::new(HashMap::new()),
+            verified: RwLock::new(HashMap::new()),
+            unknown: std::sync::Mutex::new(HashMap::new()),
+            forced: std::sync::Mutex::new((Instant::now(), 0)),
+        }
     }
 
     /// Claims of a token of `tenant` verified earlier.
@@ -194,12 +212,40 @@ impl KeyCache {
         }
     }
 
-    /// The key ring after a reload, unless one happened in the last few seconds.
-    pub async fn get_fresh(&self, tenant: &TenantId) -> accountd_core::Result<Arc<KeyRing>> {
-        match self.cached(tenant, MIN_FORCED_RELOAD) {
-            Some(ring) => Ok(ring),
-            None => self.reload(tenant).await,
+    /// The key ring with `kid` in it if the store has it: reloaded at once for a `kid` not looked
+    /// for lately (a key rotated on another node is honoured by its first token here), within
+    /// [`MAX_FORCED_PER_SECOND`] reloads a second; otherwise the ring as cached.
+    pub async fn get_fresh(&self, tenant: &TenantId, kid: &str) -> accountd_core::Result<Arc<KeyRing>> {
+        let key = (tenant.clone(), Box::<str>::from(kid));
+        let looked_for_lately = self
+            .unknown
+            .lock()
+            .ok()
+            .and_then(|m| m.get(&key).copied())
+            .is_some_and(|at| at.elapsed() < UNKNOWN_KID_TTL);
+        if looked_for_lately || !self.may_force_reload() {
+            return self.get(tenant).await;
         }
+        let ring = self.reload(tenant).await?;
+        if ring.verifier(kid).is_none()
+            && let Ok(mut m) = self.unknown.lock()
+        {
+            if m.len() >= MAX_UNKNOWN {
+                m.clear();
+            }
+            m.insert(key, Instant::now());
+        }
+        Ok(ring)
+    }
+
+    /// Counts one forced reload against this second's budget; false when it is spent.
+    fn may_force_reload(&self) -> bool {
+        let Ok(mut f) = self.forced.lock() else { return false };
+        if f.0.elapsed() >= Duration::from_secs(1) {
+            *f = (Instant::now(), 0);
+        }
+        f.1 += 1;
+        f.1 <= MAX_FORCED_PER_SECOND
     }
 
     /// Forgets a tenant's keys (after a rotation on this node).
