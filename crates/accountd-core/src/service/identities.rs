@@ -707,6 +707,14 @@ impl Core {
         Ok(identity)
     }
 
+    /// The connections users may connect accounts at: those that keep tokens (token vault).
+    pub async fn connected_account_connections(
+        &self,
+        tenant: &TenantId,
+    ) -> Result<Vec<crate::upstream::UpstreamConnection>> {
+        Ok(self.list_connections(tenant).await?.into_iter().filter(|c| c.token_vault).collect())
+    }
+
     /// The caller's connected accounts (identities at connections that keep tokens), optionally
     /// only at `connections`, `take` at a time after cursor `from`.
     pub async fn list_connected_accounts(
@@ -717,7 +725,7 @@ impl Core {
         take: usize,
     ) -> Result<ConnectedAccountsPage> {
         let vaulted: Vec<String> =
-            self.list_connections(&caller.tenant).await?.into_iter().filter(|c| c.token_vault).map(|c| c.id).collect();
+            self.connected_account_connections(&caller.tenant).await?.into_iter().map(|c| c.id).collect();
         let all: Vec<LinkedIdentity> = self
             .store
             .list_identities(&caller.tenant, &caller.user)

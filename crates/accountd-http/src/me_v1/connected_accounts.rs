@@ -123,8 +123,7 @@ pub async fn get_connected_accounts_connections(
 ) -> MeResult<Json<ConnectionListResponse>> {
     let caller = auth.require("read:me:connected_accounts")?;
     let q = list_query(query.as_deref(), false)?;
-    let all: Vec<_> =
-        auth.state().core.list_connections(&caller.tenant).await?.into_iter().filter(|c| c.token_vault).collect();
+    let all: Vec<_> = auth.state().core.connected_account_connections(&caller.tenant).await?;
     let start = q.from.as_deref().and_then(|f| all.iter().position(|c| c.name == f).map(|p| p + 1)).unwrap_or(0);
     let rest = &all[start.min(all.len())..];
     let page = &rest[..q.take.min(rest.len())];
