@@ -189,10 +189,45 @@ async fn the_docs_page_links_every_document() {
     let page = me.app.request(Method::GET, "/api/docs", None, None).await;
     assert_eq!(page.status, 200);
     let links: Vec<&str> = page.text.split("href=\"").skip(1).filter_map(|s| s.split('"').next()).collect();
-    assert_eq!(links.len(), 5, "{}", page.text);
+    assert_eq!(links.len(), 6, "{}", page.text);
     for href in links {
         let r = me.app.request(Method::GET, href, None, None).await;
         assert_eq!(r.status, 200, "{href}");
         assert!(r.body.is_object(), "{href} is not JSON");
+    }
+}
+
+/// The OAuth endpoints' OpenAPI document describes every endpoint discovery names with a body or
+/// query, each from the type that parses it: the token request's form fields, `/authorize`'s query.
+#[tokio::test]
+async fn the_oauth_openapi_document_describes_the_endpoints_discovery_names() {
+    let me = signed_in("127.0.0.1").await;
+    let disco = me.app.request(Method::GET, "/.well-known/openid-configuration", None, None).await.body;
+    let doc = me.app.request(Method::GET, "/oauth/openapi.json", None, None).await.body;
+    for (key, method) in [
+        ("authorization_endpoint", "get"),
+        ("token_endpoint", "post"),
+        ("userinfo_endpoint", "get"),
+        ("revocation_endpoint", "post"),
+        ("introspection_endpoint", "post"),
+    ] {
+        let url = disco[key].as_str().unwrap_or_else(|| panic!("discovery names no {key}"));
+        let path = url.strip_prefix(&me.base).unwrap_or(url);
+        assert!(doc["paths"][path][method].is_object(), "{method} {path} ({key}) is not described");
+    }
+    let form = &doc["paths"]["/oauth/token"]["post"]["requestBody"]["content"]["application/x-www-form-urlencoded"];
+    let schema = form["schema"]["$ref"].as_str().unwrap().rsplit('/').next().unwrap();
+    let fields = &doc["components"]["schemas"][schema]["properties"];
+    for f in ["grant_type", "client_id", "code", "code_verifier", "refresh_token", "subject_token"] {
+        assert!(fields[f].is_object(), "the token request does not describe {f}");
+    }
+    let query: Vec<&str> = doc["paths"]["/authorize"]["get"]["parameters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
+    for p in ["response_type", "client_id", "redirect_uri", "code_challenge", "audience", "resource"] {
+        assert!(query.contains(&p), "/authorize does not describe {p}: {query:?}");
     }
 }

@@ -26,7 +26,9 @@ async fn webauthn_on_an_ip_host_is_a_clear_refusal_not_a_server_error() {
 #[tokio::test]
 async fn every_openapi_document_declares_its_path_parameters_and_schemas() {
     let a = account().await;
-    for doc in ["/me/v1/openapi.json", "/api/.well-known/user.openapi.json", "/api/v2/openapi.json"] {
+    for doc in
+        ["/me/v1/openapi.json", "/api/.well-known/user.openapi.json", "/api/v2/openapi.json", "/oauth/openapi.json"]
+    {
         let d = a.me.app.request(Method::GET, doc, None, None).await.body;
         let paths = d["paths"].as_object().unwrap_or_else(|| panic!("{doc} has no paths"));
         for (path, item) in paths {

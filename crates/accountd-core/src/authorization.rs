@@ -46,7 +46,8 @@ pub enum Prompt {
 }
 
 /// The raw query of `/authorize`. Unknown parameters (SDK telemetry like `auth0Client`) are ignored.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct AuthorizeParams {
     /// Must be `code`.
     pub response_type: Option<String>,

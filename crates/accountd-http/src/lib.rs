@@ -227,6 +227,7 @@ async fn api_docs() -> axum::response::Response {
         ("/me/v1/openapi.json", "My Account API (Auth0 dialect, /me/v1)"),
         ("/api/.well-known/user.openapi.json", "Account and Verification APIs (Logto dialect)"),
         ("/api/v2/openapi.json", "Management API (/api/v2)"),
+        ("/oauth/openapi.json", "OAuth 2.0 and OpenID Connect endpoints (/authorize, /oauth/token, /userinfo…)"),
         ("/.well-known/openid-configuration", "OpenID Connect discovery"),
         ("/.well-known/oauth-authorization-server", "OAuth 2.0 authorization server metadata (RFC 8414)"),
     ];

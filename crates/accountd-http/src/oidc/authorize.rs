@@ -232,6 +232,14 @@ async fn sign_in_page(
 }
 
 /// `GET /authorize`: the authorization code flow (with PKCE), single sign-on from the session.
+#[utoipa::path(get, path = "/authorize", tag = "oauth", operation_id = "authorize",
+    params(accountd_core::authorization::AuthorizeParams),
+    responses(
+        (status = 200, description = "The sign-in or consent page", content_type = "text/html", body = String),
+        (status = 302, description = "Back to the client's redirect URI with a code or an error"),
+        (status = 400, description = "An error page (the client or its redirect URI is unknown)", content_type = "text/html", body = String),
+        (status = 503, description = "Busy or the database is away", content_type = "text/html", body = String)
+    ))]
 pub async fn authorize(
     State(state): State<AppState>,
     rt: RequestTenant,

@@ -6,6 +6,7 @@ pub mod connect;
 pub mod discovery;
 pub mod error;
 pub mod logout;
+pub mod openapi;
 pub mod pages;
 pub mod passkey;
 pub mod second_factor;
@@ -28,12 +29,12 @@ use crate::common::tenant::RequestTenant;
 /// The authorization server's routes.
 pub fn routes() -> Router<AppState> {
     Router::new()
+        .merge(openapi::described_routes())
         .route("/.well-known/openid-configuration", get(discovery::openid_configuration))
         .route("/oidc/.well-known/openid-configuration", get(discovery::openid_configuration))
         // RFC 8414: the same metadata for OAuth clients that look here.
         .route("/.well-known/oauth-authorization-server", get(discovery::openid_configuration))
         .route("/.well-known/jwks.json", get(jwks))
-        .route("/authorize", get(authorize::authorize))
         .route("/u/login", post(authorize::login))
         .route("/u/consent", post(authorize::consent))
         .route("/u/signup", post(authorize::signup))
@@ -46,12 +47,8 @@ pub fn routes() -> Router<AppState> {
         .route("/u/passkey/login", post(second_factor::passkey_login))
         .route("/u/assets/accountd.js", get(second_factor::script))
         .route("/u/assets/accountd.css", get(second_factor::stylesheet))
-        .route("/oauth/token", post(token::token))
         // Where Logto's own clients (`@logto/api`) post, whatever discovery says.
         .route("/oidc/token", post(token::token))
-        .route("/oauth/revoke", post(token::revoke))
-        .route("/oauth/introspect", post(token::introspect))
-        .route("/userinfo", get(userinfo::userinfo).post(userinfo::userinfo))
         .route("/v2/logout", get(logout::logout))
         .route("/connected-accounts/connect", get(connect::connect))
         .route("/connected-accounts/callback", get(connect::callback))

@@ -35,7 +35,7 @@ pub const GRANT_TYPES: [&str; 5] = [
 ];
 
 /// The parameters the token endpoint reads; others (SDK telemetry) are ignored.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 pub struct TokenRequest {
     grant_type: Option<String>,
     client_id: Option<String>,
@@ -54,6 +54,7 @@ pub struct TokenRequest {
     auth_session: Option<String>,
     /// The webauthn grant: the authenticator's answer, an object in JSON bodies or a JSON string
     /// in forms (auth-js sends the latter).
+    #[schema(value_type = Option<Object>)]
     authn_response: Option<serde_json::Value>,
     /// Token Vault: the accountd token the exchange is made for.
     subject_token: Option<String>,
@@ -67,7 +68,9 @@ pub struct TokenRequest {
     login_hint: Option<String>,
 }
 
-fn parse(headers: &HeaderMap, body: &[u8]) -> Result<TokenRequest, OAuthError> {
+/// The body of a token, revocation or introspection request: form or JSON by `Content-Type`,
+/// screened for control characters.
+pub fn parse(headers: &HeaderMap, body: &[u8]) -> Result<TokenRequest, OAuthError> {
     let ct = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
     let ct = ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
     let (req, kind) = match ct.as_str() {
@@ -94,7 +97,7 @@ fn parse(headers: &HeaderMap, body: &[u8]) -> Result<TokenRequest, OAuthError> {
 }
 
 /// `(client_id, secret)` from HTTP Basic, if present (RFC 6749 §2.3.1: both parts form-encoded).
-fn basic_credentials(headers: &HeaderMap) -> Result<Option<(String, String)>, OAuthError> {
+pub fn basic_credentials(headers: &HeaderMap) -> Result<Option<(String, String)>, OAuthError> {
     let Some(value) = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()) else {
         return Ok(None);
     };
@@ -124,6 +127,14 @@ fn basic_credentials(headers: &HeaderMap) -> Result<Option<(String, String)>, OA
 }
 
 /// The token endpoint.
+#[utoipa::path(post, path = "/oauth/token", tag = "oauth", operation_id = "token",
+    request_body(content = TokenRequest, content_type = "application/x-www-form-urlencoded"),
+    responses(
+        (status = 200, description = "Tokens", body = super::openapi::TokenResponse),
+        (status = "4XX", description = "RFC 6749 error", body = super::openapi::OAuthErrorBody),
+        (status = 503, description = "Busy or the database is away; retry", body = super::openapi::OAuthErrorBody)
+    ),
+    security((), ("client_secret_basic" = [])))]
 pub async fn token(
     State(state): State<AppState>,
     rt: RequestTenant,
@@ -413,6 +424,14 @@ fn exchange_error(e: ExchangeError) -> OAuthError {
 /// `POST /oauth/revoke` (RFC 7009): revokes a refresh token and every token rotated from the same
 /// grant, or an opaque access token. Unknown tokens get 200 too. JWT access tokens stay valid until
 /// they expire.
+#[utoipa::path(post, path = "/oauth/revoke", tag = "oauth", operation_id = "revoke",
+    request_body(content = TokenRequest, content_type = "application/x-www-form-urlencoded"),
+    responses(
+        (status = 200, description = "Revoked, or not a token of this client"),
+        (status = "4XX", description = "RFC 6749 error", body = super::openapi::OAuthErrorBody),
+        (status = 503, description = "Busy or the database is away; retry", body = super::openapi::OAuthErrorBody)
+    ),
+    security((), ("client_secret_basic" = [])))]
 pub async fn revoke(
     State(state): State<AppState>,
     rt: RequestTenant,
@@ -449,6 +468,14 @@ pub async fn revoke(
 /// `POST /oauth/introspect` (RFC 7662), for confidential clients: `{"active": false}` for anything
 /// not currently valid; for access tokens their claims, for refresh tokens (the caller's own) their
 /// scope and subject.
+#[utoipa::path(post, path = "/oauth/introspect", tag = "oauth", operation_id = "introspect",
+    request_body(content = TokenRequest, content_type = "application/x-www-form-urlencoded"),
+    responses(
+        (status = 200, description = "RFC 7662 introspection", body = super::openapi::Introspection),
+        (status = "4XX", description = "RFC 6749 error", body = super::openapi::OAuthErrorBody),
+        (status = 503, description = "Busy or the database is away; retry", body = super::openapi::OAuthErrorBody)
+    ),
+    security(("client_secret_basic" = [])))]
 pub async fn introspect(
     State(state): State<AppState>,
     rt: RequestTenant,

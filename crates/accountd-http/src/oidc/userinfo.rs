@@ -20,6 +20,14 @@ fn unauthorized(e: crate::common::principal::AuthError) -> Response {
 }
 
 /// The user's claims.
+#[utoipa::path(method(get, post), path = "/userinfo", tag = "oidc", operation_id = "userinfo",
+    responses(
+        (status = 200, description = "The user's claims, by the token's scopes", body = Object),
+        (status = 401, description = "No valid token", body = super::openapi::OAuthErrorBody),
+        (status = 403, description = "The token lacks the openid scope", body = super::openapi::OAuthErrorBody),
+        (status = 503, description = "Busy or the database is away; retry", body = super::openapi::OAuthErrorBody)
+    ),
+    security(("bearer" = ["openid"])))]
 pub async fn userinfo(
     State(state): State<AppState>,
     rt: RequestTenant,
