@@ -182,11 +182,24 @@ fn map_err(e: sqlx::Error) -> StoreError {
         sqlx::Error::Database(db) if db.is_unique_violation() => {
             StoreError::Conflict { constraint: constraint_name(db.constraint(), db.message()) }
         }
-        e @ (sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) | sqlx::Error::Tls(_)) => {
-            StoreError::Unavailable(e.to_string())
+        // The database is away (or going away), not a fault of the request: 503, and the caller
+        // may retry. A connection cut mid-reply shows as a protocol error; PostgreSQL says 08xxx
+        // for connection failures and 57P01-57P03 while shutting down or starting.
+        e @ (sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::Protocol(_)
+        | sqlx::Error::WorkerCrashed) => StoreError::Unavailable(e.to_string()),
+        sqlx::Error::Database(db) if db.code().is_some_and(|c| database_away(&c)) => {
+            StoreError::Unavailable(db.to_string())
         }
         e => StoreError::Other(anyhow::Error::new(e)),
     }
+}
+
+fn database_away(sqlstate: &str) -> bool {
+    sqlstate.starts_with("08") || matches!(sqlstate, "57P01" | "57P02" | "57P03")
 }
 
 /// PostgreSQL names the constraint; SQLite says `UNIQUE constraint failed: users.tenant_id, users.email`.
@@ -276,6 +289,19 @@ mod tests {
             "client_grants_client_id_api_id_subject_type"
         );
         assert_eq!(super::constraint_name(Some("users_email"), "duplicate key"), "users_email");
+    }
+
+    #[test]
+    fn a_database_going_away_is_unavailable_not_a_fault() {
+        for e in [sqlx::Error::Protocol("unexpected end of stream".into()), sqlx::Error::WorkerCrashed] {
+            assert!(matches!(super::map_err(e), accountd_core::store::StoreError::Unavailable(_)));
+        }
+        for code in ["08006", "08001", "57P01", "57P03"] {
+            assert!(super::database_away(code), "{code}");
+        }
+        for code in ["23505", "40001", "42P01"] {
+            assert!(!super::database_away(code), "{code}");
+        }
     }
 }
 

@@ -15,6 +15,7 @@ use serde_json::{Value, json};
 pub mod authenticator;
 pub mod browser;
 pub mod dpop;
+pub mod proxy;
 pub mod upstream;
 
 /// A running accountd for one test.
@@ -126,6 +127,15 @@ impl TestApp {
     pub async fn another_node(&self) -> TestApp {
         let running = accountd::start(&self.cfg).await.expect("second node starts");
         Self::serving(running, self.bootstrap.clone(), self.cfg.clone(), None, None)
+    }
+
+    /// Another node on the same database with a configuration tweak (its own database address,
+    /// say, through a proxy that a test can cut).
+    pub async fn another_node_with(&self, tweak: impl FnOnce(&mut Config)) -> TestApp {
+        let mut cfg = self.cfg.clone();
+        tweak(&mut cfg);
+        let running = accountd::start(&cfg).await.expect("another node starts");
+        Self::serving(running, self.bootstrap.clone(), cfg, None, None)
     }
 
     /// The server's state, for calling what no route exposes yet (shared entry points).
