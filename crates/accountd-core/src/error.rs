@@ -102,6 +102,9 @@ pub enum ConflictKind {
     ConnectionNameTaken,
     /// The user already has this method (one password, one TOTP app, one recovery code).
     AlreadyEnrolled(String),
+    /// The user has as many authentication methods as one user may have
+    /// ([`crate::authn::MAX_METHODS_PER_USER`]).
+    TooManyMethods,
     /// Any other unique constraint, by its store name.
     Other(String),
 }
@@ -363,6 +366,7 @@ impl From<StoreError> for Error {
                 "identities_connection_id_subject" => ConflictKind::IdentityTaken,
                 "identities_user_id_connection_id" => ConflictKind::IdentityExists,
                 "upstream_connections_name" => ConflictKind::ConnectionNameTaken,
+                "authentication_methods_per_user" => ConflictKind::TooManyMethods,
                 _ => ConflictKind::Other(constraint),
             }),
             StoreError::Unavailable(detail) => {

@@ -52,7 +52,8 @@ contracts!(
     shown_users,
     mfa_settings,
     webauthn_records,
-    upstream_identities
+    upstream_identities,
+    method_cap
 );
 
 /// Both migration folders must list the same files, so the backends never drift apart.

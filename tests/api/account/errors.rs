@@ -26,6 +26,7 @@ fn every_error() -> Vec<(&'static str, Error)> {
         ("last_identifier", Error::Conflict(ConflictKind::LastIdentifier)),
         ("last_method", Error::Conflict(ConflictKind::LastSignInMethod)),
         ("already_enrolled", Error::Conflict(ConflictKind::AlreadyEnrolled("totp".into()))),
+        ("too_many_methods", Error::Conflict(ConflictKind::TooManyMethods)),
         ("identity_taken", Error::Conflict(ConflictKind::IdentityTaken)),
         ("identity_exists", Error::Conflict(ConflictKind::IdentityExists)),
         ("forbidden", Error::Forbidden(Forbidden::ThirdPartySystemApi)),

@@ -268,3 +268,31 @@ async fn every_change_is_in_the_audit_log() {
     );
     me.app.stop().await;
 }
+
+#[tokio::test]
+async fn a_user_at_the_method_cap_is_refused_another_and_nothing_is_stored() {
+    let me = signed_in("127.0.0.1").await;
+    let cap = accountd_core::authn::MAX_METHODS_PER_USER;
+    // The password is one of the user's methods; security keys fill the rest.
+    for n in 0..cap - 1 {
+        me.app
+            .sql(&format!(
+                "INSERT INTO authentication_methods (tenant_id, id, user_id, method_type, secret, created_at, \
+                 updated_at, confirmed, details) SELECT tenant_id, 'webauthn-roaming|dev_{n}', id, \
+                 'webauthn-roaming', 's', 1, 1, true, '{{}}' FROM users WHERE id = '{}'",
+                me.user_id
+            ))
+            .await;
+    }
+    let (r, location) = me.enroll(json!({"type": "totp"})).await;
+    let code = code_for(r.body["manual_input_code"].as_str().unwrap());
+    let refused =
+        me.post(&format!("{location}/verify"), json!({"auth_session": r.body["auth_session"], "otp_code": code})).await;
+    assert_eq!(refused.status, 409, "{}", refused.text);
+    assert!(refused.text.contains("most authentication methods allowed"), "{}", refused.text);
+    let held = me
+        .app
+        .sql_count(&format!("SELECT count(*) FROM authentication_methods WHERE user_id = '{}'", me.user_id))
+        .await;
+    assert_eq!(held, cap as i64, "a method past the cap was stored");
+}

@@ -46,6 +46,7 @@ pub const CONTRACTS: &[&str] = &[
     "mfa_settings",
     "webauthn_records",
     "upstream_identities",
+    "method_cap",
 ];
 
 async fn tenant(store: &dyn Store, name: &str) -> TenantId {
@@ -122,6 +123,7 @@ pub async fn run(name: &str, store: &dyn Store) {
         "mfa_settings" => mfa_settings(store).await,
         "webauthn_records" => webauthn_records(store).await,
         "upstream_identities" => upstream_identities(store).await,
+        "method_cap" => method_cap(store).await,
         other => panic!("unknown contract {other}"),
     }
 }
@@ -1140,6 +1142,50 @@ pub async fn method_lists(s: &dyn Store) {
     assert_eq!(ids(shown(a.clone()).await), [password.as_str()], "a new password is not shown");
     assert!(s.delete_user(&a, &uid).await.unwrap());
     assert!(shown(a.clone()).await.is_empty(), "a deleted user's methods show");
+}
+
+/// A user holds at most `MAX_METHODS_PER_USER` methods, however many enrolments race: a burst of
+/// parallel inserts gets exactly the room left, the rest are refused, and a delete makes room.
+pub async fn method_cap(s: &dyn Store) {
+    use crate::authn::MAX_METHODS_PER_USER;
+    use crate::authn::method::{AuthenticationMethod, MethodDetails, MethodType, NewMethod};
+    let a = tenant(s, "a").await;
+    let ada = user("auth0|1", "ada@example.com", 10);
+    let uid = ada.id.clone();
+    s.insert_user(&a, &NewUser { user: ada, password_hash: None }).await.unwrap();
+    let bob = user("auth0|2", "bob@example.com", 10);
+    s.insert_user(&a, &NewUser { user: bob.clone(), password_hash: None }).await.unwrap();
+    let method = |user: &UserId, n: usize| NewMethod {
+        method: AuthenticationMethod {
+            id: format!("passkey|{}_{n}", user.0),
+            user_id: user.clone(),
+            method_type: MethodType::Passkey,
+            confirmed: true,
+            name: None,
+            details: MethodDetails::default(),
+            created_at: 20,
+            updated_at: 20,
+            last_used_at: None,
+        },
+        secret: "s".into(),
+        lookup_key: None,
+    };
+    s.insert_method(&a, &method(&uid, 0)).await.unwrap();
+    let news: Vec<_> = (1..MAX_METHODS_PER_USER + 10).map(|n| method(&uid, n)).collect();
+    let burst: Vec<_> = news.iter().map(|m| s.insert_method(&a, m)).collect();
+    let results = futures_join_all(burst).await;
+    let refused = results
+        .iter()
+        .filter(|r| matches!(r, Err(StoreError::Conflict { constraint }) if constraint == "authentication_methods_per_user"))
+        .count();
+    assert_eq!(results.len() - refused, MAX_METHODS_PER_USER - 1, "{results:?}");
+    let held = s.list_methods_for_display(&a, &uid).await.unwrap().len();
+    assert_eq!(held, MAX_METHODS_PER_USER, "a burst of enrolments went past the cap");
+    // Another user's room is their own.
+    s.insert_method(&a, &method(&bob.id, 0)).await.unwrap();
+    assert_conflict(s.insert_method(&a, &method(&uid, 100)).await, "authentication_methods_per_user");
+    assert!(s.delete_method(&a, &uid, &method(&uid, 0).method.id).await.unwrap());
+    s.insert_method(&a, &method(&uid, 100)).await.unwrap();
 }
 
 /// The user shown (`find_user_for_display`, which a store may cache) is never staler than the

@@ -276,6 +276,10 @@ fn message(code: &str, lang: Lang) -> &'static str {
         "connector.social_id_token_invalid" => {
             ("The ID token of the identity provider is invalid.", "Le jeton d'identité du fournisseur est invalide.")
         }
+        "user.too_many_authentication_methods" => (
+            "The user has the most authentication methods allowed; remove one before adding another.",
+            "L'utilisateur a le nombre maximal de méthodes d'authentification ; supprimez-en une avant d'en ajouter une autre.",
+        ),
         "user.identity_already_in_use" => (
             "The social account has been associated with an existing user.",
             "Ce compte social est déjà associé à un utilisateur.",
@@ -346,6 +350,10 @@ impl From<Error> for LogtoError {
                 ConflictKind::IdentityTaken => LogtoError::new(S::UNPROCESSABLE_ENTITY, "user.identity_already_in_use"),
                 // vendor quirk: the caller already having that target is a 400, another user a 422.
                 ConflictKind::IdentityExists => LogtoError::new(S::BAD_REQUEST, "user.identity_already_in_use"),
+                // Logto has no cap on a user's methods, so no code of its own: ours in its shape.
+                ConflictKind::TooManyMethods => {
+                    LogtoError::new(S::UNPROCESSABLE_ENTITY, "user.too_many_authentication_methods")
+                }
                 ConflictKind::DomainTaken
                 | ConflictKind::ConnectionNameTaken
                 | ConflictKind::ApiIdentifierTaken

@@ -113,6 +113,13 @@ impl From<Error> for MgmtError {
                         ("A connection with the same name already exists".into(), "connection_conflict")
                     }
                     ConflictKind::AlreadyEnrolled(what) => (format!("{what} is already enrolled."), "already_enrolled"),
+                    ConflictKind::TooManyMethods => (
+                        format!(
+                            "The user has the most authentication methods allowed ({}).",
+                            accountd_core::authn::MAX_METHODS_PER_USER
+                        ),
+                        "too_many_authentication_methods",
+                    ),
                     ConflictKind::Other(c) => (format!("Conflict ({c})."), "conflict"),
                 };
                 MgmtError::new(StatusCode::CONFLICT, message, Some(code))

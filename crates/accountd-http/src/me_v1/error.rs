@@ -194,6 +194,10 @@ impl From<Error> for MeError {
                         "This is the last way this account can sign in; add another method before removing it.".into()
                     }
                     ConflictKind::AlreadyEnrolled(what) => format!("{what} is already enrolled."),
+                    ConflictKind::TooManyMethods => format!(
+                        "This account has the most authentication methods allowed ({}); remove one before adding another.",
+                        accountd_core::authn::MAX_METHODS_PER_USER
+                    ),
                     ConflictKind::EmailTaken => "The email is already used by another account.".into(),
                     ConflictKind::PhoneTaken => "The phone number is already used by another account.".into(),
                     ConflictKind::UsernameTaken => "The username is already used by another account.".into(),

@@ -116,6 +116,25 @@ impl AuthenticationMethodStore for Handle {
     async fn insert_method(&self, tenant: &TenantId, n: &NewMethod) -> StoreResult<()> {
         let m = &n.method;
         let mut c = self.conn().await?;
+        let mut tx = atomic(&mut c).await?;
+        // The user's row is locked first (SQLite's BEGIN IMMEDIATE already serialises writers),
+        // so parallel enrolments queue here and the count below cannot be overtaken.
+        sqlx::query("UPDATE users SET updated_at = updated_at WHERE tenant_id = $1 AND id = $2")
+            .bind(tenant.as_str())
+            .bind(&m.user_id.0)
+            .execute(&mut *tx)
+            .await
+            .map_err(map_err)?;
+        let (held,): (i64,) =
+            sqlx::query_as("SELECT count(*) FROM authentication_methods WHERE tenant_id = $1 AND user_id = $2")
+                .bind(tenant.as_str())
+                .bind(&m.user_id.0)
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(map_err)?;
+        if held >= accountd_core::authn::MAX_METHODS_PER_USER as i64 {
+            return Err(StoreError::Conflict { constraint: "authentication_methods_per_user".into() });
+        }
         sqlx::query(
             "INSERT INTO authentication_methods (tenant_id, id, user_id, method_type, secret, created_at, updated_at, \
              last_used_at, confirmed, name, details, lookup_key) \
@@ -133,9 +152,10 @@ impl AuthenticationMethodStore for Handle {
         .bind(&m.name)
         .bind(to_json(&m.details))
         .bind(&n.lookup_key)
-        .execute(&mut *c)
+        .execute(&mut *tx)
         .await
         .map_err(map_err)?;
+        tx.commit().await.map_err(map_err)?;
         self.methods_changed(&mut c, tenant, &m.user_id).await
     }
 
