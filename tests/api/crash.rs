@@ -1,5 +1,6 @@
 //! Crash safety (issue 16, item 5): the `accountd` binary under a storm of writes through its
-//! public APIs — user creation, profile edits, refresh-token rotations — is killed with SIGKILL
+//! public APIs — user creation, method enrolments and removals, profile edits, refresh-token
+//! rotations — is killed with SIGKILL
 //! mid-storm, three times, and restarted on the same data each time. Every write that was answered
 //! 2xx must be there and intact after the restart, no rotated refresh token may work again, and the
 //! database must pass its integrity check (SQLite `PRAGMA integrity_check`; on PostgreSQL the
@@ -15,6 +16,9 @@ use crate::cli::{free_port, serve};
 use crate::me::{CALLBACK, CHALLENGE, EMAIL, Me, PASSWORD};
 use crate::util::browser::Browser;
 
+/// The user whose methods the storm enrols and removes.
+const ENROLLER: &str = "enroller@example.com";
+
 /// What the storm was told succeeded.
 #[derive(Default)]
 struct Acknowledged {
@@ -23,6 +27,10 @@ struct Acknowledged {
     profile: i64,
     /// Refresh tokens exchanged successfully: each must never work again.
     spent: Vec<String>,
+    /// The TOTP method whose enrolment was acknowledged and whose removal was not (if any).
+    enrolled: Option<String>,
+    /// Methods whose removal was acknowledged: each must stay gone.
+    removed: Vec<String>,
 }
 
 /// A server's base URL with a management token, an SPA and a signed-in user.
@@ -67,14 +75,22 @@ impl Target {
 
     /// Signs the user in for an opaque Logto token and a refresh token.
     async fn sign_in(&self, port: u16) -> (String, String) {
-        let params = [
+        self.sign_in_as(port, EMAIL, "openid offline_access profile custom_data", None).await
+    }
+
+    /// Signs `email` in for `scope` (and `audience`): its access and refresh tokens.
+    async fn sign_in_as(&self, port: u16, email: &str, scope: &str, audience: Option<&str>) -> (String, String) {
+        let mut params = vec![
             ("response_type", "code"),
             ("client_id", self.spa.as_str()),
             ("redirect_uri", CALLBACK),
-            ("scope", "openid offline_access profile custom_data"),
+            ("scope", scope),
             ("code_challenge", CHALLENGE),
             ("code_challenge_method", "S256"),
         ];
+        if let Some(audience) = audience {
+            params.push(("audience", audience));
+        }
         let mut browser = Browser::new(port);
         let page =
             browser.get(&format!("{}/authorize?{}", self.base, serde_urlencoded::to_string(params).unwrap())).await;
@@ -82,7 +98,7 @@ impl Target {
         let done = browser
             .post_form(
                 &format!("{}/u/login", self.base),
-                &[("flow", &flow), ("identifier", EMAIL), ("password", PASSWORD)],
+                &[("flow", &flow), ("identifier", email), ("password", PASSWORD)],
             )
             .await;
         let code = done.param("code").unwrap_or_else(|| panic!("no code: {}", done.html));
@@ -94,13 +110,88 @@ impl Target {
                                              "redirect_uri": CALLBACK, "code_verifier": Me::VERIFIER}),
             )
             .await;
-        (t["access_token"].as_str().unwrap().to_string(), t["refresh_token"].as_str().unwrap().to_string())
+        (t["access_token"].as_str().unwrap().to_string(), t["refresh_token"].as_str().unwrap_or_default().to_string())
+    }
+
+    /// `method` on `/me/v1{path}` with the enrolling user's My Account token.
+    async fn me(&self, method: reqwest::Method, path: &str, token: &str, body: Option<Value>) -> (u16, Value) {
+        let mut r = self.client.request(method, format!("{}/me/v1{path}", self.base)).bearer_auth(token);
+        if let Some(b) = body {
+            r = r.json(&b);
+        }
+        match r.send().await {
+            Ok(r) => (r.status().as_u16(), r.json().await.unwrap_or(Value::Null)),
+            Err(_) => (0, Value::Null),
+        }
+    }
+
+    /// The ids of the enrolling user's methods.
+    async fn method_ids(&self, token: &str) -> Vec<String> {
+        let (status, body) = self.me(reqwest::Method::GET, "/authentication-methods", token, None).await;
+        assert_eq!(status, 200, "{body}");
+        body["authentication_methods"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["id"].as_str().unwrap().to_string())
+            .collect()
+    }
+}
+
+/// Enrols a TOTP app and removes it, over and over, recording what was acknowledged.
+async fn enroller(t: Arc<Target>, token: String, acked: Arc<Mutex<Acknowledged>>) {
+    use reqwest::Method;
+    // A TOTP acknowledged before the last kill is removed first (one TOTP app per user).
+    let left = acked.lock().unwrap().enrolled.clone();
+    if let Some(id) = left {
+        match t.me(Method::DELETE, &format!("/authentication-methods/{}", id.replace('|', "%7C")), &token, None).await {
+            (204, _) => {
+                let mut a = acked.lock().unwrap();
+                a.enrolled = None;
+                a.removed.push(id);
+            }
+            (0, _) => return,
+            (s, b) => panic!("removing {id} answered {s}: {b}"),
+        }
+    }
+    loop {
+        let (status, r) = t.me(Method::POST, "/authentication-methods", &token, Some(json!({"type": "totp"}))).await;
+        match status {
+            202 => {}
+            0 => return,
+            s => panic!("enrolment answered {s}: {r}"),
+        }
+        let id = r["id"].as_str().unwrap().to_string();
+        let path = format!("/authentication-methods/{}", id.replace('|', "%7C"));
+        let code = accountd_core::authn::totp::current_code(r["manual_input_code"].as_str().unwrap()).unwrap();
+        let body = json!({"auth_session": r["auth_session"], "otp_code": code});
+        match t.me(Method::POST, &format!("{path}/verify"), &token, Some(body)).await {
+            (201, _) => acked.lock().unwrap().enrolled = Some(id.clone()),
+            (0, _) => return,
+            (s, b) => panic!("verifying {id} answered {s}: {b}"),
+        }
+        match t.me(Method::DELETE, &path, &token, None).await {
+            (204, _) => {
+                let mut a = acked.lock().unwrap();
+                a.enrolled = None;
+                a.removed.push(id);
+            }
+            (0, _) => return,
+            (s, b) => panic!("removing {id} answered {s}: {b}"),
+        }
     }
 }
 
 /// The storm: creators, a profile editor and a refresher, until the server dies.
-async fn storm(t: Arc<Target>, round: usize, token: String, mut refresh: String, acked: Arc<Mutex<Acknowledged>>) {
-    let mut tasks = Vec::new();
+async fn storm(
+    t: Arc<Target>,
+    round: usize,
+    token: String,
+    mut refresh: String,
+    me_token: String,
+    acked: Arc<Mutex<Acknowledged>>,
+) {
+    let mut tasks = vec![tokio::spawn(enroller(t.clone(), me_token, acked.clone()))];
     for w in 0..3 {
         let (t, acked) = (t.clone(), acked.clone());
         tasks.push(tokio::spawn(async move {
@@ -207,6 +298,16 @@ async fn acknowledged_writes_survive_three_kills() {
         )
         .await;
     t0.post("/api/v2/users", &mgmt, json!({"email": EMAIL, "password": PASSWORD})).await;
+    t0.post("/api/v2/users", &mgmt, json!({"email": ENROLLER, "password": PASSWORD})).await;
+    let (status, grant) = t0
+        .post(
+            "/api/v2/client-grants",
+            &mgmt,
+            json!({"client_id": spa["client_id"], "audience": format!("{base}/me/"), "subject_type": "user",
+                   "scope": crate::me::ME_SCOPES}),
+        )
+        .await;
+    assert_eq!(status, 201, "{grant}");
     // Generous request limits: the storm measures durability, not the limiter.
     let limits = json!({"account_policy": {"rate_limits": {"user_reads_per_minute": 100000,
         "user_writes_per_minute": 100000, "tenant_reads_per_second": 100000, "tenant_writes_per_second": 100000}}});
@@ -223,11 +324,15 @@ async fn acknowledged_writes_survive_three_kills() {
     assert_eq!(r.status(), 200);
     let target = Arc::new(Target { spa: spa["client_id"].as_str().unwrap().to_string(), ..t0 });
     let acked = Arc::new(Mutex::new(Acknowledged::default()));
+    // The enrolling user signs in once, before any TOTP of theirs exists (a sign-in after would
+    // ask for it); the token outlives the restarts.
+    let me_scopes = format!("openid {}", crate::me::ME_SCOPES.join(" "));
+    let (me_token, _) = target.sign_in_as(port, ENROLLER, &me_scopes, Some(&format!("{base}/me/"))).await;
     let mut report = Vec::new();
 
     for round in 0..3 {
         let (token, refresh) = target.sign_in(port).await;
-        let storming = tokio::spawn(storm(target.clone(), round, token, refresh, acked.clone()));
+        let storming = tokio::spawn(storm(target.clone(), round, token, refresh, me_token.clone(), acked.clone()));
         tokio::time::sleep(Duration::from_millis(1500 + 300 * round as u64)).await;
         child.kill().unwrap(); // SIGKILL: no clean shutdown, nothing flushed on purpose.
         child.wait().unwrap();
@@ -253,12 +358,24 @@ async fn acknowledged_writes_survive_three_kills() {
         let stored = profile["customData"]["n"].as_i64().unwrap_or(0);
         let promised = acked.lock().unwrap().profile;
         assert!(stored >= promised, "profile edit {promised} was acknowledged, the data says {stored}");
-        report.push(format!("round {round}: {} users, profile {promised}", a.len()));
+        let methods = target.method_ids(&me_token).await;
+        let (enrolled, removed) = {
+            let a = acked.lock().unwrap();
+            (a.enrolled.clone(), a.removed.clone())
+        };
+        if let Some(id) = &enrolled {
+            assert!(methods.contains(id), "enrolment of {id} was acknowledged, then lost: {methods:?}");
+        }
+        for id in &removed {
+            assert!(!methods.contains(id), "removal of {id} was acknowledged, yet it is back");
+        }
+        report.push(format!("round {round}: {} users, {} enrolments, profile {promised}", a.len(), removed.len()));
         check_integrity(&db_url).await;
     }
     // No rotated refresh token works again (checked last: a reuse revokes the family).
     let spent = acked.lock().unwrap().spent.clone();
     assert!(spent.len() > 10, "the storm rotated too few tokens: {}", spent.len());
+    assert!(acked.lock().unwrap().removed.len() > 3, "the storm enrolled too few methods");
     for rt in spent.iter().rev().take(40) {
         let (status, body) = target.refresh(rt).await;
         assert_eq!(status, 400, "a rotated refresh token worked again: {body}");
