@@ -97,7 +97,9 @@ pub fn verify(
     if htu_of(&claims.htu) != htu_of(url) {
         return Err("device proof htu mismatch");
     }
-    if (claims.iat - now).abs() > MAX_SKEW_SECS {
+    // `abs_diff`: `iat - now` overflows for an `iat` near `i64::MIN` (a panic with overflow
+    // checks, and `.abs()` of `i64::MIN` wraps to a negative "fresh" distance without them).
+    if claims.iat.abs_diff(now) > MAX_SKEW_SECS.unsigned_abs() {
         return Err("device proof iat is outside the acceptable window");
     }
     if !printable_id(&claims.jti) {
@@ -153,5 +155,22 @@ mod tests {
         let dpop = sign(&k, json!({"typ": "dpop+jwt", "alg": "ES256"}), claims);
         assert!(verify(&dpop, &jwk, "GET", url, 1_000).is_err(), "another typ");
         assert!(unverified_subject("a.b").is_none());
+    }
+
+    #[test]
+    fn an_iat_at_the_ends_of_i64_is_refused_without_overflow() {
+        let (k, jwk) = key();
+        let url = "http://127.0.0.1:3000/push/v1/challenges";
+        let now = 1_800_000_000;
+        // i64::MIN + now: `iat - now` is i64::MIN, whose `.abs()` overflowed.
+        for iat in [i64::MIN, i64::MIN + now, i64::MAX, -1] {
+            let claims = json!({"sub": "push-notification|dev_1", "htm": "GET", "htu": url, "iat": iat, "jti": "j1"});
+            let proof = sign(&k, json!({"typ": TYP, "alg": "ES256"}), claims);
+            assert_eq!(
+                verify(&proof, &jwk, "GET", url, now),
+                Err("device proof iat is outside the acceptable window"),
+                "iat {iat}"
+            );
+        }
     }
 }
