@@ -92,7 +92,7 @@ fn exclude(cx: &EnrollContext<'_>, wanted: bool) -> Option<Vec<CredentialID>> {
 
 /// Facts about a new credential read from the attestation object: the COSE public key as
 /// registered and the authenticator's AAGUID.
-fn attested_key(attestation_object_b64: &str) -> Option<(Vec<u8>, String)> {
+pub fn attested_key(attestation_object_b64: &str) -> Option<(Vec<u8>, String)> {
     let raw = URL_SAFE_NO_PAD.decode(attestation_object_b64.trim_end_matches('=')).ok()?;
     let obj: serde_cbor_2::Value = serde_cbor_2::from_slice(&raw).ok()?;
     let serde_cbor_2::Value::Map(m) = obj else { return None };
@@ -331,7 +331,10 @@ pub fn finish_verification_registration(
 ) -> Result<RegisteredPasskey> {
     let failed = || Error::Refused(Refusal::WebauthnVerificationFailed);
     // vendor quirk: Logto's payload names its type "WebAuthn"; webauthn-rs reads the browser's "public-key".
-    response["type"] = json!("public-key");
+    // (`insert`, not `response["type"] =`, which panics on a response that is no object.)
+    if let Some(r) = response.as_object_mut() {
+        r.insert("type".into(), json!("public-key"));
+    }
     let reported_transports = response["response"]["transports"].clone();
     let attestation_object = response["response"]["attestationObject"].as_str().unwrap_or_default().to_string();
     let reg: RegisterPublicKeyCredential = serde_json::from_value(response).map_err(|_| failed())?;
@@ -437,4 +440,20 @@ pub fn finish_second_factor(
         }
     }
     Err(Error::BadProof("This security key is not registered here.".into()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_registration_response_that_is_no_object_is_refused_not_a_panic() {
+        let rp =
+            RelyingParty { id: "accountd.example".into(), origin: "https://accountd.example".into(), name: "x".into() };
+        let user = UserId("auth0|0123456789abcdef01234567".into());
+        for response in [json!([]), json!("WebAuthn"), json!(1), json!(true), Value::Null] {
+            let r = finish_verification_registration(&rp, &[], &user, &Value::Null, response.clone(), None);
+            assert!(matches!(r, Err(Error::Refused(Refusal::WebauthnVerificationFailed))), "{response}");
+        }
+    }
 }
