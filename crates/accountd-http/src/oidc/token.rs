@@ -111,12 +111,13 @@ pub fn basic_credentials(headers: &HeaderMap) -> Result<Option<(String, String)>
     let raw = base64::engine::general_purpose::STANDARD.decode(b64.trim()).map_err(|_| bad())?;
     let text = String::from_utf8(raw).map_err(|_| bad())?;
     let (id, secret) = text.split_once(':').ok_or_else(bad)?;
+    // Each part is form-encoded on its own: `+` is a space, `%XX` a byte; `&` and `=` are
+    // ordinary characters of the id or secret.
     let decode = |s: &str| {
-        serde_urlencoded::from_str::<Vec<(String, String)>>(&format!("v={s}"))
-            .ok()
-            .and_then(|mut v| v.pop())
-            .map(|(_, v)| v)
-            .ok_or_else(bad)
+        percent_encoding::percent_decode_str(&s.replace('+', " "))
+            .decode_utf8()
+            .map(|v| v.into_owned())
+            .map_err(|_| bad())
     };
     let (id, secret) = (decode(id)?, decode(secret)?);
     // The client id is looked up in the database, which refuses control characters.
@@ -543,5 +544,28 @@ pub async fn introspect(
             r
         }
         Err(e) => render(e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::http::{HeaderMap, HeaderValue, header};
+    use base64::Engine;
+
+    fn basic(raw: &str) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        let v = format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(raw));
+        h.insert(header::AUTHORIZATION, HeaderValue::from_str(&v).unwrap());
+        h
+    }
+
+    #[test]
+    fn basic_credentials_decode_each_part_as_a_whole() {
+        let got = |raw: &str| super::basic_credentials(&basic(raw)).map(|c| c.unwrap());
+        assert_eq!(got("app:s%3Acret+x").unwrap(), ("app".into(), "s:cret x".into()));
+        // `&` and `=` belong to the value: `x&y=z` is not `z`.
+        assert_eq!(got("x&y=z:a=b&c").unwrap(), ("x&y=z".into(), "a=b&c".into()));
+        assert!(got("app:%ZZ%ff").is_err(), "bytes that are not UTF-8 are refused");
+        assert!(got("no-colon").is_err());
     }
 }
