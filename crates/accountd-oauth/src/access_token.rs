@@ -3,7 +3,7 @@
 use jsonwebtoken::{Header, Validation};
 use serde::{Deserialize, Serialize};
 
-use crate::keyring::{KeyCache, KeyRing};
+use crate::keyring::{KeyCache, KeyRing, Verifier};
 use accountd_core::tenant::TenantId;
 
 /// The claims of an access token.
@@ -175,14 +175,26 @@ async fn verify_signed(
     audience: Option<&str>,
 ) -> Result<AccessTokenClaims, TokenError> {
     let header = jsonwebtoken::decode_header(token).map_err(|_| TokenError::Malformed)?;
-    let kid = header.kid.ok_or(TokenError::UnknownKey)?;
+    let kid = header.kid.as_deref().ok_or(TokenError::UnknownKey)?;
     let ring = keys.get(tenant).await.map_err(|_| TokenError::UnknownKey)?;
-    let ring = match ring.verifier(&kid) {
+    let ring = match ring.verifier(kid) {
         Some(_) => ring,
         // Maybe another node rotated keys since we loaded them.
-        None => keys.get_fresh(tenant, &kid).await.map_err(|_| TokenError::UnknownKey)?,
+        None => keys.get_fresh(tenant, kid).await.map_err(|_| TokenError::UnknownKey)?,
     };
-    let verifier = ring.verifier(&kid).ok_or(TokenError::UnknownKey)?;
+    let verifier = ring.verifier(kid).ok_or(TokenError::UnknownKey)?;
+    verify_signature(verifier, &header, token, issuer, audience)
+}
+
+/// The checks of a token once the key its header's `kid` names is found: that key's algorithm
+/// only, signature, issuer, audience (unless `None`), and `exp`/`nbf` with a small leeway.
+pub fn verify_signature(
+    verifier: &Verifier,
+    header: &Header,
+    token: &str,
+    issuer: &str,
+    audience: Option<&str>,
+) -> Result<AccessTokenClaims, TokenError> {
     if header.alg != verifier.alg {
         return Err(TokenError::Invalid("algorithm does not match the key"));
     }

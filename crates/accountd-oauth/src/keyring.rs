@@ -57,6 +57,16 @@ pub struct Verifier {
     pub(crate) key: DecodingKey,
 }
 
+impl Verifier {
+    /// The verifier of a public JWK (JSON) for an algorithm name (`RS256`, `ES256`, `EdDSA`), as
+    /// [`KeyRing::load`] makes them; `None` if either is unusable.
+    pub fn from_public_jwk(alg: &str, public_jwk: &str) -> Option<Self> {
+        let (alg, _) = parse_alg(alg)?;
+        let jwk: Jwk = serde_json::from_str(public_jwk).ok()?;
+        Some(Self { alg, key: DecodingKey::from_jwk(&jwk).ok()? })
+    }
+}
+
 /// The keys of one tenant.
 pub struct KeyRing {
     signers: HashMap<&'static str, Signer>,

@@ -36,7 +36,7 @@ pub fn routes() -> Router<AppState> {
 }
 
 /// A JSON body of `T`, without control characters.
-fn json_body<T: serde::de::DeserializeOwned>(body: &Bytes, shape: &str) -> Result<T, PushError> {
+pub fn json_body<T: serde::de::DeserializeOwned>(body: &Bytes, shape: &str) -> Result<T, PushError> {
     let v = serde_json::from_slice(body)
         .map_err(|e| PushError::invalid_request(format!("The body must be JSON {shape}: {e}")))?;
     match input::refused_in_body(input::BodyKind::Json, body) {
@@ -94,7 +94,7 @@ impl FromRequestParts<AppState> for Device {
 
 /// `POST /push/v1/enroll`.
 #[derive(Deserialize)]
-struct EnrollBody {
+pub struct EnrollBody {
     ticket: String,
     public_key: Value,
     #[serde(default)]
@@ -124,7 +124,7 @@ async fn list_challenges(State(state): State<AppState>, device: Device) -> Resul
 
 /// `POST /push/v1/challenges/{id}`.
 #[derive(Deserialize)]
-struct AnswerBody {
+pub struct AnswerBody {
     approve: bool,
 }
 
