@@ -22,6 +22,20 @@ async fn every_response_carries_a_request_id() {
     let r2 = app.request(reqwest::Method::GET, "/nope", None, None).await;
     assert_eq!(r2.status, 404);
     assert_ne!(r2.header("x-request-id").unwrap(), id);
+    // A caller's trace names the request; a malformed or all-zero one does not.
+    let trace = "4bf92f3577b34da6a3ce929d0e0e4736";
+    for (parent, want) in [
+        (format!("00-{trace}-00f067aa0ba902b7-01"), Some(trace)),
+        (format!("00-{}-00f067aa0ba902b7-01", "0".repeat(32)), None),
+        ("00-not-a-trace-01".to_string(), None),
+    ] {
+        let r = reqwest::Client::new().get(format!("{}/healthz", app.base)).header("traceparent", &parent).send().await.unwrap();
+        let id = r.headers()["x-request-id"].to_str().unwrap().to_string();
+        match want {
+            Some(t) => assert_eq!(id, t, "{parent}"),
+            None => assert_eq!(id.len(), 16, "{parent}: {id}"),
+        }
+    }
     app.stop().await;
 }
 

@@ -155,15 +155,27 @@ impl App {
     }
 }
 
-/// Request ids: 16 random alphanumerics, unless the client sent one.
+/// Request ids: the client's `x-request-id` if it sent one (kept by the layer), else the trace id
+/// of a W3C `traceparent` (so a request is found by the id its caller's tracing knows), else 16
+/// random alphanumerics.
 #[derive(Clone, Copy, Default)]
 struct RandomRequestId;
 
 impl MakeRequestId for RandomRequestId {
-    fn make_request_id<B>(&mut self, _: &Request<B>) -> Option<RequestId> {
-        let id = accountd_core::secret::random_alnum(16);
+    fn make_request_id<B>(&mut self, req: &Request<B>) -> Option<RequestId> {
+        let traced = req.headers().get("traceparent").and_then(|v| v.to_str().ok()).and_then(trace_id);
+        let id = traced.map_or_else(|| accountd_core::secret::random_alnum(16), str::to_string);
         axum::http::HeaderValue::from_str(&id).ok().map(RequestId::new)
     }
+}
+
+/// The trace id of a `traceparent` (`00-<32 hex>-<16 hex>-<2 hex>`), if well formed and not zero.
+fn trace_id(traceparent: &str) -> Option<&str> {
+    let mut parts = traceparent.trim().split('-');
+    let (version, trace, parent, flags) = (parts.next()?, parts.next()?, parts.next()?, parts.next()?);
+    let hex = |s: &str, n: usize| s.len() == n && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
+    let well_formed = hex(version, 2) && version != "ff" && hex(trace, 32) && hex(parent, 16) && hex(flags, 2);
+    (well_formed && trace.bytes().any(|b| b != b'0')).then_some(trace)
 }
 
 /// The whole HTTP surface.
