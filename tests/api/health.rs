@@ -29,7 +29,12 @@ async fn every_response_carries_a_request_id() {
         (format!("00-{}-00f067aa0ba902b7-01", "0".repeat(32)), None),
         ("00-not-a-trace-01".to_string(), None),
     ] {
-        let r = reqwest::Client::new().get(format!("{}/healthz", app.base)).header("traceparent", &parent).send().await.unwrap();
+        let r = reqwest::Client::new()
+            .get(format!("{}/healthz", app.base))
+            .header("traceparent", &parent)
+            .send()
+            .await
+            .unwrap();
         let id = r.headers()["x-request-id"].to_str().unwrap().to_string();
         match want {
             Some(t) => assert_eq!(id, t, "{parent}"),
