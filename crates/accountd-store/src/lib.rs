@@ -86,6 +86,11 @@ pub async fn connect(url: &str, opts: &ConnectOptions, migrate: bool) -> anyhow:
                 sqlx::sqlite::SqliteSynchronous::Normal
             })
             .foreign_keys(true)
+            // Each connection keeps its own page cache (2 MiB by default, so 32 MiB over the
+            // pool) that fills as the file grows: a 30-minute soak saw memory climb 24 % past
+            // minute 5. The hot pages of a request fit in 512 KiB; the rest come from the
+            // kernel's page cache, which every connection shares and which is not ours to hold.
+            .pragma("cache_size", "-512")
             .busy_timeout(opts.acquire_timeout);
         let pool = sqlx::pool::PoolOptions::<sqlx::Sqlite>::new()
             .max_connections(opts.max_connections)
