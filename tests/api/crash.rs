@@ -141,18 +141,31 @@ impl Target {
 /// Enrols a TOTP app and removes it, over and over, recording what was acknowledged.
 async fn enroller(t: Arc<Target>, token: String, acked: Arc<Mutex<Acknowledged>>) {
     use reqwest::Method;
+    // Removes `id`, recording an acknowledged removal; false when the server is gone.
+    let remove = |id: String| {
+        let (t, token, acked) = (t.clone(), token.clone(), acked.clone());
+        async move {
+            match t
+                .me(Method::DELETE, &format!("/authentication-methods/{}", id.replace('|', "%7C")), &token, None)
+                .await
+            {
+                (204, _) => {
+                    let mut a = acked.lock().unwrap();
+                    a.enrolled = None;
+                    a.removed.push(id);
+                    true
+                }
+                (0, _) => false,
+                (s, b) => panic!("removing {id} answered {s}: {b}"),
+            }
+        }
+    };
     // A TOTP acknowledged before the last kill is removed first (one TOTP app per user).
     let left = acked.lock().unwrap().enrolled.clone();
-    if let Some(id) = left {
-        match t.me(Method::DELETE, &format!("/authentication-methods/{}", id.replace('|', "%7C")), &token, None).await {
-            (204, _) => {
-                let mut a = acked.lock().unwrap();
-                a.enrolled = None;
-                a.removed.push(id);
-            }
-            (0, _) => return,
-            (s, b) => panic!("removing {id} answered {s}: {b}"),
-        }
+    if let Some(id) = left
+        && !remove(id).await
+    {
+        return;
     }
     loop {
         let (status, r) = t.me(Method::POST, "/authentication-methods", &token, Some(json!({"type": "totp"}))).await;
@@ -170,14 +183,8 @@ async fn enroller(t: Arc<Target>, token: String, acked: Arc<Mutex<Acknowledged>>
             (0, _) => return,
             (s, b) => panic!("verifying {id} answered {s}: {b}"),
         }
-        match t.me(Method::DELETE, &path, &token, None).await {
-            (204, _) => {
-                let mut a = acked.lock().unwrap();
-                a.enrolled = None;
-                a.removed.push(id);
-            }
-            (0, _) => return,
-            (s, b) => panic!("removing {id} answered {s}: {b}"),
+        if !remove(id).await {
+            return;
         }
     }
 }

@@ -11,19 +11,41 @@ use crate::util::browser::Browser;
 
 /// A request to node B for the public host both nodes serve (node A's address stands for it: the
 /// tenant, issuer and audiences follow the Host header, as behind a load balancer).
-async fn on_b(me: &Me, b: &crate::util::TestApp, path: &str, token: &str) -> crate::util::Resp {
+async fn to_b(
+    me: &Me,
+    b: &crate::util::TestApp,
+    method: reqwest::Method,
+    path: &str,
+    token: &str,
+    body: Option<serde_json::Value>,
+) -> crate::util::Resp {
     let host = me.app.base.trim_start_matches("http://").to_string();
-    let r = reqwest::Client::new()
-        .get(format!("{}{path}", b.base))
-        .header("host", host)
-        .bearer_auth(token)
-        .send()
-        .await
-        .unwrap();
+    let mut r =
+        reqwest::Client::new().request(method, format!("{}{path}", b.base)).header("host", host).bearer_auth(token);
+    if let Some(body) = body {
+        r = r.json(&body);
+    }
+    let r = r.send().await.unwrap();
     let status = r.status();
     let headers = r.headers().clone();
     let text = r.text().await.unwrap();
     crate::util::Resp { status, headers, body: serde_json::from_str(&text).unwrap_or_default(), text }
+}
+
+/// `GET {path}` on node B (see [`to_b`]).
+async fn on_b(me: &Me, b: &crate::util::TestApp, path: &str, token: &str) -> crate::util::Resp {
+    to_b(me, b, reqwest::Method::GET, path, token, None).await
+}
+
+/// `POST {path}` on node B (see [`to_b`]).
+async fn post_on_b(
+    me: &Me,
+    b: &crate::util::TestApp,
+    path: &str,
+    token: &str,
+    body: serde_json::Value,
+) -> crate::util::Resp {
+    to_b(me, b, reqwest::Method::POST, path, token, Some(body)).await
 }
 
 fn base64_header(v: &serde_json::Value) -> String {
@@ -104,29 +126,6 @@ async fn a_key_rotated_on_one_node_is_honoured_on_the_other() {
     // And node B's JWKS publishes it.
     let jwks = on_b(&me, &b, "/.well-known/jwks.json", "").await;
     assert!(jwks.text.contains(header["kid"].as_str().unwrap()), "{}", jwks.text);
-}
-
-/// A POST to node B for the public host, as `on_b`.
-async fn post_on_b(
-    me: &Me,
-    b: &crate::util::TestApp,
-    path: &str,
-    token: &str,
-    body: serde_json::Value,
-) -> crate::util::Resp {
-    let host = me.app.base.trim_start_matches("http://").to_string();
-    let r = reqwest::Client::new()
-        .post(format!("{}{path}", b.base))
-        .header("host", host)
-        .bearer_auth(token)
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    let status = r.status();
-    let headers = r.headers().clone();
-    let text = r.text().await.unwrap();
-    crate::util::Resp { status, headers, body: serde_json::from_str(&text).unwrap_or_default(), text }
 }
 
 /// `GET {path}` on node B, polled until it answers `want` (at most `secs` seconds).
