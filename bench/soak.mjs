@@ -27,7 +27,7 @@
 // Env: SOAK_CONCURRENCY (16), SOAK_SIGN_IN_SECS (10), SOAK_THINK_MS (0: a pause after every step).
 import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
-import http from 'node:http';
+import { Timeout, client } from './lib/http.mjs';
 
 const [base, pidArg, bootId, bootSecret, minutesArg, outJson, label = 'accountd'] = process.argv.slice(2);
 if (!outJson) {
@@ -71,29 +71,7 @@ function fail(kind, what, detail) {
   return new StepError(`${kind} ${what}: ${detail}`);
 }
 
-// node:http with keep-alive rather than fetch: less than half of fetch's CPU per request (Node 20),
-// which leaves the server most of a 2-core machine.
-const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
-class Timeout extends Error {}
-/** GET/POST/DELETE `url` (redirects are not followed): { status, headers, text }. Rejects after
- *  TIMEOUT_MS for the whole exchange. */
-function request(url, { method = 'GET', headers = {}, body } = {}) {
-  return new Promise((resolve, reject) => {
-    const payload = body === undefined ? undefined : Buffer.from(String(body));
-    const req = http.request(url, {
-      agent, method, headers: payload ? { ...headers, 'content-length': payload.length } : headers,
-    }, (res) => {
-      const chunks = [];
-      res.setEncoding('utf8');
-      res.on('data', (c) => chunks.push(c));
-      res.on('end', () => { clearTimeout(timer); resolve({ status: res.statusCode, headers: res.headers, text: chunks.join('') }); });
-      res.on('error', (e) => { clearTimeout(timer); reject(e); });
-    });
-    const timer = setTimeout(() => req.destroy(new Timeout(`timed out after ${TIMEOUT_MS} ms`)), TIMEOUT_MS);
-    req.on('error', (e) => { clearTimeout(timer); reject(e); });
-    req.end(payload);
-  });
-}
+const request = client({ base, maxSockets: 256, timeoutMs: TIMEOUT_MS });
 
 /** One request of `kind`: its response ({ status, headers, text }), or an error counted against
  *  `kind` when the status is not one of `expect` or the exchange takes more than 10 s. */
