@@ -158,16 +158,28 @@ impl Default for PasswordHashing {
 /// past that a hash is refused at once with [`Error::Busy`] (503 and `Retry-After` on the wire)
 /// instead of queueing without end. Memory stays near `workers × memory_kib` whatever the
 /// number of parallel sign-ins.
+///
+/// The hashes run on the pool's own threads, at a lower CPU priority (nice
+/// [`HASHING_NICE`]) than the threads that answer requests: a burst of sign-ins takes the CPU the
+/// other requests leave, rather than queueing every token read behind 20 ms hashes.
 #[derive(Clone)]
 pub struct HashPool {
     inner: std::sync::Arc<PoolInner>,
 }
+
+/// The niceness of the hashing threads (Linux; 0 is the default, 19 the lowest priority).
+pub const HASHING_NICE: i32 = 10;
+
+/// A hash to run, with the pool places it holds until it ends.
+type HashJob = Box<dyn FnOnce() + Send>;
 
 struct PoolInner {
     /// Permits for running and waiting hashes together.
     admitted: std::sync::Arc<tokio::sync::Semaphore>,
     /// Permits for running hashes.
     running: std::sync::Arc<tokio::sync::Semaphore>,
+    /// The hashing threads' queue; they end when the pool is dropped.
+    jobs: std::sync::mpsc::Sender<HashJob>,
     workers: usize,
     queue: usize,
 }
@@ -198,10 +210,34 @@ impl HashPool {
     /// A pool running `workers` hashes at once (at least one) with `queue` more waiting.
     pub fn new(workers: usize, queue: usize) -> Self {
         let workers = workers.max(1);
+        let (jobs, incoming) = std::sync::mpsc::channel::<HashJob>();
+        let incoming = std::sync::Arc::new(std::sync::Mutex::new(incoming));
+        for n in 0..workers {
+            let incoming = incoming.clone();
+            let spawned = std::thread::Builder::new().name(format!("accountd-hash-{n}")).spawn(move || {
+                lower_priority();
+                loop {
+                    // The lock is held only to take a job, never while hashing.
+                    let job = match incoming.lock() {
+                        Ok(rx) => rx.recv(),
+                        Err(_) => return,
+                    };
+                    match job {
+                        // A panicking hash fails its request, not the thread.
+                        Ok(job) => drop(std::panic::catch_unwind(std::panic::AssertUnwindSafe(job))),
+                        Err(_) => return, // the pool is gone
+                    }
+                }
+            });
+            if let Err(e) = spawned {
+                tracing::error!("cannot start a hashing thread: {e}");
+            }
+        }
         Self {
             inner: std::sync::Arc::new(PoolInner {
                 admitted: std::sync::Arc::new(tokio::sync::Semaphore::new(workers + queue)),
                 running: std::sync::Arc::new(tokio::sync::Semaphore::new(workers)),
+                jobs,
                 workers,
                 queue,
             }),
@@ -212,35 +248,42 @@ impl HashPool {
     /// full pool refuses the request before it spends anything else (an attempt, a write).
     pub fn admit(&self) -> Result<HashPermit> {
         match self.inner.admitted.clone().try_acquire_owned() {
-            Ok(p) => Ok(HashPermit { admitted: p, running: self.inner.running.clone() }),
+            Ok(p) => Ok(HashPermit { admitted: p, pool: self.inner.clone() }),
             Err(_) => Err(Error::Busy { retry_after_secs: 1 }),
         }
+    }
+}
+
+/// Lowers the calling thread's CPU priority to [`HASHING_NICE`]. Where that is refused, the
+/// hashes still run, only at the default priority.
+fn lower_priority() {
+    #[cfg(target_os = "linux")]
+    if let Err(e) = rustix::process::setpriority_process(Some(rustix::thread::gettid()), HASHING_NICE) {
+        tracing::debug!("hashing threads keep the default priority: {e}");
     }
 }
 
 /// A place in the [`HashPool`]; running a hash spends it.
 pub struct HashPermit {
     admitted: tokio::sync::OwnedSemaphorePermit,
-    running: std::sync::Arc<tokio::sync::Semaphore>,
+    pool: std::sync::Arc<PoolInner>,
 }
 
 impl HashPermit {
-    /// Runs `work` on the blocking pool once a worker is free. The permits move into the blocking
-    /// task, so a request dropped mid-hash still holds its place until the hash ends.
+    /// Runs `work` on a hashing thread once one is free. The permits move into the job, so a
+    /// request dropped mid-hash still holds its place until the hash ends.
     async fn run<T: Send + 'static>(self, work: impl FnOnce() -> T + Send + 'static) -> Result<T> {
-        let running = self
-            .running
-            .acquire_owned()
-            .await
-            .map_err(|_| Error::Internal(anyhow::anyhow!("the hashing pool is closed")))?;
+        let closed = || Error::Internal(anyhow::anyhow!("the hashing pool is closed"));
+        let running = self.pool.running.clone().acquire_owned().await.map_err(|_| closed())?;
         let admitted = self.admitted;
-        tokio::task::spawn_blocking(move || {
+        let (done, answer) = tokio::sync::oneshot::channel();
+        let job: HashJob = Box::new(move || {
             let out = work();
             drop((running, admitted));
-            out
-        })
-        .await
-        .map_err(|e| Error::Internal(anyhow::anyhow!("hashing task failed: {e}")))
+            let _ = done.send(out); // the request may be gone
+        });
+        self.pool.jobs.send(job).map_err(|_| closed())?;
+        answer.await.map_err(|_| Error::Internal(anyhow::anyhow!("a hashing thread failed")))
     }
 }
 
