@@ -466,9 +466,35 @@ impl Core {
         acr: &Option<String>,
         dpop_jkt: Option<String>,
     ) -> Result<Option<String>> {
+        let Some((token, row)) = self.new_refresh_token(
+            client, user_id, session_id, family_id, scope, audience, api, auth_time, amr, acr, dpop_jkt,
+        ) else {
+            return Ok(None);
+        };
+        self.store.insert_refresh_token(tenant, &row).await?;
+        Ok(Some(token))
+    }
+
+    /// A new refresh token and its row, not yet stored, if the sign-in asked for one
+    /// (`offline_access`) and the client and API allow it.
+    #[expect(clippy::too_many_arguments, reason = "the facts a refresh token carries")]
+    fn new_refresh_token(
+        &self,
+        client: &Application,
+        user_id: &str,
+        session_id: &str,
+        family_id: &str,
+        scope: &[String],
+        audience: &Option<String>,
+        api: Option<&ApiResource>,
+        auth_time: i64,
+        amr: &[String],
+        acr: &Option<String>,
+        dpop_jkt: Option<String>,
+    ) -> Option<(String, RefreshToken)> {
         let wanted = scope.iter().any(|s| s == "offline_access") && client.allows_grant("refresh_token");
         if !wanted || api.is_some_and(|a| !a.allow_offline_access) {
-            return Ok(None);
+            return None;
         }
         let token = random_token::<32>();
         let now = now_millis();
@@ -490,8 +516,19 @@ impl Core {
             revoked_at: None,
             dpop_jkt,
         };
-        self.store.insert_refresh_token(tenant, &row).await?;
-        Ok(Some(token))
+        Some((token, row))
+    }
+
+    /// A rotated refresh token came back: someone else holds a copy. Revokes its whole family
+    /// and records it; the error to answer.
+    async fn refresh_token_reused(&self, tenant: &TenantId, row: &RefreshToken, now: i64) -> Result<ExchangeError> {
+        self.store.revoke_refresh_family(tenant, &UserId(row.user_id.clone()), &row.family_id, now).await?;
+        let ctx = Context::system();
+        let mut e =
+            AuditEvent::success(&ctx, "refresh_token.reuse", "user", &row.user_id, json!({"family": row.family_id}));
+        e.result = "failure".into();
+        self.store.insert_audit_event(tenant, &e).await?;
+        Ok(ExchangeError::Grant(GrantError::InvalidGrant("Unknown or invalid refresh token.")))
     }
 
     /// Who holds a live refresh token: the user, the client it was issued to and the DPoP key it
@@ -541,20 +578,8 @@ impl Core {
         if row.dpop_jkt.is_some() && row.dpop_jkt.as_deref() != dpop_jkt {
             return Err(invalid("The refresh token is bound to another DPoP key."));
         }
-        if !self.store.rotate_refresh_token(tenant, &row.id, now).await? {
-            // Reuse of a rotated token: someone else holds a copy. Revoke the whole family.
-            self.store.revoke_refresh_family(tenant, &UserId(row.user_id.clone()), &row.family_id, now).await?;
-            let ctx = Context::system();
-            let mut e = AuditEvent::success(
-                &ctx,
-                "refresh_token.reuse",
-                "user",
-                &row.user_id,
-                json!({"family": row.family_id}),
-            );
-            e.result = "failure".into();
-            self.store.insert_audit_event(tenant, &e).await?;
-            return Err(invalid("Unknown or invalid refresh token."));
+        if row.rotated_at.is_some() {
+            return Err(self.refresh_token_reused(tenant, &row, now).await?);
         }
         let user = self
             .store
@@ -562,7 +587,6 @@ impl Core {
             .await?
             .filter(|u| !u.blocked)
             .ok_or_else(|| invalid("The user no longer exists or is blocked."))?;
-        self.store.touch_session(tenant, &row.session_id, now).await?;
         let original: Vec<String> = row.scope.split_whitespace().map(str::to_string).collect();
         let audience = audience.map(str::to_string).or(row.audience.clone());
         let api =
@@ -580,23 +604,26 @@ impl Core {
         let requested: Vec<String> =
             requested.into_iter().filter(|s| !OIDC_SCOPES.contains(&s.as_str()) || original.contains(s)).collect();
         let granted = self.effective_user_scopes(tenant, client, &user.id, api.as_ref(), &requested).await?;
-        // The new refresh token keeps the sign-in's scopes and audience.
-        let refresh_token = self
-            .maybe_refresh_token(
-                tenant,
-                client,
-                &row.user_id,
-                &row.session_id,
-                &row.family_id,
-                &original,
-                &row.audience,
-                None,
-                row.auth_time,
-                &row.amr,
-                &row.acr,
-                row.dpop_jkt.clone(),
-            )
-            .await?;
+        // The new refresh token keeps the sign-in's scopes and audience; it is stored by the
+        // rotation itself, in the same transaction.
+        let successor = self.new_refresh_token(
+            client,
+            &row.user_id,
+            &row.session_id,
+            &row.family_id,
+            &original,
+            &row.audience,
+            None,
+            row.auth_time,
+            &row.amr,
+            &row.acr,
+            row.dpop_jkt.clone(),
+        );
+        if !self.store.rotate_refresh_token(tenant, &row, now, successor.as_ref().map(|(_, r)| r)).await? {
+            // Rotated by a parallel request since it was read: the same reuse.
+            return Err(self.refresh_token_reused(tenant, &row, now).await?);
+        }
+        let refresh_token = successor.map(|(token, _)| token);
         Ok(UserGrant {
             user,
             client_id: client.client_id.clone(),

@@ -578,14 +578,27 @@ pub async fn sessions(s: &dyn Store) {
     s.insert_refresh_token(&a, &token("r3", "f2")).await.unwrap();
     assert_eq!(s.find_refresh_token(&a, "h-r1").await.unwrap().unwrap(), token("r1", "f1"));
     assert!(s.find_refresh_token(&b, "h-r1").await.unwrap().is_none());
-    assert!(!s.rotate_refresh_token(&b, "r1", 2_000).await.unwrap());
-    assert!(s.rotate_refresh_token(&a, "r1", 2_000).await.unwrap());
-    assert!(!s.rotate_refresh_token(&a, "r1", 2_001).await.unwrap(), "rotated twice");
+    let r1 = token("r1", "f1");
+    assert!(!s.rotate_refresh_token(&b, &r1, 2_000, Some(&token("x1", "f1"))).await.unwrap());
+    assert!(s.find_refresh_token(&b, "h-x1").await.unwrap().is_none(), "a refused rotation stored its successor");
+    // Eight parallel rotations of one token: exactly one succeeds, and only its successor is stored.
+    let successors: Vec<RefreshToken> = (0..8).map(|i| token(&format!("r1-{i}"), "f1")).collect();
+    let tasks: Vec<_> = successors.iter().map(|next| s.rotate_refresh_token(&a, &r1, 2_000, Some(next))).collect();
+    let won: Vec<bool> = futures_join_all(tasks).await.into_iter().map(|r| r.unwrap()).collect();
+    assert_eq!(won.iter().filter(|w| **w).count(), 1, "{won:?}");
+    for (next, won) in successors.iter().zip(&won) {
+        let stored = s.find_refresh_token(&a, &next.token_hash).await.unwrap();
+        assert_eq!(stored.as_ref(), won.then_some(next), "successor {} of a {} rotation", next.id, won);
+    }
+    assert_eq!(s.find_session(&a, "sid1").await.unwrap().unwrap().last_seen_at, Some(2_000), "session not seen");
+    assert!(!s.rotate_refresh_token(&a, &r1, 2_001, None).await.unwrap(), "rotated twice");
     assert_eq!(s.find_refresh_token(&a, "h-r1").await.unwrap().unwrap().rotated_at, Some(2_000));
     let ada = UserId("auth0|1".into());
     assert_eq!(s.revoke_refresh_family(&b, &ada, "f1", 3_000).await.unwrap(), 0);
-    assert_eq!(s.revoke_refresh_family(&a, &ada, "f1", 3_000).await.unwrap(), 2);
-    assert!(!s.rotate_refresh_token(&a, "r2", 3_001).await.unwrap(), "revoked token rotated");
+    assert_eq!(s.revoke_refresh_family(&a, &ada, "f1", 3_000).await.unwrap(), 3, "r1, r2 and r1's successor");
+    let r2 = token("r2", "f1");
+    assert!(!s.rotate_refresh_token(&a, &r2, 3_001, Some(&token("x2", "f1"))).await.unwrap(), "revoked token rotated");
+    assert!(s.find_refresh_token(&a, "h-x2").await.unwrap().is_none());
     assert!(s.find_refresh_token(&a, "h-r3").await.unwrap().unwrap().revoked_at.is_none(), "other family touched");
 
     // Ending the session revokes the rest of its refresh tokens.

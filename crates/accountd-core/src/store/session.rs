@@ -76,8 +76,17 @@ pub trait SessionStore {
     async fn insert_refresh_token(&self, tenant: &TenantId, token: &RefreshToken) -> StoreResult<()>;
     /// A refresh token by the hash of its value (whatever its state).
     async fn find_refresh_token(&self, tenant: &TenantId, token_hash: &str) -> StoreResult<Option<RefreshToken>>;
-    /// Marks a live token rotated; false if it was already rotated or revoked (a reuse).
-    async fn rotate_refresh_token(&self, tenant: &TenantId, id: &str, now: i64) -> StoreResult<bool>;
+    /// Rotates the live token `old` into `successor`, in one transaction: marks `old` rotated,
+    /// notes its session as seen at `now`, and inserts `successor` (if any). False, with nothing
+    /// written, if `old` was already rotated or revoked (a reuse): of parallel rotations of one
+    /// token exactly one succeeds.
+    async fn rotate_refresh_token(
+        &self,
+        tenant: &TenantId,
+        old: &RefreshToken,
+        now: i64,
+        successor: Option<&RefreshToken>,
+    ) -> StoreResult<bool>;
     /// Revokes a family of `user`: its refresh tokens, its opaque access tokens and (through the
     /// revocation view) its JWTs. Returns how many refresh tokens were live.
     async fn revoke_refresh_family(

@@ -399,32 +399,7 @@ impl SessionStore for Handle {
 
     async fn insert_refresh_token(&self, tenant: &TenantId, t: &RefreshToken) -> StoreResult<()> {
         let mut c = self.conn().await?;
-        sqlx::query(
-            "INSERT INTO refresh_tokens (tenant_id, id, token_hash, family_id, client_id, user_id, session_id, scope, \
-             audience, auth_time, amr, acr, created_at, expires_at, rotated_at, revoked_at, dpop_jkt) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
-        )
-        .bind(tenant.as_str())
-        .bind(&t.id)
-        .bind(&t.token_hash)
-        .bind(&t.family_id)
-        .bind(&t.client_id)
-        .bind(&t.user_id)
-        .bind(&t.session_id)
-        .bind(&t.scope)
-        .bind(&t.audience)
-        .bind(t.auth_time)
-        .bind(to_json(&t.amr))
-        .bind(&t.acr)
-        .bind(t.created_at)
-        .bind(t.expires_at)
-        .bind(t.rotated_at)
-        .bind(t.revoked_at)
-        .bind(&t.dpop_jkt)
-        .execute(&mut *c)
-        .await
-        .map_err(map_err)?;
-        Ok(())
+        insert_refresh(&mut c, tenant, t).await
     }
 
     async fn find_refresh_token(&self, tenant: &TenantId, token_hash: &str) -> StoreResult<Option<RefreshToken>> {
@@ -439,19 +414,43 @@ impl SessionStore for Handle {
         row.map(|r| refresh_from(&r)).transpose().map_err(map_err)
     }
 
-    async fn rotate_refresh_token(&self, tenant: &TenantId, id: &str, now: i64) -> StoreResult<bool> {
+    async fn rotate_refresh_token(
+        &self,
+        tenant: &TenantId,
+        old: &RefreshToken,
+        now: i64,
+        successor: Option<&RefreshToken>,
+    ) -> StoreResult<bool> {
+        // One commit for the three writes: on PostgreSQL each commit waits for its WAL flush.
         let mut c = self.conn().await?;
-        let r = sqlx::query(
+        let mut tx = atomic(&mut c).await?;
+        let rotated = sqlx::query(
             "UPDATE refresh_tokens SET rotated_at = $3 WHERE tenant_id = $1 AND id = $2 \
              AND rotated_at IS NULL AND revoked_at IS NULL",
         )
         .bind(tenant.as_str())
-        .bind(id)
+        .bind(&old.id)
         .bind(now)
-        .execute(&mut *c)
+        .execute(&mut *tx)
         .await
-        .map_err(map_err)?;
-        Ok(r.rows_affected() == 1)
+        .map_err(map_err)?
+        .rows_affected()
+            == 1;
+        if !rotated {
+            return Ok(false); // dropped: rolled back
+        }
+        sqlx::query("UPDATE sessions SET last_seen_at = $3 WHERE tenant_id = $1 AND id = $2")
+            .bind(tenant.as_str())
+            .bind(&old.session_id)
+            .bind(now)
+            .execute(&mut *tx)
+            .await
+            .map_err(map_err)?;
+        if let Some(next) = successor {
+            insert_refresh(&mut tx, tenant, next).await?;
+        }
+        tx.commit().await.map_err(map_err)?;
+        Ok(true)
     }
 
     async fn revoke_refresh_family(
@@ -562,4 +561,33 @@ async fn end_families(
     );
     sqlx::query(sqlx::AssertSqlSafe(mark)).bind(tenant.as_str()).bind(value).bind(now).execute(&mut **tx).await.map_err(map_err)?;
     Ok(n)
+}
+
+async fn insert_refresh(c: &mut <Db as sqlx::Database>::Connection, tenant: &TenantId, t: &RefreshToken) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO refresh_tokens (tenant_id, id, token_hash, family_id, client_id, user_id, session_id, scope, \
+         audience, auth_time, amr, acr, created_at, expires_at, rotated_at, revoked_at, dpop_jkt) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
+    )
+    .bind(tenant.as_str())
+    .bind(&t.id)
+    .bind(&t.token_hash)
+    .bind(&t.family_id)
+    .bind(&t.client_id)
+    .bind(&t.user_id)
+    .bind(&t.session_id)
+    .bind(&t.scope)
+    .bind(&t.audience)
+    .bind(t.auth_time)
+    .bind(to_json(&t.amr))
+    .bind(&t.acr)
+    .bind(t.created_at)
+    .bind(t.expires_at)
+    .bind(t.rotated_at)
+    .bind(t.revoked_at)
+    .bind(&t.dpop_jkt)
+    .execute(c)
+    .await
+    .map_err(map_err)?;
+    Ok(())
 }
