@@ -33,13 +33,27 @@ pub(crate) fn free_port() -> u16 {
 
 /// Starts `serve`, waits for `/readyz`, returns the child and its stdout so far.
 pub(crate) fn serve(dir: &std::path::Path, db: &str, port: u16) -> (std::process::Child, String) {
+    serve_with(dir, db, port, &[], &[], Stdio::null())
+}
+
+/// [`serve`] with more arguments and environment, its log (stderr) going to `log`.
+pub(crate) fn serve_with(
+    dir: &std::path::Path,
+    db: &str,
+    port: u16,
+    args: &[&str],
+    env: &[(&str, &str)],
+    log: Stdio,
+) -> (std::process::Child, String) {
     let mut child = Command::new(BIN)
         .arg("serve")
+        .args(args)
         .env("ACCOUNTD_STORAGE__DATA_DIR", dir)
         .env("ACCOUNTD_STORAGE__DATABASE_URL", db)
         .env("ACCOUNTD_SERVER__LISTEN", format!("127.0.0.1:{port}"))
+        .envs(env.iter().copied())
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(log)
         .spawn()
         .expect("spawn serve");
     let mut out = String::new();

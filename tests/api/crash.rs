@@ -34,11 +34,11 @@ struct Acknowledged {
 }
 
 /// A server's base URL with a management token, an SPA and a signed-in user.
-struct Target {
-    base: String,
-    client: reqwest::Client,
-    mgmt: String,
-    spa: String,
+pub(crate) struct Target {
+    pub(crate) base: String,
+    pub(crate) client: reqwest::Client,
+    pub(crate) mgmt: String,
+    pub(crate) spa: String,
 }
 
 /// A management token from the first start's printed credentials (they survive restarts).
@@ -59,7 +59,37 @@ async fn mgmt_token(base: &str, out: &str, client: &reqwest::Client) -> String {
 }
 
 impl Target {
-    async fn post(&self, path: &str, token: &str, body: Value) -> (u16, Value) {
+    /// A first-started server's management token (from its printed credentials `out`), an SPA
+    /// allowed refresh tokens, and the user `EMAIL` with `PASSWORD`, whose sign-ins may ask for
+    /// the My Account API.
+    pub(crate) async fn provision(base: &str, out: &str, client: &reqwest::Client) -> Target {
+        let mgmt = mgmt_token(base, out, client).await;
+        let mut t = Target { base: base.to_string(), client: client.clone(), mgmt: mgmt.clone(), spa: String::new() };
+        let (status, spa) = t
+            .post(
+                "/api/v2/clients",
+                &mgmt,
+                json!({"name": "SPA", "app_type": "spa", "callbacks": [CALLBACK],
+                       "grant_types": ["authorization_code", "refresh_token"]}),
+            )
+            .await;
+        assert_eq!(status, 201, "{spa}");
+        t.spa = spa["client_id"].as_str().unwrap().to_string();
+        let (status, user) = t.post("/api/v2/users", &mgmt, json!({"email": EMAIL, "password": PASSWORD})).await;
+        assert_eq!(status, 201, "{user}");
+        let (status, grant) = t
+            .post(
+                "/api/v2/client-grants",
+                &mgmt,
+                json!({"client_id": t.spa, "audience": format!("{base}/me/"), "subject_type": "user",
+                       "scope": crate::me::ME_SCOPES}),
+            )
+            .await;
+        assert_eq!(status, 201, "{grant}");
+        t
+    }
+
+    pub(crate) async fn post(&self, path: &str, token: &str, body: Value) -> (u16, Value) {
         let r = self.client.post(format!("{}{path}", self.base)).bearer_auth(token).json(&body).send().await;
         match r {
             Ok(r) => (r.status().as_u16(), r.json().await.unwrap_or(Value::Null)),
@@ -68,7 +98,7 @@ impl Target {
     }
 
     /// The refresh grant with `refresh_token`.
-    async fn refresh(&self, refresh_token: &str) -> (u16, Value) {
+    pub(crate) async fn refresh(&self, refresh_token: &str) -> (u16, Value) {
         let body = json!({"grant_type": "refresh_token", "client_id": self.spa, "refresh_token": refresh_token});
         self.post("/oauth/token", "", body).await
     }
@@ -79,7 +109,25 @@ impl Target {
     }
 
     /// Signs `email` in for `scope` (and `audience`): its access and refresh tokens.
-    async fn sign_in_as(&self, port: u16, email: &str, scope: &str, audience: Option<&str>) -> (String, String) {
+    pub(crate) async fn sign_in_as(
+        &self,
+        port: u16,
+        email: &str,
+        scope: &str,
+        audience: Option<&str>,
+    ) -> (String, String) {
+        let (access, refresh, _) = self.sign_in_with_code(port, email, scope, audience).await;
+        (access, refresh)
+    }
+
+    /// [`Self::sign_in_as`], also giving the authorization code it exchanged.
+    pub(crate) async fn sign_in_with_code(
+        &self,
+        port: u16,
+        email: &str,
+        scope: &str,
+        audience: Option<&str>,
+    ) -> (String, String, String) {
         let mut params = vec![
             ("response_type", "code"),
             ("client_id", self.spa.as_str()),
@@ -110,11 +158,18 @@ impl Target {
                                              "redirect_uri": CALLBACK, "code_verifier": Me::VERIFIER}),
             )
             .await;
-        (t["access_token"].as_str().unwrap().to_string(), t["refresh_token"].as_str().unwrap_or_default().to_string())
+        let access = t["access_token"].as_str().unwrap_or_else(|| panic!("no access token: {t}")).to_string();
+        (access, t["refresh_token"].as_str().unwrap_or_default().to_string(), code)
     }
 
     /// `method` on `/me/v1{path}` with the enrolling user's My Account token.
-    async fn me(&self, method: reqwest::Method, path: &str, token: &str, body: Option<Value>) -> (u16, Value) {
+    pub(crate) async fn me(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: &str,
+        body: Option<Value>,
+    ) -> (u16, Value) {
         let mut r = self.client.request(method, format!("{}/me/v1{path}", self.base)).bearer_auth(token);
         if let Some(b) = body {
             r = r.json(&b);
@@ -294,27 +349,9 @@ async fn acknowledged_writes_survive_three_kills() {
     let client = reqwest::Client::builder().timeout(Duration::from_secs(5)).build().unwrap();
     let (mut child, out) = serve(&data, &url, port);
     let base = format!("http://127.0.0.1:{port}");
-    let mgmt = mgmt_token(&base, &out, &client).await;
-    let t0 = Target { base: base.clone(), client: client.clone(), mgmt: mgmt.clone(), spa: String::new() };
-    let (_, spa) = t0
-        .post(
-            "/api/v2/clients",
-            &mgmt,
-            json!({"name": "SPA", "app_type": "spa", "callbacks": [CALLBACK],
-                                               "grant_types": ["authorization_code", "refresh_token"]}),
-        )
-        .await;
-    t0.post("/api/v2/users", &mgmt, json!({"email": EMAIL, "password": PASSWORD})).await;
-    t0.post("/api/v2/users", &mgmt, json!({"email": ENROLLER, "password": PASSWORD})).await;
-    let (status, grant) = t0
-        .post(
-            "/api/v2/client-grants",
-            &mgmt,
-            json!({"client_id": spa["client_id"], "audience": format!("{base}/me/"), "subject_type": "user",
-                   "scope": crate::me::ME_SCOPES}),
-        )
-        .await;
-    assert_eq!(status, 201, "{grant}");
+    let target = Target::provision(&base, &out, &client).await;
+    let mgmt = target.mgmt.clone();
+    target.post("/api/v2/users", &mgmt, json!({"email": ENROLLER, "password": PASSWORD})).await;
     // Generous request limits: the storm measures durability, not the limiter.
     let limits = json!({"account_policy": {"rate_limits": {"user_reads_per_minute": 100000,
         "user_writes_per_minute": 100000, "tenant_reads_per_second": 100000, "tenant_writes_per_second": 100000}}});
@@ -329,7 +366,7 @@ async fn acknowledged_writes_survive_three_kills() {
         .await
         .unwrap();
     assert_eq!(r.status(), 200);
-    let target = Arc::new(Target { spa: spa["client_id"].as_str().unwrap().to_string(), ..t0 });
+    let target = Arc::new(target);
     let acked = Arc::new(Mutex::new(Acknowledged::default()));
     // The enrolling user signs in once, before any TOTP of theirs exists (a sign-in after would
     // ask for it); the token outlives the restarts.

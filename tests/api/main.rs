@@ -12,6 +12,7 @@ mod dpop;
 mod edge;
 mod health;
 mod hostile;
+mod logs;
 mod logto_sign_in;
 mod management;
 mod me;
