@@ -418,22 +418,25 @@ impl Core {
         };
         // A public client's refresh tokens are bound to its DPoP key (RFC 9449 §5).
         let binding = dpop_jkt.filter(|_| client.app_type.is_public()).map(str::to_string);
-        let refresh_token = self
-            .maybe_refresh_token(
-                tenant,
-                client,
-                &row.user_id,
-                &row.session_id,
-                &family_id,
-                &scope,
-                &row.audience,
-                api.as_ref(),
-                row.auth_time,
-                &row.amr,
-                &row.acr,
-                binding,
-            )
-            .await?;
+        let refresh_token = match self.new_refresh_token(
+            client,
+            &row.user_id,
+            &row.session_id,
+            &family_id,
+            &scope,
+            &row.audience,
+            api.as_ref(),
+            row.auth_time,
+            &row.amr,
+            &row.acr,
+            binding,
+        ) {
+            Some((token, refresh)) => {
+                self.store.insert_refresh_token(tenant, &refresh).await?;
+                Some(token)
+            }
+            None => None,
+        };
         Ok(UserGrant {
             user,
             client_id: client.client_id.clone(),
@@ -448,31 +451,6 @@ impl Core {
             nonce: row.nonce,
             refresh_token,
         })
-    }
-
-    #[expect(clippy::too_many_arguments, reason = "the facts a refresh token carries")]
-    async fn maybe_refresh_token(
-        &self,
-        tenant: &TenantId,
-        client: &Application,
-        user_id: &str,
-        session_id: &str,
-        family_id: &str,
-        scope: &[String],
-        audience: &Option<String>,
-        api: Option<&ApiResource>,
-        auth_time: i64,
-        amr: &[String],
-        acr: &Option<String>,
-        dpop_jkt: Option<String>,
-    ) -> Result<Option<String>> {
-        let Some((token, row)) = self.new_refresh_token(
-            client, user_id, session_id, family_id, scope, audience, api, auth_time, amr, acr, dpop_jkt,
-        ) else {
-            return Ok(None);
-        };
-        self.store.insert_refresh_token(tenant, &row).await?;
-        Ok(Some(token))
     }
 
     /// A new refresh token and its row, not yet stored, if the sign-in asked for one
