@@ -76,10 +76,10 @@ pub trait SessionStore {
     async fn insert_refresh_token(&self, tenant: &TenantId, token: &RefreshToken) -> StoreResult<()>;
     /// A refresh token by the hash of its value (whatever its state).
     async fn find_refresh_token(&self, tenant: &TenantId, token_hash: &str) -> StoreResult<Option<RefreshToken>>;
-    /// Rotates the live token `old` into `successor`, in one transaction: marks `old` rotated,
-    /// notes its session as seen at `now`, and inserts `successor` (if any). False, with nothing
-    /// written, if `old` was already rotated or revoked (a reuse): of parallel rotations of one
-    /// token exactly one succeeds.
+    /// Rotates the live token `old` into `successor`: marks `old` rotated, then notes its session
+    /// as seen at `now` and inserts `successor` (if any). False, with nothing written, if `old`
+    /// was already rotated or revoked (a reuse): of parallel rotations of one token exactly one
+    /// succeeds.
     async fn rotate_refresh_token(
         &self,
         tenant: &TenantId,

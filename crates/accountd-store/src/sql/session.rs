@@ -414,32 +414,22 @@ impl SessionStore for Handle {
         now: i64,
         successor: Option<&RefreshToken>,
     ) -> StoreResult<bool> {
-        // PostgreSQL: one transaction, so one commit (each waits for its WAL flush) instead of
-        // three. SQLite (no flush per commit at synchronous=NORMAL): three statements, each
-        // holding the write lock for itself only; a transaction would hold it across round trips
-        // to the connection's thread while every other writer sleeps in the busy handler
-        // (measured: refresh throughput −30 %, p99 6×). A crash between them leaves the old
-        // token spent and no successor, as a lost answer would.
+        // Three statements, not one transaction. A request whose client goes away is dropped
+        // mid-flight; a transaction dropped between its statements stayed open on its pooled
+        // connection ("idle in transaction", holding its locks) until that connection was next
+        // used, and password sign-ins queued behind it for over 10 s (bench/run on PostgreSQL,
+        // after wrk's refresh load stopped). On SQLite a transaction also held the write lock
+        // across round trips while the other writers slept in the busy handler. Each statement
+        // is atomic on its own: the conditional UPDATE decides the one winner, and a request cut
+        // off after it leaves the old token spent and no successor, as a lost answer would.
         let mut c = self.conn().await?;
-        if BACKEND == "sqlite" {
-            if !rotate(&mut c, tenant, &old.id, now).await? {
-                return Ok(false);
-            }
-            touch(&mut c, tenant, &old.session_id, now).await?;
-            if let Some(next) = successor {
-                insert_refresh(&mut c, tenant, next).await?;
-            }
-            return Ok(true);
+        if !rotate(&mut c, tenant, &old.id, now).await? {
+            return Ok(false);
         }
-        let mut tx = atomic(&mut c).await?;
-        if !rotate(&mut tx, tenant, &old.id, now).await? {
-            return Ok(false); // dropped: rolled back
-        }
-        touch(&mut tx, tenant, &old.session_id, now).await?;
+        touch(&mut c, tenant, &old.session_id, now).await?;
         if let Some(next) = successor {
-            insert_refresh(&mut tx, tenant, next).await?;
+            insert_refresh(&mut c, tenant, next).await?;
         }
-        tx.commit().await.map_err(map_err)?;
         Ok(true)
     }
 
