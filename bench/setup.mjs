@@ -57,16 +57,22 @@ const authorizeUrl = (scope, audience) => `${base}/authorize?` + new URLSearchPa
   code_challenge: challenge, code_challenge_method: 'S256', ...(audience ? { audience } : {}),
 });
 const DEFAULT = authorizeUrl('openid offline_access');
-let res = await fetch(DEFAULT, { redirect: 'manual' });
-const binding = res.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
-const flow = /name="flow" value="([^"]+)"/.exec(await res.text())[1].replaceAll('&amp;', '&');
-res = await fetch(`${base}/u/login`, {
-  method: 'POST', redirect: 'manual',
-  headers: { cookie: binding, 'content-type': 'application/x-www-form-urlencoded' },
-  body: new URLSearchParams({ flow, identifier: 'bench@example.com', password: 'bench password 123' }),
-});
-const session = res.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
-let firstCode = new URL(res.headers.get('location')).searchParams.get('code');
+// A password sign-in in a fresh browser: its session cookie and the code it ends with.
+async function signIn() {
+  let res = await fetch(DEFAULT, { redirect: 'manual' });
+  const binding = res.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
+  const flow = /name="flow" value="([^"]+)"/.exec(await res.text())[1].replaceAll('&amp;', '&');
+  res = await fetch(`${base}/u/login`, {
+    method: 'POST', redirect: 'manual',
+    headers: { cookie: binding, 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ flow, identifier: 'bench@example.com', password: 'bench password 123' }),
+  });
+  const session = res.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
+  return { session, code: new URL(res.headers.get('location')).searchParams.get('code') };
+}
+const first = await signIn();
+const session = first.session;
+let firstCode = first.code;
 
 async function code(url = DEFAULT) {
   if (firstCode && url === DEFAULT) { const c = firstCode; firstCode = null; return c; }
@@ -92,8 +98,14 @@ writeFileSync(join(out, 'bearer.txt'), bearer.access_token);
 const bound = await exchange(await code(), await proof('POST', `${base}/oauth/token`));
 if (bound.token_type !== 'DPoP') throw new Error('no DPoP-bound token');
 writeFileSync(join(out, 'dpop_token.txt'), bound.access_token);
+// Each refresh token from a sign-in of its own, as many users' browsers would hold them: tokens of
+// one session would all note that one session's row on every rotation, a contention no real
+// deployment has.
 const rts = [];
-for (let i = 0; i < CONNS; i++) rts.push((await exchange(await code())).refresh_token);
+for (let i = 0; i < CONNS; i += 4) {
+  const batch = await Promise.all([...Array(Math.min(4, CONNS - i))].map(async () => (await exchange((await signIn()).code)).refresh_token));
+  rts.push(...batch);
+}
 writeFileSync(join(out, 'refresh_tokens.txt'), rts.join('\n') + '\n');
 writeFileSync(join(out, 'client_id.txt'), spa.client_id);
 
