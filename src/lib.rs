@@ -3,6 +3,7 @@
 
 pub mod cli;
 pub mod config;
+pub mod telemetry;
 
 use std::net::SocketAddr;
 use std::path::Path;

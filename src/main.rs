@@ -8,17 +8,6 @@ use accountd::config::Config;
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-fn init_logging(cfg: &Config, force_json: bool) {
-    use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(&cfg.log.level));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
-    if force_json || cfg.log.format == "json" {
-        builder.json().with_current_span(true).with_span_list(false).init();
-    } else {
-        builder.init();
-    }
-}
-
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     let cfg = match Config::load(cli.config.as_deref()) {
@@ -35,14 +24,16 @@ fn main() -> std::process::ExitCode {
             return std::process::ExitCode::FAILURE;
         }
     };
+    // Flushes exported traces when dropped, after the runtime has stopped serving.
+    let _telemetry = match cli.command {
+        Command::Serve { log_json } => Some(accountd::telemetry::init(&cfg, log_json)),
+        Command::Migrate => Some(accountd::telemetry::init(&cfg, false)),
+        _ => None,
+    };
     let result = runtime.block_on(async {
         match cli.command {
-            Command::Serve { log_json } => {
-                init_logging(&cfg, log_json);
-                accountd::cli::serve::run(cfg).await
-            }
+            Command::Serve { .. } => accountd::cli::serve::run(cfg).await,
             Command::Migrate => {
-                init_logging(&cfg, false);
                 let url = cfg.storage.url();
                 if url.starts_with("sqlite:") {
                     accountd::create_private_dir(&cfg.storage.data_dir)?;

@@ -20,6 +20,7 @@ mod metrics;
 mod nodes;
 mod oauth;
 mod oidc;
+mod otel;
 mod pages;
 mod tenants;
 mod upstream_sign_in;

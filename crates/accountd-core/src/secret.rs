@@ -8,6 +8,7 @@ use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 pub use zeroize::Zeroizing;
 
 use crate::error::{Error, Result};
+use tracing::Instrument as _;
 
 /// The key that seals signing keys, TOTP secrets and upstream tokens at rest.
 /// It never derives `Debug`, `Clone` or `Serialize`.
@@ -274,11 +275,14 @@ impl HashPermit {
     /// request dropped mid-hash still holds its place until the hash ends.
     async fn run<T: Send + 'static>(self, work: impl FnOnce() -> T + Send + 'static) -> Result<T> {
         let closed = || Error::Internal(anyhow::anyhow!("the hashing pool is closed"));
-        let running = self.pool.running.clone().acquire_owned().await.map_err(|_| closed())?;
+        // A trace shows the wait for a thread (`password_hashing` less its `argon2id` child) apart
+        // from the hash itself.
+        let span = tracing::info_span!("password_hashing");
+        let running = self.pool.running.clone().acquire_owned().instrument(span.clone()).await.map_err(|_| closed())?;
         let admitted = self.admitted;
         let (done, answer) = tokio::sync::oneshot::channel();
         let job: HashJob = Box::new(move || {
-            let out = work();
+            let out = tracing::info_span!(parent: &span, "argon2id").in_scope(work);
             drop((running, admitted));
             let _ = done.send(out); // the request may be gone
         });

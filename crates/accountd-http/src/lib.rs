@@ -10,6 +10,8 @@ pub mod me_v1;
 pub mod metrics;
 pub mod oidc;
 pub mod push;
+#[cfg(feature = "otel")]
+mod trace_context;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -215,11 +217,7 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn_with_state(state.clone(), metrics::track))
         .layer(
             TraceLayer::new_for_http()
-                .make_span_with(|req: &Request<axum::body::Body>| {
-                    let id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("");
-                    tracing::info_span!("request", request.id = %id, method = %req.method(), path = %req.uri().path(),
-                        route = tracing::field::Empty, tenant = tracing::field::Empty)
-                })
+                .make_span_with(request_span)
                 .on_request(())
                 .on_response(DefaultOnResponse::new().level(tracing::Level::INFO))
                 // Not an ERROR per 5xx: a 503 (busy, a limit) is an answer an outsider can cause at
@@ -228,6 +226,26 @@ pub fn router(state: AppState) -> Router {
         )
         .layer(PropagateRequestIdLayer::new(x_request_id.clone()))
         .layer(SetRequestIdLayer::new(x_request_id, RandomRequestId))
+}
+
+/// The span of one request: its log lines carry these fields; `route` and `tenant` are recorded
+/// once known. With the `otel` feature it is also the server span exported for the request,
+/// continuing the caller's `traceparent` and named after the route template.
+fn request_span(req: &Request<axum::body::Body>) -> tracing::Span {
+    use tracing::field::Empty;
+    let id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("");
+    #[cfg(not(feature = "otel"))]
+    let span = tracing::info_span!("request", request.id = %id, method = %req.method(), path = %req.uri().path(),
+        route = Empty, tenant = Empty);
+    #[cfg(feature = "otel")]
+    let span = {
+        let span = tracing::info_span!("request", request.id = %id, method = %req.method(), path = %req.uri().path(),
+            route = Empty, tenant = Empty, otel.kind = "server",
+            http.response.status_code = Empty, otel.status_code = Empty);
+        trace_context::continue_trace(&span, req.headers());
+        span
+    };
+    span
 }
 
 /// `GET /api/docs`: a page a person can open, linking every OpenAPI document and the discovery

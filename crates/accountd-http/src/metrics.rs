@@ -136,13 +136,23 @@ impl Metrics {
 /// Middleware counting every request by its route template (`unmatched` for no route).
 pub async fn track(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let route = req.extensions().get::<MatchedPath>().map_or("unmatched", MatchedPath::as_str).to_string();
-    // The request's log line names its route template too.
-    tracing::Span::current().record("route", route.as_str());
     let method = req.method().as_str().to_string();
+    // The request's log line names its route template too; an exported span is named after it.
+    let span = tracing::Span::current();
+    span.record("route", route.as_str());
+    #[cfg(feature = "otel")]
+    crate::trace_context::name_span(&span, format!("{method} {route}"));
     let start = Instant::now();
     let res = next.run(req).await;
     let m = &state.metrics;
     let status = res.status();
+    #[cfg(feature = "otel")]
+    {
+        span.record("http.response.status_code", status.as_u16());
+        if status.is_server_error() {
+            span.record("otel.status_code", "ERROR");
+        }
+    }
     let labels = RouteLabels { route, method };
     m.latency.get_or_create(&labels).observe(start.elapsed().as_secs_f64());
     if status == StatusCode::TOO_MANY_REQUESTS {
