@@ -235,3 +235,55 @@ async fn changes_are_in_the_audit_log() {
     assert!(!logs.text.contains("do not log me"), "names only, never values");
     me.app.stop().await;
 }
+
+/// A client that hangs up mid-request must not leave the request's transaction open: the server
+/// drops the request's work with it, and a transaction abandoned between statements would keep
+/// its connection `idle in transaction` on PostgreSQL, holding the user's row lock, so that every
+/// later write of that user waits on it (sqlx rolls it back when the connection goes back to the
+/// pool). A burst of PATCHes, each dropped by its client after a few milliseconds, then a PATCH
+/// that must be answered at once, and no connection left holding a lock in the test's tables.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_dropped_mid_flight_leaves_no_transaction_open() {
+    let me = signed_in("127.0.0.1").await;
+    me.set_policy(json!({"rate_limits": {"tenant_reads_per_second": 10000, "tenant_writes_per_second": 10000,
+                                         "user_reads_per_minute": 100000, "user_writes_per_minute": 100000}}))
+        .await;
+    let events_before = me.app.sql_count("SELECT count(*) FROM audit_events").await;
+    let client = reqwest::Client::new();
+    let url = me.url("/profile");
+    let mut burst = tokio::task::JoinSet::new();
+    for i in 0..240u64 {
+        let (client, url, token) = (client.clone(), url.clone(), me.token.clone());
+        // Hang-ups spread from 0.5 ms to 12 ms after sending, to land between the statements.
+        let patience = std::time::Duration::from_micros(500 + (i * 7919) % 11_500);
+        burst.spawn(async move {
+            let send = client.patch(&url).bearer_auth(token).json(&json!({"nickname": format!("n{i}")})).send();
+            let _ = tokio::time::timeout(patience, send).await;
+        });
+    }
+    while burst.join_next().await.is_some() {}
+    // Else nothing here was abandoned mid-flight and the test proves nothing.
+    let applied = me.app.sql_count("SELECT count(*) FROM audit_events").await - events_before;
+    assert!(applied < 200, "{applied} of the 240 hung-up PATCHes ran to the end");
+
+    let answered = tokio::time::timeout(
+        std::time::Duration::from_secs(5),
+        me.patch_profile(json!({"nickname": "after the hang-ups"})),
+    )
+    .await
+    .expect("a write after the hang-ups is answered within 5 s");
+    assert_eq!(answered.status, 200, "{}", answered.text);
+    if !me.app.config().storage.database_url.starts_with("sqlite:") {
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        let stuck = me
+            .app
+            .sql_count(
+                "SELECT count(DISTINCT a.pid) FROM pg_stat_activity a JOIN pg_locks l ON l.pid = a.pid \
+                 JOIN pg_class c ON c.oid = l.relation JOIN pg_namespace n ON n.oid = c.relnamespace \
+                 WHERE a.state LIKE 'idle in transaction%' AND n.nspname = current_schema()",
+            )
+            .await;
+        assert_eq!(stuck, 0, "connections left idle in a transaction, holding locks on the test's tables");
+    }
+    me.app.stop().await;
+}
