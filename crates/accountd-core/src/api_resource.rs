@@ -100,6 +100,7 @@ pub const MY_ACCOUNT_SCOPES: &[(&str, &str)] = &[
     ("read:me:organizations", "Read organizations"),
     ("read:me:profile", "Read the profile"),
     ("update:me:profile", "Update the profile"),
+    ("read:me:security_events", "Read the account's security timeline"),
 ];
 
 /// Scopes of the Management API (Auth0's names for the endpoints accountd serves).

@@ -94,6 +94,15 @@ pub struct AuditEvent {
 }
 
 impl AuditEvent {
+    /// The user the event concerns, whose security timeline shows it: the target when it is a
+    /// user, else the user its detail names (a method's or a session's owner).
+    pub fn concerns(&self) -> Option<&str> {
+        if self.target_type == "user" {
+            return Some(self.target_id.as_str()).filter(|id| !id.is_empty());
+        }
+        ["user_id", "user"].iter().find_map(|k| self.detail.get(*k).and_then(Value::as_str))
+    }
+
     /// A successful change made in `ctx`.
     pub fn success(ctx: &Context, action: &str, target_type: &str, target_id: &str, detail: Value) -> Self {
         let at = crate::clock::now_millis();

@@ -150,6 +150,8 @@ pub const OIDC_SCOPES: &[&str] = &[
     "custom_data",
     "identities",
     "urn:logto:scope:sessions",
+    // accountd's own: the security timeline (`GET /api/my-account/security-events`).
+    "urn:accountd:scope:security_events",
 ];
 
 fn nonempty(v: &Option<String>) -> Option<&str> {

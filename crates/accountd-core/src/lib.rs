@@ -19,6 +19,7 @@ pub mod message;
 pub mod origin;
 pub mod role;
 pub mod secret;
+pub mod security_event;
 pub mod service;
 pub mod session;
 pub mod signing_key;

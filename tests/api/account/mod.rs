@@ -9,6 +9,7 @@ mod mfa;
 mod mfa_settings;
 mod profile;
 mod revoked;
+mod security_events;
 mod sessions;
 mod settings;
 mod social;

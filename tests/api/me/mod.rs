@@ -25,7 +25,7 @@ pub const PASSWORD: &str = "correct horse battery";
 pub const EMAIL: &str = "ada@example.com";
 
 /// Every My Account scope an app can ask for.
-pub const ME_SCOPES: [&str; 7] = [
+pub const ME_SCOPES: [&str; 8] = [
     "read:me:factors",
     "read:me:authentication_methods",
     "create:me:authentication_methods",
@@ -33,6 +33,7 @@ pub const ME_SCOPES: [&str; 7] = [
     "delete:me:authentication_methods",
     "read:me:profile",
     "update:me:profile",
+    "read:me:security_events",
 ];
 
 /// An SPA granted the My Account scopes, a user with a password, and that user's token.

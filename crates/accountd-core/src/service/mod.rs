@@ -19,6 +19,7 @@ mod profile;
 mod push;
 mod roles;
 mod second_factor;
+mod security_events;
 mod sessions;
 mod signin;
 mod tenants;
@@ -45,6 +46,7 @@ pub use profile::{
 pub use push::{MAX_BINDING_MESSAGE_CHARS, PushChallenge};
 pub use roles::PermissionView;
 pub use second_factor::{SecondFactorAnswer, SecondFactorChallenge, SecondFactorPrompt};
+pub use security_events::MAX_SECURITY_EVENTS_PAGE;
 pub use sessions::{GrantView, GrantsTarget, SessionApp, SessionView};
 pub use signin::{CodeExchange, ExchangeError, GrantError, RefreshExchange, SESSION_TTL_MILLIS};
 pub use tenants::Bootstrap;

@@ -227,7 +227,10 @@ impl Core {
     pub async fn end_session(&self, ctx: &Context, tenant: &TenantId, session: &Session) -> Result<()> {
         self.store.revoke_session(tenant, &UserId(session.user_id.clone()), &session.id, now_millis()).await?;
         self.store
-            .insert_audit_event(tenant, &AuditEvent::success(ctx, "session.end", "session", &session.id, json!({})))
+            .insert_audit_event(
+                tenant,
+                &AuditEvent::success(ctx, "session.end", "session", &session.id, json!({"user": session.user_id})),
+            )
             .await?;
         Ok(())
     }

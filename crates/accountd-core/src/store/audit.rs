@@ -1,6 +1,20 @@
 use crate::audit::AuditEvent;
 use crate::store::{Page, StoreResult};
 use crate::tenant::TenantId;
+use crate::user::UserId;
+
+/// Which of one user's events to list (the security timeline): those that concern the user
+/// ([`AuditEvent::concerns`]) with one of `actions`, newest first, older than `before` (an event
+/// id) when given, then `page`.
+#[derive(Debug, Clone, Copy)]
+pub struct UserEventQuery<'a> {
+    /// The user the events concern.
+    pub user: &'a UserId,
+    /// Their actions (`user.sign_in`, …).
+    pub actions: &'a [&'a str],
+    /// Only events older than this one (keyset paging).
+    pub before: Option<&'a str>,
+}
 
 /// Audit events.
 #[async_trait::async_trait]
@@ -9,4 +23,13 @@ pub trait AuditStore {
     async fn insert_audit_event(&self, tenant: &TenantId, event: &AuditEvent) -> StoreResult<()>;
     /// Events, newest first.
     async fn list_audit_events(&self, tenant: &TenantId, page: Page) -> StoreResult<Vec<AuditEvent>>;
+    /// Events about one user, newest first (see [`UserEventQuery`]).
+    async fn list_user_events(
+        &self,
+        tenant: &TenantId,
+        query: UserEventQuery<'_>,
+        page: Page,
+    ) -> StoreResult<Vec<AuditEvent>>;
+    /// How many events [`AuditStore::list_user_events`] would list without paging.
+    async fn count_user_events(&self, tenant: &TenantId, query: UserEventQuery<'_>) -> StoreResult<u64>;
 }

@@ -16,7 +16,7 @@ use crate::error::StoreError;
 use crate::role::{Permission, Role, RoleId};
 use crate::session::{AccessToken, AuthorizationCode, RefreshToken, Revocations, Session, TokenFamily};
 use crate::signing_key::{KeyStatus, SigningKey};
-use crate::store::{ClientGrantQuery, Page, Store, UserQuery};
+use crate::store::{ClientGrantQuery, Page, Store, UserEventQuery, UserQuery};
 use crate::tenant::{NewTenant, TenantId};
 use crate::user::{NewUser, User, UserId};
 
@@ -444,6 +444,47 @@ pub async fn audit_events(s: &dyn Store) {
     assert_eq!(s.list_audit_events(&a, Page::new(0, 10)).await.unwrap(), [e2.clone(), e1]);
     assert_eq!(s.list_audit_events(&a, Page::new(0, 1)).await.unwrap(), [e2]);
     assert!(s.list_audit_events(&b, Page::new(0, 10)).await.unwrap().is_empty());
+
+    // One user's events, by action, newest first; keyset and offset paging; counted alike.
+    let ada = UserId("auth0|ada".into());
+    let mut written = Vec::new();
+    for (i, (action, target)) in [
+        ("user.sign_in", "auth0|ada"),
+        ("user.sign_in", "auth0|bob"),
+        ("account.password.update", "auth0|ada"),
+        ("user.assign_roles", "auth0|ada"),
+        ("user.sign_in", "auth0|ada"),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let e = AuditEvent::success(&ctx, action, "user", target, json!({"n": i}));
+        s.insert_audit_event(&a, &e).await.unwrap();
+        written.push(e);
+    }
+    s.insert_audit_event(&b, &AuditEvent::success(&ctx, "user.sign_in", "user", "auth0|ada", json!({}))).await.unwrap();
+    // An event about one of the user's things, naming the user in its detail, concerns the user.
+    let method = AuditEvent::success(
+        &ctx,
+        "account.password.update",
+        "authentication_method",
+        "m1",
+        json!({"n": 5, "user_id": "auth0|ada"}),
+    );
+    s.insert_audit_event(&a, &method).await.unwrap();
+    written.push(method);
+    let actions = ["user.sign_in", "account.password.update"];
+    let q = UserEventQuery { user: &ada, actions: &actions, before: None };
+    let n = |events: Vec<AuditEvent>| events.iter().map(|e| e.detail["n"].as_i64().unwrap()).collect::<Vec<_>>();
+    assert_eq!(n(s.list_user_events(&a, q, Page::new(0, 10)).await.unwrap()), [5, 4, 2, 0]);
+    assert_eq!(s.count_user_events(&a, q).await.unwrap(), 4);
+    assert_eq!(n(s.list_user_events(&a, q, Page { offset: 2, limit: 1 }).await.unwrap()), [2]);
+    let older = UserEventQuery { before: Some(&written[4].id), ..q };
+    assert_eq!(n(s.list_user_events(&a, older, Page::new(0, 10)).await.unwrap()), [2, 0]);
+    assert_eq!(s.count_user_events(&a, older).await.unwrap(), 2);
+    let none = UserEventQuery { actions: &[], ..q };
+    assert!(s.list_user_events(&a, none, Page::new(0, 10)).await.unwrap().is_empty());
+    assert_eq!(s.count_user_events(&b, q).await.unwrap(), 1, "per tenant");
 }
 
 /// Transactions: commit keeps, drop rolls back, concurrent writers all succeed.

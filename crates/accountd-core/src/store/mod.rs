@@ -32,7 +32,7 @@ pub mod conformance;
 pub use access_token::AccessTokenStore;
 pub use api_resource::ApiStore;
 pub use application::ApplicationStore;
-pub use audit::AuditStore;
+pub use audit::{AuditStore, UserEventQuery};
 pub use authentication_method::AuthenticationMethodStore;
 pub use client_grant::{ClientGrantQuery, ClientGrantStore};
 pub use connector::ConnectorStore;

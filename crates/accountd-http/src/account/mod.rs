@@ -15,6 +15,7 @@ pub mod mfa_verifications;
 pub mod password;
 pub mod phone;
 pub mod profile;
+pub mod security_events;
 pub mod sessions;
 pub mod verifications;
 pub mod wire;
@@ -58,6 +59,7 @@ fn user_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(verifications::create_by_code))
         .routes(routes!(verifications::verify_code))
         .routes(routes!(sessions::list_sessions))
+        .routes(routes!(security_events::list_security_events))
         .routes(routes!(sessions::delete_session))
         .routes(routes!(sessions::list_grants))
         .routes(routes!(sessions::delete_grant))

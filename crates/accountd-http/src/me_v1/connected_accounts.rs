@@ -56,13 +56,13 @@ pub async fn complete_connected_account_request(
 }
 
 /// `from` and `take` (1 to 20, default 10), and any `connection` filters, of a list's query.
-struct ListQuery {
-    connections: Vec<String>,
-    from: Option<String>,
-    take: usize,
+pub(super) struct ListQuery {
+    pub(super) connections: Vec<String>,
+    pub(super) from: Option<String>,
+    pub(super) take: usize,
 }
 
-fn list_query(raw: Option<&str>, with_connection: bool) -> Result<ListQuery, MeError> {
+pub(super) fn list_query(raw: Option<&str>, with_connection: bool) -> Result<ListQuery, MeError> {
     let pairs: Vec<(String, String)> = serde_urlencoded::from_str(raw.unwrap_or(""))
         .map_err(|_| MeError::validation(vec![ValidationError::at("", "querystring is malformed")]))?;
     let mut q = ListQuery { connections: vec![], from: None, take: 10 };

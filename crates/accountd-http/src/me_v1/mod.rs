@@ -9,6 +9,7 @@ pub mod error;
 pub mod extract;
 pub mod factors;
 pub mod profile;
+pub mod security_events;
 pub mod wire;
 
 use std::sync::Arc;
@@ -58,6 +59,7 @@ fn user_routes() -> OpenApiRouter<AppState> {
         ))
         .routes(routes!(am::verify_authentication_method))
         .routes(routes!(profile::get_profile, profile::update_profile))
+        .routes(routes!(security_events::list_security_events))
         .routes(routes!(connected_accounts::create_connected_account_request))
         .routes(routes!(connected_accounts::complete_connected_account_request))
         .routes(routes!(connected_accounts::get_connected_accounts))

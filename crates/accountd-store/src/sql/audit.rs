@@ -6,7 +6,7 @@ impl AuditStore for Handle {
         let mut c = self.conn().await?;
         sqlx::query(
             "INSERT INTO audit_events (tenant_id, id, at, actor, action, target_type, target_id, ip, user_agent, \
-             result, detail) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+             result, detail, user_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
         )
         .bind(tenant.as_str())
         .bind(&e.id)
@@ -19,6 +19,7 @@ impl AuditStore for Handle {
         .bind(&e.user_agent)
         .bind(&e.result)
         .bind(to_json(&e.detail))
+        .bind(e.concerns())
         .execute(&mut *c)
         .await
         .map_err(map_err)?;
@@ -37,22 +38,91 @@ impl AuditStore for Handle {
         .fetch_all(&mut *c)
         .await
         .map_err(map_err)?;
-        rows.iter()
-            .map(|r| {
-                Ok(AuditEvent {
-                    id: r.try_get("id")?,
-                    at: r.try_get("at")?,
-                    actor: Actor::from_stored(&r.try_get::<String, _>("actor")?),
-                    action: r.try_get("action")?,
-                    target_type: r.try_get("target_type")?,
-                    target_id: r.try_get("target_id")?,
-                    ip: r.try_get("ip")?,
-                    user_agent: r.try_get("user_agent")?,
-                    result: r.try_get("result")?,
-                    detail: from_json::<serde_json::Value>(&r.try_get::<String, _>("detail")?),
-                })
-            })
-            .collect::<Result<_, sqlx::Error>>()
-            .map_err(map_err)
+        rows.iter().map(audit_event_from).collect::<Result<_, sqlx::Error>>().map_err(map_err)
     }
+
+    async fn list_user_events(
+        &self,
+        tenant: &TenantId,
+        query: UserEventQuery<'_>,
+        page: Page,
+    ) -> StoreResult<Vec<AuditEvent>> {
+        if query.actions.is_empty() {
+            return Ok(Vec::new());
+        }
+        let (filter, next) = user_event_filter(&query);
+        let sql = format!(
+            "SELECT id, at, actor, action, target_type, target_id, ip, user_agent, result, detail FROM audit_events \
+             WHERE {filter} ORDER BY id DESC LIMIT ${next} OFFSET ${}",
+            next + 1
+        );
+        let mut c = self.conn().await?;
+        let rows = bind_user_event_filter(sqlx::query(sqlx::AssertSqlSafe(sql)), tenant, &query)
+            .bind(i64::from(page.limit))
+            .bind(i64::from(page.offset))
+            .fetch_all(&mut *c)
+            .await
+            .map_err(map_err)?;
+        rows.iter().map(audit_event_from).collect::<Result<_, sqlx::Error>>().map_err(map_err)
+    }
+
+    async fn count_user_events(&self, tenant: &TenantId, query: UserEventQuery<'_>) -> StoreResult<u64> {
+        if query.actions.is_empty() {
+            return Ok(0);
+        }
+        let (filter, _) = user_event_filter(&query);
+        let sql = format!("SELECT count(*) AS n FROM audit_events WHERE {filter}");
+        let mut c = self.conn().await?;
+        let row = bind_user_event_filter(sqlx::query(sqlx::AssertSqlSafe(sql)), tenant, &query)
+            .fetch_one(&mut *c)
+            .await
+            .map_err(map_err)?;
+        Ok(row.try_get::<i64, _>("n").map_err(map_err)?.max(0) as u64)
+    }
+}
+
+/// The WHERE clause of a user's events, numbered as [`bind_user_event_filter`] binds them, and
+/// the next free parameter number. Only placeholders are formatted in: every value is bound.
+fn user_event_filter(q: &UserEventQuery<'_>) -> (String, usize) {
+    let actions: Vec<String> = (0..q.actions.len()).map(|i| format!("${}", i + 3)).collect();
+    let mut filter = format!(
+        "tenant_id = $1 AND user_id = $2 AND action IN ({})",
+        actions.join(", ")
+    );
+    let mut next = 3 + q.actions.len();
+    if q.before.is_some() {
+        filter.push_str(&format!(" AND id < ${next}"));
+        next += 1;
+    }
+    (filter, next)
+}
+
+fn bind_user_event_filter<'q>(
+    mut query: sqlx::query::Query<'q, Db, <Db as sqlx::Database>::Arguments>,
+    tenant: &'q TenantId,
+    q: &UserEventQuery<'q>,
+) -> sqlx::query::Query<'q, Db, <Db as sqlx::Database>::Arguments> {
+    query = query.bind(tenant.as_str()).bind(q.user.0.as_str());
+    for action in q.actions {
+        query = query.bind(*action);
+    }
+    if let Some(before) = q.before {
+        query = query.bind(before);
+    }
+    query
+}
+
+fn audit_event_from(r: &Row) -> Result<AuditEvent, sqlx::Error> {
+    Ok(AuditEvent {
+        id: r.try_get("id")?,
+        at: r.try_get("at")?,
+        actor: Actor::from_stored(&r.try_get::<String, _>("actor")?),
+        action: r.try_get("action")?,
+        target_type: r.try_get("target_type")?,
+        target_id: r.try_get("target_id")?,
+        ip: r.try_get("ip")?,
+        user_agent: r.try_get("user_agent")?,
+        result: r.try_get("result")?,
+        detail: from_json::<serde_json::Value>(&r.try_get::<String, _>("detail")?),
+    })
 }

@@ -1,0 +1,144 @@
+//! The security timeline (issue 15, point 2): what happened to the account, newest first, in plain
+//! words, read through Logto's dialect (`GET /api/my-account/security-events`, `page`/`page_size`,
+//! `Total-Number`) and Auth0's (`GET /me/v1/security-events`, `from`/`take`/`next`), each behind
+//! its own scope, and only ever the caller's own events.
+
+use reqwest::Method;
+use serde_json::{Value, json};
+
+use super::{ALL_SCOPES, Account, account, assert_error};
+use crate::me::{EMAIL, PASSWORD};
+use crate::util::browser::Browser;
+
+const TIMELINE_SCOPE: &str = "urn:accountd:scope:security_events";
+
+/// A sign-in form posted with a wrong password.
+async fn wrong_password(a: &Account) {
+    let mut browser = Browser::new(a.me.app.port);
+    let params = [
+        ("response_type", "code"),
+        ("client_id", a.me.client_id.as_str()),
+        ("redirect_uri", crate::me::CALLBACK),
+        ("scope", "openid"),
+        ("state", "s"),
+        ("code_challenge", crate::me::CHALLENGE),
+        ("code_challenge_method", "S256"),
+    ];
+    let page = browser.get(&format!("{}/authorize?{}", a.me.base, serde_urlencoded::to_string(params).unwrap())).await;
+    let flow = page.hidden("flow").expect("sign-in form");
+    let done = browser
+        .post_form(
+            &format!("{}/u/login", a.me.base),
+            &[("flow", &flow), ("identifier", EMAIL), ("password", "not the password")],
+        )
+        .await;
+    assert!(done.param("code").is_none(), "a wrong password signed in");
+}
+
+fn types(list: &Value) -> Vec<&str> {
+    list.as_array().unwrap().iter().map(|e| e["type"].as_str().unwrap()).collect()
+}
+
+#[tokio::test]
+async fn the_timeline_shows_what_happened_newest_first_in_both_dialects() {
+    let a = account().await;
+    let token = a.token_for(&format!("{ALL_SCOPES} {TIMELINE_SCOPE}")).await;
+    // Another user of the tenant, whose events must never show.
+    let r =
+        a.me.app
+            .post("/api/v2/users", &a.me.mgmt, json!({"email": "bob@example.com", "password": "another Passw0rd!"}))
+            .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    a.token_as("bob@example.com", "another Passw0rd!", "openid").await;
+
+    wrong_password(&a).await;
+    let record = a.password_record().await;
+    let r = a.call(Method::PATCH, "/api/my-account", Some(json!({"name": "Ada King"})), Some(&record)).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let r = a
+        .call(Method::POST, "/api/my-account/password", Some(json!({"password": "a new Passw0rd!"})), Some(&record))
+        .await;
+    assert_eq!(r.status, 204, "{}", r.text);
+
+    // Logto's dialect: an array, newest first, the total in a header.
+    let r = a.send(&token, Method::GET, "/api/my-account/security-events", None, &[]).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let all = r.body.clone();
+    let kinds = types(&all);
+    assert_eq!(kinds[..4], ["password_changed", "profile_changed", "identity_confirmed", "sign_in_refused"], "{all:#}");
+    assert!(kinds[4..].iter().all(|k| ["signed_in", "account_created"].contains(k)), "{kinds:?}");
+    assert_eq!(*kinds.last().unwrap(), "account_created");
+    assert_eq!(r.header("total-number"), Some(kinds.len().to_string().as_str()));
+    let first = &all[0];
+    assert_eq!(first["description"], "Your password was changed");
+    assert!(first["createdAt"].as_i64().unwrap() > 1_700_000_000_000, "{first}");
+    assert!(first["ip"].is_string(), "{first}");
+    assert_eq!(all[1]["details"]["changed"], json!(["name"]), "{all:#}");
+    assert_eq!(all[3]["description"], "A sign-in with a wrong password was refused");
+    let signed_in = all.as_array().unwrap().iter().find(|e| e["type"] == "signed_in").unwrap();
+    assert_eq!(signed_in["description"], "Signed in with your password");
+    assert_eq!(signed_in["details"], json!({"method": "pwd"}), "no session id or other internals");
+    // Only this user's events (Bob signed in once, and was created).
+    let n = kinds.len();
+    let stored = a.me.app.sql_count("SELECT count(*) FROM audit_events").await as usize;
+    assert!(stored > n, "Bob's and the tenant's events are in the table, not in Ada's timeline");
+    let text = all.to_string();
+    assert!(!text.contains("bob@example.com") && !text.contains(PASSWORD), "{text}");
+
+    // Paging: pages of two read the whole list in order.
+    let mut paged = Vec::new();
+    for page in 1..=n.div_ceil(2) {
+        let path = format!("/api/my-account/security-events?page={page}&page_size=2");
+        let r = a.send(&token, Method::GET, &path, None, &[]).await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        assert_eq!(r.header("total-number"), Some(n.to_string().as_str()));
+        paged.extend(r.body.as_array().unwrap().iter().cloned());
+    }
+    assert_eq!(Value::Array(paged), all);
+    let r = a.send(&token, Method::GET, "/api/my-account/security-events?page=99", None, &[]).await;
+    assert_eq!((r.status.as_u16(), r.body.clone()), (200, json!([])));
+
+    // Bad paging, and a token without the timeline's scope, in Logto's error format.
+    for bad in ["page=0", "page_size=0", "page_size=101", "page=x", "pageSize=2"] {
+        let r = a.send(&token, Method::GET, &format!("/api/my-account/security-events?{bad}"), None, &[]).await;
+        assert_error(&r, 400, "guard.invalid_input");
+    }
+    let r = a.get("/api/my-account/security-events").await;
+    assert_eq!(r.status, 401, "without {TIMELINE_SCOPE}: {}", r.text);
+
+    // Auth0's dialect: the same entries, `from`/`take` and a `next` cursor.
+    let r = a.me.get("/security-events?take=20").await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let events = r.body["security_events"].as_array().unwrap().clone();
+    // The /me/v1 token's own sign-in came before the rest; the lists agree on what they share.
+    let ids = |list: &[Value]| list.iter().map(|e| e["id"].as_str().unwrap().to_string()).collect::<Vec<_>>();
+    let logto_ids = ids(all.as_array().unwrap());
+    assert_eq!(ids(&events[..4]), logto_ids[..4]);
+    assert_eq!(events[0]["type"], "password_changed");
+    assert_eq!(events[0]["description"], "Your password was changed");
+    assert!(events[0]["created_at"].as_str().unwrap().ends_with('Z'), "ISO 8601: {}", events[0]);
+    let mut walked = Vec::new();
+    let mut from: Option<String> = None;
+    loop {
+        let path = match &from {
+            Some(f) => format!("/security-events?take=3&from={f}"),
+            None => "/security-events?take=3".to_string(),
+        };
+        let r = a.me.get(&path).await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        walked.extend(r.body["security_events"].as_array().unwrap().iter().cloned());
+        match r.body["next"].as_str() {
+            Some(next) => from = Some(next.to_string()),
+            None => break,
+        }
+    }
+    assert_eq!(walked, events, "the cursor walks the whole timeline once, in order");
+    let r = a.me.get("/security-events?take=0").await;
+    assert_eq!(r.status, 400, "{}", r.text);
+    assert_eq!(r.body["validation_errors"][0]["pointer"], "/take");
+    // A /me/v1 token without read:me:security_events is refused in that dialect's format.
+    let narrow = a.me.sign_in_as(EMAIL, "a new Passw0rd!", "read:me:profile").await;
+    let r = crate::account::send_to(&a.me.base, &narrow, Method::GET, "/me/v1/security-events", None, &[]).await;
+    assert_eq!(r.status, 403, "{}", r.text);
+    a.me.app.stop().await;
+}
