@@ -101,6 +101,7 @@ pub const MY_ACCOUNT_SCOPES: &[(&str, &str)] = &[
     ("read:me:profile", "Read the profile"),
     ("update:me:profile", "Update the profile"),
     ("read:me:security_events", "Read the account's security timeline"),
+    ("read:me:export", "Download a copy of everything held about the account"),
 ];
 
 /// Scopes of the Management API (Auth0's names for the endpoints accountd serves).

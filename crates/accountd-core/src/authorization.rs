@@ -152,6 +152,8 @@ pub const OIDC_SCOPES: &[&str] = &[
     "urn:logto:scope:sessions",
     // accountd's own: the security timeline (`GET /api/my-account/security-events`).
     "urn:accountd:scope:security_events",
+    // accountd's own: the account export (`GET /api/my-account/export`).
+    "urn:accountd:scope:export",
 ];
 
 fn nonempty(v: &Option<String>) -> Option<&str> {

@@ -36,6 +36,7 @@ pub enum SecurityEventKind {
     LinkedTokenRead,
     IdentityConfirmed,
     IdentityCheckFailed,
+    AccountExported,
 }
 
 /// The audit actions the timeline shows, with the kind each is (a failure may be another kind).
@@ -76,6 +77,7 @@ const ACTIONS: &[(&str, SecurityEventKind)] = {
         ("account.verification.password", IdentityConfirmed),
         ("account.verification.code_verified", IdentityConfirmed),
         ("account.verification.social", IdentityConfirmed),
+        ("account.export", AccountExported),
     ]
 };
 
@@ -116,6 +118,7 @@ impl SecurityEventKind {
             LinkedTokenRead => "linked_token_read",
             IdentityConfirmed => "identity_confirmed",
             IdentityCheckFailed => "identity_check_failed",
+            AccountExported => "account_exported",
         }
     }
 
@@ -147,6 +150,7 @@ impl SecurityEventKind {
         "linked_token_read",
         "identity_confirmed",
         "identity_check_failed",
+        "account_exported",
     ];
 }
 
@@ -235,6 +239,7 @@ impl SecurityEvent {
             LinkedTokenRead => format!("An app used your {connection} account's access"),
             IdentityConfirmed => "Confirmed it was you, to make a change".into(),
             IdentityCheckFailed => "A wrong password was given to confirm it was you".into(),
+            AccountExported => "A copy of your account's data was downloaded".into(),
         };
         Some(Self {
             id: e.id.clone(),

@@ -4,6 +4,7 @@
 
 mod dialects;
 mod errors;
+mod export;
 mod identifiers;
 mod mfa;
 mod mfa_settings;

@@ -12,7 +12,7 @@ use crate::util::upstream::{Upstream, as_account, follow, query};
 const CLIENT_CALLBACK: &str = "http://127.0.0.1:9/social-callback";
 
 /// An account whose tenant has connection `upstream` (tokens kept) at a fresh upstream.
-async fn with_upstream(ttl: u64) -> (Account, Upstream) {
+pub(super) async fn with_upstream(ttl: u64) -> (Account, Upstream) {
     let a = account().await;
     let up = Upstream::start(ttl).await;
     let r = a.me.app.post("/api/v2/connections", &a.me.mgmt, up.connection("upstream", true)).await;
@@ -50,11 +50,11 @@ async fn social_record_with(a: &Account, token: &str, who: &str) -> String {
     id
 }
 
-async fn social_record(a: &Account, who: &str) -> String {
+pub(super) async fn social_record(a: &Account, who: &str) -> String {
     social_record_with(a, &a.token, who).await
 }
 
-async fn link(a: &Account, record: &str) -> crate::util::Resp {
+pub(super) async fn link(a: &Account, record: &str) -> crate::util::Resp {
     let proof = a.password_record().await;
     a.call(
         Method::POST,
@@ -70,7 +70,7 @@ async fn put(a: &Account, target: &str, record: &str) -> crate::util::Resp {
     a.call(Method::PUT, &path, Some(json!({"verificationRecordId": record})), None).await
 }
 
-async fn access_token(a: &Account) -> crate::util::Resp {
+pub(super) async fn access_token(a: &Account) -> crate::util::Resp {
     a.get("/api/my-account/identities/upstream/access-token").await
 }
 

@@ -25,7 +25,7 @@ pub const PASSWORD: &str = "correct horse battery";
 pub const EMAIL: &str = "ada@example.com";
 
 /// Every My Account scope an app can ask for.
-pub const ME_SCOPES: [&str; 8] = [
+pub const ME_SCOPES: [&str; 9] = [
     "read:me:factors",
     "read:me:authentication_methods",
     "create:me:authentication_methods",
@@ -34,6 +34,7 @@ pub const ME_SCOPES: [&str; 8] = [
     "read:me:profile",
     "update:me:profile",
     "read:me:security_events",
+    "read:me:export",
 ];
 
 /// An SPA granted the My Account scopes, a user with a password, and that user's token.

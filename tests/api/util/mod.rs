@@ -258,15 +258,25 @@ impl TestApp {
 
     /// The number one SQL query (`SELECT count(*) …`) returns, read behind the server's back.
     pub async fn sql_count(&self, query: &str) -> i64 {
+        self.sql_scalar(query).await
+    }
+
+    /// The one value one SQL query returns (the first row's first column), read behind the
+    /// server's back.
+    pub async fn sql_scalar<T>(&self, query: &str) -> T
+    where
+        T: Send + Unpin + for<'r> sqlx::Decode<'r, sqlx::Sqlite> + sqlx::Type<sqlx::Sqlite>,
+        T: for<'r> sqlx::Decode<'r, sqlx::Postgres> + sqlx::Type<sqlx::Postgres>,
+    {
         use sqlx::Connection as _;
         let query = sqlx::AssertSqlSafe(query.to_string());
         let url = &self.cfg.storage.database_url;
         if url.starts_with("sqlite:") {
             let mut c = sqlx::SqliteConnection::connect(url).await.expect("open the test database");
-            sqlx::query_scalar(query).fetch_one(&mut c).await.expect("count")
+            sqlx::query_scalar(query).fetch_one(&mut c).await.expect("a value")
         } else {
             let mut c = sqlx::PgConnection::connect(url).await.expect("open the test database");
-            sqlx::query_scalar(query).fetch_one(&mut c).await.expect("count")
+            sqlx::query_scalar(query).fetch_one(&mut c).await.expect("a value")
         }
     }
 

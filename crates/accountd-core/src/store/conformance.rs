@@ -973,7 +973,16 @@ pub async fn consents(s: &dyn Store) {
     assert!(s.find_consent(&a, "auth0|1", &app.client_id, "").await.unwrap().is_none());
     s.upsert_consent(&a, "auth0|1", &app.client_id, "urn:orders", &["openid".into()], 6).await.unwrap();
     assert_eq!(s.find_consent(&a, "auth0|1", &app.client_id, "urn:orders").await.unwrap(), Some(vec!["openid".into()]));
+    s.upsert_consent(&a, "auth0|1", &app.client_id, "", &["openid".into(), "profile".into()], 7).await.unwrap();
+    let listed = s.list_consents(&a, "auth0|1").await.unwrap();
+    assert_eq!(
+        listed.iter().map(|c| (c.audience.as_str(), c.scopes.len(), c.updated_at)).collect::<Vec<_>>(),
+        [("urn:orders", 1, 6), ("", 2, 7)]
+    );
+    assert!(listed.iter().all(|c| c.client_id == app.client_id));
+    assert!(s.list_consents(&b, "auth0|1").await.unwrap().is_empty(), "per tenant");
     s.delete_user(&a, &UserId("auth0|1".into())).await.unwrap();
+    assert!(s.list_consents(&a, "auth0|1").await.unwrap().is_empty());
     assert!(s.find_consent(&a, "auth0|1", &app.client_id, "urn:orders").await.unwrap().is_none());
 
     assert!(!s.signup_allowed(&a).await.unwrap(), "sign-up is off by default");

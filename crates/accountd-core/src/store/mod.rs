@@ -36,7 +36,7 @@ pub use audit::{AuditStore, UserEventQuery};
 pub use authentication_method::AuthenticationMethodStore;
 pub use client_grant::{ClientGrantQuery, ClientGrantStore};
 pub use connector::ConnectorStore;
-pub use consent::ConsentStore;
+pub use consent::{Consent, ConsentStore};
 pub use pending_verification::PendingVerificationStore;
 pub use replay::ReplayStore;
 pub use role::RoleStore;

@@ -8,6 +8,7 @@
 pub mod account_center;
 pub mod email;
 pub mod error;
+pub mod export;
 pub mod extract;
 pub mod identities;
 pub mod mfa_settings;
@@ -60,6 +61,7 @@ fn user_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(verifications::verify_code))
         .routes(routes!(sessions::list_sessions))
         .routes(routes!(security_events::list_security_events))
+        .routes(routes!(export::export_account))
         .routes(routes!(sessions::delete_session))
         .routes(routes!(sessions::list_grants))
         .routes(routes!(sessions::delete_grant))

@@ -1,5 +1,6 @@
 //! Web plumbing shared by every dialect.
 
+pub mod account_export;
 pub mod client_info;
 pub mod cookies;
 pub mod cors;

@@ -17,6 +17,30 @@ impl ConsentStore for Handle {
         row.map(|r| r.try_get::<String, _>(0).map(|s| from_json::<Vec<String>>(&s))).transpose().map_err(map_err)
     }
 
+    async fn list_consents(&self, tenant: &TenantId, user: &str) -> StoreResult<Vec<Consent>> {
+        let mut c = self.conn().await?;
+        let rows = sqlx::query(
+            "SELECT client_id, audience, scopes, updated_at FROM consents WHERE tenant_id = $1 AND user_id = $2 \
+             ORDER BY created_at, client_id, audience",
+        )
+        .bind(tenant.as_str())
+        .bind(user)
+        .fetch_all(&mut *c)
+        .await
+        .map_err(map_err)?;
+        rows.iter()
+            .map(|r| {
+                Ok(Consent {
+                    client_id: r.try_get("client_id")?,
+                    audience: r.try_get("audience")?,
+                    scopes: from_json::<Vec<String>>(&r.try_get::<String, _>("scopes")?),
+                    updated_at: r.try_get("updated_at")?,
+                })
+            })
+            .collect::<Result<_, sqlx::Error>>()
+            .map_err(map_err)
+    }
+
     async fn upsert_consent(
         &self,
         tenant: &TenantId,
