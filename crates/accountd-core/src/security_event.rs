@@ -13,6 +13,7 @@ pub enum SecurityEventKind {
     AccountCreated,
     SignedIn,
     SignInRefused,
+    SignInLocked,
     SecondStepPassed,
     SecondStepRefused,
     SignedOut,
@@ -95,6 +96,7 @@ impl SecurityEventKind {
             AccountCreated => "account_created",
             SignedIn => "signed_in",
             SignInRefused => "sign_in_refused",
+            SignInLocked => "sign_in_locked",
             SecondStepPassed => "second_step_passed",
             SecondStepRefused => "second_step_refused",
             SignedOut => "signed_out",
@@ -127,6 +129,7 @@ impl SecurityEventKind {
         "account_created",
         "signed_in",
         "sign_in_refused",
+        "sign_in_locked",
         "second_step_passed",
         "second_step_refused",
         "signed_out",
@@ -180,7 +183,9 @@ impl SecurityEvent {
         use SecurityEventKind::*;
         let (_, kind) = ACTIONS.iter().find(|(a, _)| *a == e.action)?;
         let failed = e.result == "failure";
+        let locked_until = e.detail.get("locked_until").and_then(Value::as_i64);
         let kind = match (*kind, failed) {
+            (SignedIn, true) if locked_until.is_some() => SignInLocked,
             (SignedIn, true) => SignInRefused,
             (SecondStepPassed, true) => SecondStepRefused,
             (IdentityConfirmed, true) => IdentityCheckFailed,
@@ -188,7 +193,7 @@ impl SecurityEvent {
         };
         let text = |k: &str| e.detail.get(k).and_then(Value::as_str).map(str::to_string);
         let mut details = serde_json::Map::new();
-        for key in ["method", "type", "connection", "changed", "via"] {
+        for key in ["method", "type", "connection", "changed", "via", "new_device", "locked_until"] {
             if let Some(v) = e.detail.get(key) {
                 details.insert(key.into(), v.clone());
             }
@@ -200,13 +205,29 @@ impl SecurityEvent {
                 Some(via) => format!("Your account was created with {}", via_words(&via)),
                 None => "Your account was created".into(),
             },
-            SignedIn => match (e.action.as_str(), text("method")) {
-                ("user.passkey_sign_in", _) => "Signed in with a passkey".into(),
-                ("user.sign_in.upstream" | "user.sign_in.upstream_linked", _) => format!("Signed in with {connection}"),
-                (_, Some(m)) => format!("Signed in with {}", sign_in_words(&m)),
-                _ => "Signed in".into(),
-            },
+            SignedIn => {
+                let how = match (e.action.as_str(), text("method")) {
+                    ("user.passkey_sign_in", _) => "Signed in with a passkey".into(),
+                    ("user.sign_in.upstream" | "user.sign_in.upstream_linked", _) => {
+                        format!("Signed in with {connection}")
+                    }
+                    (_, Some(m)) => format!("Signed in with {}", sign_in_words(&m)),
+                    _ => "Signed in".into(),
+                };
+                if e.detail.get("new_device") == Some(&Value::Bool(true)) {
+                    format!("{how}, from a browser or device not seen lately")
+                } else {
+                    how
+                }
+            }
             SignInRefused => "A sign-in with a wrong password was refused".into(),
+            SignInLocked => {
+                let minutes = locked_until.map_or(0, |until| ((until - e.at).max(0) + 59_999) / 60_000);
+                format!(
+                    "Too many wrong passwords from one address: sign-in from there is paused for {minutes} minute{}",
+                    if minutes == 1 { "" } else { "s" }
+                )
+            }
             SecondStepPassed => "Completed the second step of a sign-in".into(),
             SecondStepRefused => "A wrong code was given for the second step of a sign-in".into(),
             SignedOut => "Signed out".into(),

@@ -12,9 +12,12 @@ use crate::util::browser::Browser;
 
 const TIMELINE_SCOPE: &str = "urn:accountd:scope:security_events";
 
-/// A sign-in form posted with a wrong password.
-async fn wrong_password(a: &Account) {
-    let mut browser = Browser::new(a.me.app.port);
+/// The hosted sign-in form posted with `password` from a browser naming itself `agent`; whether
+/// it signed in.
+async fn sign_in_form(a: &Account, password: &str, agent: &str) -> bool {
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(reqwest::header::USER_AGENT, agent.parse().unwrap());
+    let mut browser = Browser::with_headers(a.me.app.port, headers);
     let params = [
         ("response_type", "code"),
         ("client_id", a.me.client_id.as_str()),
@@ -27,13 +30,13 @@ async fn wrong_password(a: &Account) {
     let page = browser.get(&format!("{}/authorize?{}", a.me.base, serde_urlencoded::to_string(params).unwrap())).await;
     let flow = page.hidden("flow").expect("sign-in form");
     let done = browser
-        .post_form(
-            &format!("{}/u/login", a.me.base),
-            &[("flow", &flow), ("identifier", EMAIL), ("password", "not the password")],
-        )
+        .post_form(&format!("{}/u/login", a.me.base), &[("flow", &flow), ("identifier", EMAIL), ("password", password)])
         .await;
-    assert!(done.param("code").is_none(), "a wrong password signed in");
+    done.param("code").is_some()
 }
+
+const LAPTOP: &str = "Mozilla/5.0 (X11; Linux x86_64) Firefox/140.0";
+const PHONE: &str = "Mozilla/5.0 (Linux; Android 15) Chrome/140.0 Mobile";
 
 fn types(list: &Value) -> Vec<&str> {
     list.as_array().unwrap().iter().map(|e| e["type"].as_str().unwrap()).collect()
@@ -51,7 +54,7 @@ async fn the_timeline_shows_what_happened_newest_first_in_both_dialects() {
     assert_eq!(r.status, 201, "{}", r.text);
     a.token_as("bob@example.com", "another Passw0rd!", "openid").await;
 
-    wrong_password(&a).await;
+    assert!(!sign_in_form(&a, "not the password", LAPTOP).await, "a wrong password signed in");
     let record = a.password_record().await;
     let r = a.call(Method::PATCH, "/api/my-account", Some(json!({"name": "Ada King"})), Some(&record)).await;
     assert_eq!(r.status, 200, "{}", r.text);
@@ -140,5 +143,31 @@ async fn the_timeline_shows_what_happened_newest_first_in_both_dialects() {
     let narrow = a.me.sign_in_as(EMAIL, "a new Passw0rd!", "read:me:profile").await;
     let r = crate::account::send_to(&a.me.base, &narrow, Method::GET, "/me/v1/security-events", None, &[]).await;
     assert_eq!(r.status, 403, "{}", r.text);
+
+    // A sign-in from a browser the user has signed in with is plain; from another, it is marked.
+    assert!(sign_in_form(&a, "a new Passw0rd!", LAPTOP).await);
+    assert!(sign_in_form(&a, "a new Passw0rd!", LAPTOP).await);
+    assert!(sign_in_form(&a, "a new Passw0rd!", PHONE).await);
+    let r = a.send(&token, Method::GET, "/api/my-account/security-events?page_size=3", None, &[]).await;
+    let [phone, laptop, _] = r.body.as_array().unwrap().as_slice() else { panic!("{}", r.text) };
+    assert_eq!(phone["details"]["new_device"], true, "{phone}");
+    assert_eq!(phone["userAgent"], PHONE);
+    assert!(phone["description"].as_str().unwrap().ends_with("from a browser or device not seen lately"), "{phone}");
+    assert_eq!(laptop["description"], "Signed in with your password", "{laptop}");
+
+    // Five wrong passwords from one address pause sign-in there: the timeline says so, and how long.
+    for _ in 0..5 {
+        assert!(!sign_in_form(&a, "still not the password", PHONE).await);
+    }
+    let r = a.send(&token, Method::GET, "/api/my-account/security-events?page_size=5", None, &[]).await;
+    assert_eq!(
+        types(&r.body),
+        ["sign_in_locked", "sign_in_refused", "sign_in_refused", "sign_in_refused", "sign_in_refused"]
+    );
+    let locked = r.body[0]["description"].as_str().unwrap();
+    assert!(
+        locked.starts_with("Too many wrong passwords from one address: sign-in from there is paused for "),
+        "{locked}"
+    );
     a.me.app.stop().await;
 }

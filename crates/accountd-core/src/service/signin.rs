@@ -162,7 +162,12 @@ impl Core {
             }
             user => {
                 let target = user.as_ref().map(|u| u.id.0.clone()).unwrap_or_default();
-                let mut e = AuditEvent::success(ctx, "user.sign_in", "user", &target, json!({"method": "pwd"}));
+                let mut detail = json!({"method": "pwd"});
+                if number >= rule.max_failures {
+                    // The user's timeline says sign-in from there is paused, and until when.
+                    detail["locked_until"] = json!(locks_at);
+                }
+                let mut e = AuditEvent::success(ctx, "user.sign_in", "user", &target, detail);
                 e.result = "failure".into();
                 self.store.insert_audit_event(tenant, &e).await?;
                 if number >= rule.max_failures {
@@ -197,6 +202,7 @@ impl Core {
             revoked_at: None,
             last_seen_at: Some(now),
         };
+        let new_device = self.is_new_device(tenant, user, ctx).await?;
         let mut updated = user.clone();
         updated.last_login_at = Some(now);
         updated.logins_count += 1;
@@ -210,12 +216,27 @@ impl Core {
                 "user.sign_in",
                 "user",
                 &user.id.0,
-                json!({"method": session.amr.join(" "), "sid": session.id}),
+                if new_device {
+                    json!({"method": session.amr.join(" "), "sid": session.id, "new_device": true})
+                } else {
+                    json!({"method": session.amr.join(" "), "sid": session.id})
+                },
             ),
         )
         .await?;
         tx.commit().await?;
         Ok((session, secret))
+    }
+
+    /// Whether a sign-in comes from a browser the user has not signed in with lately (their last
+    /// 50 sign-ins): the timeline marks it. A first sign-in ever is not "new".
+    async fn is_new_device(&self, tenant: &TenantId, user: &User, ctx: &Context) -> Result<bool> {
+        let Some(agent) = ctx.user_agent.as_deref() else { return Ok(false) };
+        let actions = ["user.sign_in", "user.passkey_sign_in", "user.sign_in.upstream", "user.sign_in.upstream_linked"];
+        let query = crate::store::UserEventQuery { user: &user.id, actions: &actions, before: None };
+        let earlier = self.store.list_user_events(tenant, query, crate::store::Page { offset: 0, limit: 50 }).await?;
+        let signed_in: Vec<_> = earlier.iter().filter(|e| e.result == "success").collect();
+        Ok(!signed_in.is_empty() && signed_in.iter().all(|e| e.user_agent.as_deref() != Some(agent)))
     }
 
     /// The live session a cookie secret names.
