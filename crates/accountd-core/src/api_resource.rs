@@ -102,6 +102,7 @@ pub const MY_ACCOUNT_SCOPES: &[(&str, &str)] = &[
     ("update:me:profile", "Update the profile"),
     ("read:me:security_events", "Read the account's security timeline"),
     ("read:me:export", "Download a copy of everything held about the account"),
+    ("create:me:security_reports", "Report a security event as not the user's doing"),
 ];
 
 /// Scopes of the Management API (Auth0's names for the endpoints accountd serves).
@@ -133,6 +134,7 @@ pub const MANAGEMENT_SCOPES: &[(&str, &str)] = &[
     ("update:connections", "Update connections"),
     ("delete:connections", "Delete connections"),
     ("read:logs", "Read audit events"),
+    ("read:security_reports", "Read users' reports of security events"),
     ("read:signing_keys", "Read signing keys"),
     ("create:signing_keys", "Rotate signing keys"),
     ("read:tenant_settings", "Read tenant settings"),

@@ -39,6 +39,8 @@ pub enum Entity {
     Connection,
     /// The provider tokens kept for an identity (token vault).
     TokenSet,
+    /// An entry of the user's security timeline.
+    SecurityEvent,
 }
 
 impl Entity {
@@ -48,6 +50,7 @@ impl Entity {
             Entity::Tenant => "tenant",
             Entity::Domain => "domain",
             Entity::User => "user",
+            Entity::SecurityEvent => "security event",
             Entity::Application => "client",
             Entity::ApiResource => "resource server",
             Entity::ClientGrant => "client grant",
@@ -98,6 +101,8 @@ pub enum ConflictKind {
     IdentityTaken,
     /// The user already has an identity at that upstream connection.
     IdentityExists,
+    /// The user already reported that timeline entry.
+    AlreadyReported,
     /// A connection with that name exists in the tenant.
     ConnectionNameTaken,
     /// The user already has this method (one password, one TOTP app, one recovery code).
@@ -367,6 +372,7 @@ impl From<StoreError> for Error {
                 "identities_user_id_connection_id" => ConflictKind::IdentityExists,
                 "upstream_connections_name" => ConflictKind::ConnectionNameTaken,
                 "authentication_methods_per_user" => ConflictKind::TooManyMethods,
+                "security_reports_event_id" => ConflictKind::AlreadyReported,
                 _ => ConflictKind::Other(constraint),
             }),
             StoreError::Unavailable(detail) => {

@@ -38,6 +38,7 @@ pub enum SecurityEventKind {
     IdentityConfirmed,
     IdentityCheckFailed,
     AccountExported,
+    ReportedNotMe,
 }
 
 /// The audit actions the timeline shows, with the kind each is (a failure may be another kind).
@@ -79,6 +80,7 @@ const ACTIONS: &[(&str, SecurityEventKind)] = {
         ("account.verification.code_verified", IdentityConfirmed),
         ("account.verification.social", IdentityConfirmed),
         ("account.export", AccountExported),
+        ("account.security_report", ReportedNotMe),
     ]
 };
 
@@ -89,6 +91,14 @@ pub fn actions() -> &'static [&'static str] {
 }
 
 impl SecurityEventKind {
+    /// Whether someone other than the user could have caused it, so the user may report it
+    /// ("this wasn't me"). Their own sign-outs, their account's creation and an administrator's
+    /// changes are not theirs to report.
+    pub fn reportable(self) -> bool {
+        use SecurityEventKind::*;
+        !matches!(self, AccountCreated | SignedOut | ChangedByAdministrator | ReportedNotMe)
+    }
+
     /// The wire name (`signed_in`, `password_changed`, …).
     pub fn as_str(self) -> &'static str {
         use SecurityEventKind::*;
@@ -121,6 +131,7 @@ impl SecurityEventKind {
             IdentityConfirmed => "identity_confirmed",
             IdentityCheckFailed => "identity_check_failed",
             AccountExported => "account_exported",
+            ReportedNotMe => "reported_not_me",
         }
     }
 
@@ -154,7 +165,33 @@ impl SecurityEventKind {
         "identity_confirmed",
         "identity_check_failed",
         "account_exported",
+        "reported_not_me",
     ];
+}
+
+/// A user's "this wasn't me" about one timeline entry, kept for the operator, with what was done.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SecurityReport {
+    /// Its id.
+    pub id: String,
+    /// Who reported.
+    pub user_id: String,
+    /// The reported timeline entry (an audit event id).
+    pub event_id: String,
+    /// Its kind's wire name.
+    pub event_type: String,
+    /// When.
+    pub reported_at: Millis,
+    /// From where.
+    pub ip: Option<String>,
+    /// From which browser.
+    pub user_agent: Option<String>,
+    /// How many other sessions were ended.
+    pub sessions_ended: i64,
+    /// How many other apps' grants were revoked.
+    pub grants_revoked: i64,
+    /// Whether the password was replaced with it.
+    pub password_replaced: bool,
 }
 
 /// One entry of a user's timeline.
@@ -193,7 +230,7 @@ impl SecurityEvent {
         };
         let text = |k: &str| e.detail.get(k).and_then(Value::as_str).map(str::to_string);
         let mut details = serde_json::Map::new();
-        for key in ["method", "type", "connection", "changed", "via", "new_device", "locked_until"] {
+        for key in ["method", "type", "connection", "changed", "via", "new_device", "locked_until", "reported"] {
             if let Some(v) = e.detail.get(key) {
                 details.insert(key.into(), v.clone());
             }
@@ -261,6 +298,7 @@ impl SecurityEvent {
             IdentityConfirmed => "Confirmed it was you, to make a change".into(),
             IdentityCheckFailed => "A wrong password was given to confirm it was you".into(),
             AccountExported => "A copy of your account's data was downloaded".into(),
+            ReportedNotMe => "You reported something you did not do: every other session and app was signed out".into(),
         };
         Some(Self {
             id: e.id.clone(),

@@ -171,3 +171,151 @@ async fn the_timeline_shows_what_happened_newest_first_in_both_dialects() {
     );
     a.me.app.stop().await;
 }
+
+/// Refreshes with `refresh_token` at the token endpoint; the status.
+async fn refresh(a: &Account, refresh_token: &str) -> u16 {
+    let r = reqwest::Client::new()
+        .post(format!("{}/oauth/token", a.me.base))
+        .json(&json!({"grant_type": "refresh_token", "client_id": a.me.client_id, "refresh_token": refresh_token}))
+        .send()
+        .await
+        .unwrap();
+    r.status().as_u16()
+}
+
+#[tokio::test]
+async fn this_wasnt_me_ends_every_other_session_replaces_the_password_and_tells_the_operator() {
+    let a = account().await;
+    let token = a.token_for(&format!("{ALL_SCOPES} {TIMELINE_SCOPE}")).await;
+    // Someone else signs in with the password: an access token and a refresh token of their own.
+    let code = a.me.authorization_code_with(EMAIL, PASSWORD, &format!("{ALL_SCOPES} {TIMELINE_SCOPE}"), None).await;
+    let theirs = a.me.exchange(&code).await;
+    let (their_access, their_refresh) =
+        (theirs["access_token"].as_str().unwrap().to_string(), theirs["refresh_token"].as_str().unwrap().to_string());
+    let r = a.send(&token, Method::GET, "/api/my-account/security-events", None, &[]).await;
+    let their_sign_in = r.body.as_array().unwrap().iter().find(|e| e["type"] == "signed_in").unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let account_created = r.body.as_array().unwrap().last().unwrap()["id"].as_str().unwrap().to_string();
+    let report = |id: &str| format!("/api/my-account/security-events/{id}/report");
+
+    // Refusals, in Logto's format, change nothing.
+    let r =
+        a.send(&token, Method::POST, &report(&their_sign_in), Some(json!({"password": "a new Passw0rd!"})), &[]).await;
+    assert_error(&r, 401, "verification_record.permission_denied");
+    let record = a.password_record().await;
+    let with_record = [("logto-verification-id", record.as_str())];
+    let r = a.send(&token, Method::POST, &report(&their_sign_in), Some(json!({})), &with_record).await;
+    assert_error(&r, 400, "guard.invalid_input");
+    assert!(r.text.contains("a new password is required"), "{}", r.text);
+    let r = a
+        .send(
+            &token,
+            Method::POST,
+            &report(&account_created),
+            Some(json!({"password": "a new Passw0rd!"})),
+            &with_record,
+        )
+        .await;
+    assert_error(&r, 400, "guard.invalid_input");
+    let r = a
+        .send(
+            &token,
+            Method::POST,
+            &report("0000000000000000000000nope"),
+            Some(json!({"password": "a new Passw0rd!"})),
+            &with_record,
+        )
+        .await;
+    assert_error(&r, 404, "security_event.not_found");
+    let r =
+        a.send(&token, Method::POST, &report(&their_sign_in), Some(json!({"password": PASSWORD})), &with_record).await;
+    assert_eq!(r.status, 422, "the same password again: {}", r.text);
+    let r = a.call_with(&their_access, Method::GET, "/api/my-account", None, None).await;
+    assert_eq!(r.status, 200, "nothing was ended by the refusals");
+
+    // The report: every other session and its tokens end at once, the password is replaced.
+    let r = a
+        .send(&token, Method::POST, &report(&their_sign_in), Some(json!({"password": "a new Passw0rd!"})), &with_record)
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    assert_eq!(r.body["eventId"], their_sign_in.as_str());
+    assert_eq!(r.body["eventType"], "signed_in");
+    assert_eq!(r.body["passwordReplaced"], true);
+    assert!(r.body["sessionsEnded"].as_i64().unwrap() >= 2, "theirs and the /me/v1 one: {}", r.text);
+    let r = a.call_with(&their_access, Method::GET, "/api/my-account", None, None).await;
+    assert_eq!(r.status, 401, "their access token still works: {}", r.text);
+    assert_eq!(refresh(&a, &their_refresh).await, 400, "their refresh token still works");
+    assert_eq!(a.me.get("/profile").await.status, 401, "another session's /me/v1 token still works");
+    assert!(!sign_in_form(&a, PASSWORD, LAPTOP).await, "the old password still signs in");
+    assert!(sign_in_form(&a, "a new Passw0rd!", LAPTOP).await, "the new password does not sign in");
+    // The reporting session stays, and its timeline says what happened.
+    let r = a.send(&token, Method::GET, "/api/my-account/security-events?page_size=5", None, &[]).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(types(&r.body)[..2], ["signed_in", "sign_in_refused"], "the two sign-ins just made: {:#}", r.body);
+    assert_eq!(types(&r.body)[2..], ["reported_not_me", "sessions_ended", "password_changed"], "{:#}", r.body);
+    // Once per entry.
+    let r = a
+        .send(&token, Method::POST, "/api/verifications/password", Some(json!({"password": "a new Passw0rd!"})), &[])
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let record = r.body["verificationRecordId"].as_str().unwrap().to_string();
+    let r = a
+        .send(
+            &token,
+            Method::POST,
+            &report(&their_sign_in),
+            Some(json!({"password": "a third Passw0rd!"})),
+            &[("logto-verification-id", &record)],
+        )
+        .await;
+    assert_error(&r, 422, "security_event.already_reported");
+    assert!(sign_in_form(&a, "a new Passw0rd!", LAPTOP).await, "a refused report replaced the password");
+
+    // The operator sees the report.
+    let r = a.me.app.get("/api/v2/security-reports?include_totals=true", &a.me.mgmt).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.body["total"], 1);
+    let kept = &r.body["security_reports"][0];
+    assert_eq!(
+        (kept["user_id"].as_str(), kept["event_id"].as_str()),
+        (Some(a.me.user_id.as_str()), Some(their_sign_in.as_str()))
+    );
+    assert_eq!(kept["password_replaced"], true);
+
+    // Auth0's dialect: the same report from /me/v1, after a recent sign-in.
+    let me_token = a.me.sign_in_as(EMAIL, "a new Passw0rd!", &crate::me::ME_SCOPES.join(" ")).await;
+    let me = crate::account::send_to;
+    let r = me(&a.me.base, &me_token, Method::GET, "/me/v1/security-events?take=1", None, &[]).await;
+    let latest = r.body["security_events"][0]["id"].as_str().unwrap().to_string();
+    let path = format!("/me/v1/security-events/{latest}/report");
+    let r = me(&a.me.base, &me_token, Method::POST, &path, Some(json!({"pasword": "x"})), &[]).await;
+    assert_eq!(r.status, 400, "{}", r.text);
+    assert_eq!(r.body["validation_errors"][0]["pointer"], "/pasword");
+    // A burst of the same report: one acts, the others are refused.
+    let burst: Vec<_> = (0..6)
+        .map(|_| {
+            let (base, token, path) = (a.me.base.clone(), me_token.clone(), path.clone());
+            tokio::spawn(async move {
+                me(&base, &token, Method::POST, &path, Some(json!({"password": "a third Passw0rd!"})), &[]).await
+            })
+        })
+        .collect();
+    let mut answers = Vec::new();
+    for t in burst {
+        answers.push(t.await.unwrap());
+    }
+    let statuses: Vec<u16> = answers.iter().map(|r| r.status.as_u16()).collect();
+    assert_eq!(statuses.iter().filter(|s| **s == 201).count(), 1, "{statuses:?}");
+    assert!(statuses.iter().all(|s| [201, 409].contains(s)), "{statuses:?}");
+    let r = answers.into_iter().find(|r| r.status == 201).unwrap();
+    assert_eq!(r.body["event_id"], latest.as_str());
+    assert!(r.body["reported_at"].as_str().unwrap().ends_with('Z'));
+    let r = a.send(&token, Method::GET, "/api/my-account/security-events", None, &[]).await;
+    assert_eq!(r.status, 401, "the Logto session is another session now: {}", r.text);
+    let narrow = a.me.sign_in_as(EMAIL, "a third Passw0rd!", "read:me:security_events").await;
+    let r = me(&a.me.base, &narrow, Method::POST, &path, Some(json!({"password": "a fourth Passw0rd!"})), &[]).await;
+    assert_eq!(r.status, 403, "{}", r.text);
+    a.me.app.stop().await;
+}

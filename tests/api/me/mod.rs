@@ -25,7 +25,7 @@ pub const PASSWORD: &str = "correct horse battery";
 pub const EMAIL: &str = "ada@example.com";
 
 /// Every My Account scope an app can ask for.
-pub const ME_SCOPES: [&str; 9] = [
+pub const ME_SCOPES: [&str; 10] = [
     "read:me:factors",
     "read:me:authentication_methods",
     "create:me:authentication_methods",
@@ -35,6 +35,7 @@ pub const ME_SCOPES: [&str; 9] = [
     "update:me:profile",
     "read:me:security_events",
     "read:me:export",
+    "create:me:security_reports",
 ];
 
 /// An SPA granted the My Account scopes, a user with a password, and that user's token.

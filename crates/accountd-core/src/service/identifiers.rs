@@ -250,16 +250,45 @@ impl Core {
             self.require_identity_proof(caller).await?;
         }
         self.account_center(&caller.tenant).await?.require_editable(Field::Password)?;
+        self.replace_password(caller, &user, current, password).await
+    }
+
+    /// Sets `user`'s new password after the checks every new password passes (see
+    /// [`Core::checked_new_password`]). The caller has done the access checks.
+    pub(crate) async fn replace_password(
+        &self,
+        caller: &AccountCaller,
+        user: &User,
+        current: Option<String>,
+        password: Zeroizing<String>,
+    ) -> Result<()> {
+        let phc = self.checked_new_password(caller, user, current, password).await?;
+        self.store_new_password(caller, user, &phc).await
+    }
+
+    /// The hash of `user`'s new password once it passes the checks every new password passes:
+    /// not the current one, the tenant's policy. Nothing is stored yet.
+    pub(crate) async fn checked_new_password(
+        &self,
+        caller: &AccountCaller,
+        user: &User,
+        current: Option<String>,
+        password: Zeroizing<String>,
+    ) -> Result<String> {
         if let Some(current) = current
             && self.settings.password_hashing.verify(password.clone(), current).await?
         {
             return Err(Error::Refused(Refusal::SamePassword));
         }
-        let phc = match self.check_new_password(&caller.tenant, &user, password).await {
-            Ok(p) => p,
-            Err(Error::Invalid(issues)) => return Err(Error::Refused(Refusal::PasswordRejected(issues))),
-            Err(e) => return Err(e),
-        };
+        match self.check_new_password(&caller.tenant, user, password).await {
+            Ok(p) => Ok(p),
+            Err(Error::Invalid(issues)) => Err(Error::Refused(Refusal::PasswordRejected(issues))),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Stores a checked new password hash, keeping the old one in the history the policy asks for.
+    pub(crate) async fn store_new_password(&self, caller: &AccountCaller, user: &User, phc: &str) -> Result<()> {
         let now = now_millis();
         let policy = self.account_policy(&caller.tenant).await?;
         let tx = self.store.begin().await?;
@@ -269,7 +298,7 @@ impl Core {
                 tx.push_password_history(&caller.tenant, &user.id, &old, now, keep).await?;
             }
         }
-        tx.set_password_hash(&caller.tenant, &user.id, &phc, now).await?;
+        tx.set_password_hash(&caller.tenant, &user.id, phc, now).await?;
         tx.insert_audit_event(
             &caller.tenant,
             &AuditEvent::success(&caller.ctx, "account.password.update", "user", &user.id.0, json!({})),

@@ -1,4 +1,5 @@
 use crate::audit::AuditEvent;
+use crate::security_event::SecurityReport;
 use crate::store::{Page, StoreResult};
 use crate::tenant::TenantId;
 use crate::user::UserId;
@@ -30,6 +31,12 @@ pub trait AuditStore {
         query: UserEventQuery<'_>,
         page: Page,
     ) -> StoreResult<Vec<AuditEvent>>;
+    /// One event by id.
+    async fn find_audit_event(&self, tenant: &TenantId, id: &str) -> StoreResult<Option<AuditEvent>>;
+    /// Keeps a user's report; `Conflict` (`security_reports_event`) if the event was reported.
+    async fn insert_security_report(&self, tenant: &TenantId, report: &SecurityReport) -> StoreResult<()>;
+    /// Reports, newest first, with how many there are.
+    async fn list_security_reports(&self, tenant: &TenantId, page: Page) -> StoreResult<(Vec<SecurityReport>, u64)>;
     /// How many events [`AuditStore::list_user_events`] would list without paging.
     async fn count_user_events(&self, tenant: &TenantId, query: UserEventQuery<'_>) -> StoreResult<u64>;
 }

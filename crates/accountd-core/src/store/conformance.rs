@@ -14,6 +14,7 @@ use crate::audit::{AuditEvent, Context};
 use crate::client_grant::{ClientGrant, ClientGrantId, SubjectType};
 use crate::error::StoreError;
 use crate::role::{Permission, Role, RoleId};
+use crate::security_event::SecurityReport;
 use crate::session::{AccessToken, AuthorizationCode, RefreshToken, Revocations, Session, TokenFamily};
 use crate::signing_key::{KeyStatus, SigningKey};
 use crate::store::{ClientGrantQuery, Page, Store, UserEventQuery, UserQuery};
@@ -485,6 +486,32 @@ pub async fn audit_events(s: &dyn Store) {
     let none = UserEventQuery { actions: &[], ..q };
     assert!(s.list_user_events(&a, none, Page::new(0, 10)).await.unwrap().is_empty());
     assert_eq!(s.count_user_events(&b, q).await.unwrap(), 1, "per tenant");
+    assert_eq!(s.find_audit_event(&a, &written[2].id).await.unwrap().as_ref(), Some(&written[2]));
+    assert!(s.find_audit_event(&b, &written[2].id).await.unwrap().is_none(), "per tenant");
+
+    // Reports: one per event, newest first with their count, gone with their user.
+    s.insert_user(&a, &NewUser { user: user("auth0|ada", "ada@example.com", 1), password_hash: None }).await.unwrap();
+    let report = |id: &str, event: &str, at: i64| SecurityReport {
+        id: id.into(),
+        user_id: "auth0|ada".into(),
+        event_id: event.into(),
+        event_type: "signed_in".into(),
+        reported_at: at,
+        ip: Some("192.0.2.1".into()),
+        user_agent: None,
+        sessions_ended: 2,
+        grants_revoked: 1,
+        password_replaced: true,
+    };
+    s.insert_security_report(&a, &report("r1", &written[0].id, 10)).await.unwrap();
+    s.insert_security_report(&a, &report("r2", &written[4].id, 20)).await.unwrap();
+    assert_conflict(s.insert_security_report(&a, &report("r3", &written[0].id, 30)).await, "security_reports_event_id");
+    let (listed, total) = s.list_security_reports(&a, Page::new(0, 10)).await.unwrap();
+    assert_eq!((listed.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(), total), (vec!["r2", "r1"], 2));
+    assert_eq!(listed[1], report("r1", &written[0].id, 10));
+    assert_eq!(s.list_security_reports(&b, Page::new(0, 10)).await.unwrap().1, 0, "per tenant");
+    s.delete_user(&a, &ada).await.unwrap();
+    assert_eq!(s.list_security_reports(&a, Page::new(0, 10)).await.unwrap().1, 0, "gone with the user");
 }
 
 /// Transactions: commit keeps, drop rolls back, concurrent writers all succeed.

@@ -280,6 +280,11 @@ fn message(code: &str, lang: Lang) -> &'static str {
             "The user has the most authentication methods allowed; remove one before adding another.",
             "L'utilisateur a le nombre maximal de méthodes d'authentification ; supprimez-en une avant d'en ajouter une autre.",
         ),
+        "security_event.already_reported" => ("This event was already reported.", "Cet événement a déjà été signalé."),
+        "security_event.not_found" => (
+            "The event was not found in your security timeline.",
+            "Cet événement est introuvable dans votre historique de sécurité.",
+        ),
         "user.identity_already_in_use" => (
             "The social account has been associated with an existing user.",
             "Ce compte social est déjà associé à un utilisateur.",
@@ -331,6 +336,7 @@ impl From<Error> for LogtoError {
                 // vendor quirk: Logto answers an unknown connector with 422, though its OpenAPI says 404.
                 Entity::Connection => LogtoError::new(S::UNPROCESSABLE_ENTITY, "session.invalid_connector_id"),
                 Entity::TokenSet => LogtoError::new(S::NOT_FOUND, "secrets.third_party_token_set.token_not_found"),
+                Entity::SecurityEvent => LogtoError::new(S::NOT_FOUND, "security_event.not_found"),
                 Entity::Tenant
                 | Entity::Domain
                 | Entity::Application
@@ -353,6 +359,10 @@ impl From<Error> for LogtoError {
                 // Logto has no cap on a user's methods, so no code of its own: ours in its shape.
                 ConflictKind::TooManyMethods => {
                     LogtoError::new(S::UNPROCESSABLE_ENTITY, "user.too_many_authentication_methods")
+                }
+                // The timeline is accountd's own, so is its code, in Logto's shape.
+                ConflictKind::AlreadyReported => {
+                    LogtoError::new(S::UNPROCESSABLE_ENTITY, "security_event.already_reported")
                 }
                 ConflictKind::DomainTaken
                 | ConflictKind::ConnectionNameTaken

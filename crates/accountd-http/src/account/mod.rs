@@ -61,6 +61,7 @@ fn user_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(verifications::verify_code))
         .routes(routes!(sessions::list_sessions))
         .routes(routes!(security_events::list_security_events))
+        .routes(routes!(security_events::report_security_event))
         .routes(routes!(export::export_account))
         .routes(routes!(sessions::delete_session))
         .routes(routes!(sessions::list_grants))

@@ -11,7 +11,7 @@ use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
 
 use super::error::{LogtoError, LogtoResult};
-use super::extract::LogtoAuth;
+use super::extract::{Guarded, LogtoAuth, LogtoJson};
 
 /// The scope the timeline needs (accountd's; ask for it beside Logto's scopes).
 pub const SECURITY_EVENTS_SCOPE: &str = "urn:accountd:scope:security_events";
@@ -98,4 +98,70 @@ pub async fn list_security_events(auth: LogtoAuth, uri: Uri) -> LogtoResult<Resp
     let mut r = axum::Json(items).into_response();
     r.headers_mut().insert("total-number", HeaderValue::from(total));
     Ok(r)
+}
+
+/// Body of `POST /api/my-account/security-events/{eventId}/report`.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReportBody {
+    /// The new password; required when the account has one (whoever did this may know it).
+    pub password: Option<String>,
+}
+
+impl Guarded for ReportBody {
+    fn check(&self) -> Result<(), String> {
+        match &self.password {
+            Some(p) if p.is_empty() => Err("password: must not be empty".into()),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// A kept report and what it did.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SecurityReportItem {
+    /// The report's id.
+    pub id: String,
+    /// The reported entry.
+    pub event_id: String,
+    /// Its type.
+    pub event_type: String,
+    /// When (milliseconds since the epoch).
+    pub reported_at: i64,
+    /// Other sessions ended.
+    pub sessions_ended: i64,
+    /// Other apps' access revoked.
+    pub grants_revoked: i64,
+    /// Whether the password was replaced.
+    pub password_replaced: bool,
+}
+
+/// "This wasn't me": ends every other session and app access, replaces the password and tells
+/// the operator; needs a verification record (`logto-verification-id`).
+#[utoipa::path(post, path = "/api/my-account/security-events/{eventId}/report", tag = "Account",
+    operation_id = "ReportSecurityEvent",
+    params(("eventId" = String, Path, description = "The timeline entry's id")),
+    request_body = ReportBody,
+    responses((status = 201, body = SecurityReportItem, description = "The report, and what it did")))]
+pub async fn report_security_event(
+    auth: LogtoAuth,
+    axum::extract::Path(id): axum::extract::Path<String>,
+    LogtoJson(body): LogtoJson<ReportBody>,
+) -> LogtoResult<(StatusCode, axum::Json<SecurityReportItem>)> {
+    auth.require_scope(SECURITY_EVENTS_SCOPE, StatusCode::UNAUTHORIZED)?;
+    let password = body.password.map(zeroize::Zeroizing::new);
+    let r = auth.state().core.report_security_event(&auth.caller(), &id, password).await?.report;
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(SecurityReportItem {
+            id: r.id,
+            event_id: r.event_id,
+            event_type: r.event_type,
+            reported_at: r.reported_at,
+            sessions_ended: r.sessions_ended,
+            grants_revoked: r.grants_revoked,
+            password_replaced: r.password_replaced,
+        }),
+    ))
 }

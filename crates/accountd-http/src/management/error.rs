@@ -64,6 +64,7 @@ fn not_found(entity: Entity) -> (&'static str, &'static str) {
         Entity::Grant => ("The grant does not exist.", "inexistent_grant"),
         Entity::Connection => ("The connection does not exist", "inexistent_connection"),
         Entity::TokenSet => ("The token set does not exist.", "inexistent_token_set"),
+        Entity::SecurityEvent => ("The security event does not exist.", "inexistent_security_event"),
     }
 }
 
@@ -113,6 +114,7 @@ impl From<Error> for MgmtError {
                         ("A connection with the same name already exists".into(), "connection_conflict")
                     }
                     ConflictKind::AlreadyEnrolled(what) => (format!("{what} is already enrolled."), "already_enrolled"),
+                    ConflictKind::AlreadyReported => ("The event was already reported.".into(), "already_reported"),
                     ConflictKind::TooManyMethods => (
                         format!(
                             "The user has the most authentication methods allowed ({}).",

@@ -13,6 +13,7 @@ pub mod keys;
 pub mod logs;
 pub mod resource_servers;
 pub mod roles;
+pub mod security_reports;
 pub mod sessions;
 pub mod tenant_settings;
 pub mod users;
@@ -72,6 +73,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(sessions::get_session, sessions::delete_session))
         .routes(routes!(sessions::revoke_session))
         .routes(routes!(logs::list_logs))
+        .routes(routes!(security_reports::list_security_reports))
         .routes(routes!(connections::list_connections, connections::create_connection))
         .routes(routes!(connections::get_connection, connections::update_connection, connections::delete_connection))
         .routes(routes!(keys::list_signing_keys))

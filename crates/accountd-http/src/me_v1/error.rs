@@ -209,6 +209,7 @@ impl From<Error> for MeError {
                         "This account at the provider is already connected to another user.".into()
                     }
                     ConflictKind::IdentityExists => "An account of this connection is already connected.".into(),
+                    ConflictKind::AlreadyReported => "This event was already reported.".into(),
                     other @ (ConflictKind::DomainTaken
                     | ConflictKind::ConnectionNameTaken
                     | ConflictKind::ApiIdentifierTaken

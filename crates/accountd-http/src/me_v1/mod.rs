@@ -61,6 +61,7 @@ fn user_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(am::verify_authentication_method))
         .routes(routes!(profile::get_profile, profile::update_profile))
         .routes(routes!(security_events::list_security_events))
+        .routes(routes!(security_events::report_security_event))
         .routes(routes!(export::export_account))
         .routes(routes!(connected_accounts::create_connected_account_request))
         .routes(routes!(connected_accounts::complete_connected_account_request))

@@ -10,8 +10,8 @@ use serde_json::Value;
 use utoipa::ToSchema;
 
 use super::connected_accounts::list_query;
-use super::error::MeResult;
-use super::extract::MeAuth;
+use super::error::{MeError, MeResult, ValidationError};
+use super::extract::{MeAuth, MeJson};
 
 /// One entry of the timeline.
 #[derive(Debug, Serialize, ToSchema)]
@@ -84,4 +84,81 @@ pub async fn list_security_events(
         security_events: events.into_iter().map(SecurityEventResponse::from).collect(),
         next: next.flatten(),
     }))
+}
+
+/// Body of `POST /me/v1/security-events/{id}/report`.
+#[derive(Debug, ToSchema)]
+#[allow(dead_code)] // documents the body, read field by field
+pub struct ReportSecurityEventRequest {
+    /// The new password; required when the account has one (whoever did this may know it).
+    pub password: Option<String>,
+}
+
+/// A kept report and what it did.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SecurityReportResponse {
+    /// The report's id.
+    pub id: String,
+    /// The reported entry.
+    pub event_id: String,
+    /// Its type.
+    pub event_type: String,
+    /// When (ISO 8601).
+    pub reported_at: String,
+    /// Other sessions ended.
+    pub sessions_ended: i64,
+    /// Other apps' access revoked.
+    pub grants_revoked: i64,
+    /// Whether the password was replaced.
+    pub password_replaced: bool,
+}
+
+impl From<accountd_core::security_event::SecurityReport> for SecurityReportResponse {
+    fn from(r: accountd_core::security_event::SecurityReport) -> Self {
+        Self {
+            id: r.id,
+            event_id: r.event_id,
+            event_type: r.event_type,
+            reported_at: accountd_core::clock::to_rfc3339(r.reported_at),
+            sessions_ended: r.sessions_ended,
+            grants_revoked: r.grants_revoked,
+            password_replaced: r.password_replaced,
+        }
+    }
+}
+
+/// "This wasn't me": ends every other session and app access, replaces the password and tells
+/// the operator (after a recent sign-in, like the other sensitive operations).
+#[utoipa::path(post, path = "/me/v1/security-events/{id}/report", tag = "security-events",
+    operation_id = "reportSecurityEvent",
+    params(("id" = String, Path, description = "The timeline entry's id")),
+    request_body = ReportSecurityEventRequest,
+    responses((status = 201, body = SecurityReportResponse)), security(("bearer" = ["create:me:security_reports"])))]
+pub async fn report_security_event(
+    auth: MeAuth,
+    axum::extract::Path(id): axum::extract::Path<String>,
+    body: Result<MeJson, MeError>,
+) -> MeResult<(axum::http::StatusCode, Json<SecurityReportResponse>)> {
+    let caller = auth.require("create:me:security_reports")?;
+    let MeJson(body) = body?;
+    let mut password = None;
+    for (key, value) in body {
+        match (key.as_str(), value) {
+            ("password", Value::String(p)) if !p.is_empty() => password = Some(zeroize::Zeroizing::new(p)),
+            ("password", _) => {
+                return Err(MeError::validation(vec![ValidationError::at(
+                    "/password",
+                    "data/password must be a non-empty string",
+                )]));
+            }
+            (other, _) => {
+                return Err(MeError::validation(vec![ValidationError::at(
+                    &format!("/{other}"),
+                    "data must NOT have additional properties",
+                )]));
+            }
+        }
+    }
+    let outcome = auth.state().core.report_security_event(&caller, &id, password).await?;
+    Ok((axum::http::StatusCode::CREATED, Json(outcome.report.into())))
 }

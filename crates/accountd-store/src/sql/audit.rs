@@ -66,6 +66,82 @@ impl AuditStore for Handle {
         rows.iter().map(audit_event_from).collect::<Result<_, sqlx::Error>>().map_err(map_err)
     }
 
+    async fn find_audit_event(&self, tenant: &TenantId, id: &str) -> StoreResult<Option<AuditEvent>> {
+        let mut c = self.conn().await?;
+        let row = sqlx::query(
+            "SELECT id, at, actor, action, target_type, target_id, ip, user_agent, result, detail FROM audit_events \
+             WHERE tenant_id = $1 AND id = $2",
+        )
+        .bind(tenant.as_str())
+        .bind(id)
+        .fetch_optional(&mut *c)
+        .await
+        .map_err(map_err)?;
+        row.as_ref().map(audit_event_from).transpose().map_err(map_err)
+    }
+
+    async fn insert_security_report(&self, tenant: &TenantId, r: &SecurityReport) -> StoreResult<()> {
+        let mut c = self.conn().await?;
+        sqlx::query(
+            "INSERT INTO security_reports (tenant_id, id, user_id, event_id, event_type, reported_at, ip, user_agent, \
+             sessions_ended, grants_revoked, password_replaced) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+        )
+        .bind(tenant.as_str())
+        .bind(&r.id)
+        .bind(&r.user_id)
+        .bind(&r.event_id)
+        .bind(&r.event_type)
+        .bind(r.reported_at)
+        .bind(&r.ip)
+        .bind(&r.user_agent)
+        .bind(r.sessions_ended)
+        .bind(r.grants_revoked)
+        .bind(r.password_replaced)
+        .execute(&mut *c)
+        .await
+        .map_err(map_err)?;
+        Ok(())
+    }
+
+    async fn list_security_reports(&self, tenant: &TenantId, page: Page) -> StoreResult<(Vec<SecurityReport>, u64)> {
+        let mut c = self.conn().await?;
+        let rows = sqlx::query(
+            "SELECT id, user_id, event_id, event_type, reported_at, ip, user_agent, sessions_ended, grants_revoked, \
+             password_replaced FROM security_reports WHERE tenant_id = $1 ORDER BY reported_at DESC, id DESC \
+             LIMIT $2 OFFSET $3",
+        )
+        .bind(tenant.as_str())
+        .bind(i64::from(page.limit))
+        .bind(i64::from(page.offset))
+        .fetch_all(&mut *c)
+        .await
+        .map_err(map_err)?;
+        let total: i64 = sqlx::query_scalar("SELECT count(*) FROM security_reports WHERE tenant_id = $1")
+            .bind(tenant.as_str())
+            .fetch_one(&mut *c)
+            .await
+            .map_err(map_err)?;
+        let reports = rows
+            .iter()
+            .map(|r| {
+                Ok(SecurityReport {
+                    id: r.try_get("id")?,
+                    user_id: r.try_get("user_id")?,
+                    event_id: r.try_get("event_id")?,
+                    event_type: r.try_get("event_type")?,
+                    reported_at: r.try_get("reported_at")?,
+                    ip: r.try_get("ip")?,
+                    user_agent: r.try_get("user_agent")?,
+                    sessions_ended: r.try_get("sessions_ended")?,
+                    grants_revoked: r.try_get("grants_revoked")?,
+                    password_replaced: r.try_get("password_replaced")?,
+                })
+            })
+            .collect::<Result<_, sqlx::Error>>()
+            .map_err(map_err)?;
+        Ok((reports, total.max(0) as u64))
+    }
+
     async fn count_user_events(&self, tenant: &TenantId, query: UserEventQuery<'_>) -> StoreResult<u64> {
         if query.actions.is_empty() {
             return Ok(0);

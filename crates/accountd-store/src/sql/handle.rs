@@ -23,6 +23,7 @@ use accountd_core::store::{
     ReplayStore, Store as CoreStore, StoreResult, TenantStore, ThrottleStore, Tx as CoreTx, UserQuery, UserStore,
 };
 use accountd_core::store::UpstreamStore;
+use accountd_core::security_event::SecurityReport;
 use accountd_core::store::{Consent, UserEventQuery};
 use accountd_core::tenant::{Domain, NewTenant, Tenant, TenantId};
 use accountd_core::upstream::{LinkedIdentity, StoredConnection, UpstreamConnection};
