@@ -194,6 +194,39 @@ pub struct SecurityReport {
     pub password_replaced: bool,
 }
 
+/// The browser and system an event came from, as far as its user agent tells.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Device {
+    /// `Firefox`, `Chrome`, `Safari`, … (`UNKNOWN` when it does not say).
+    pub browser: String,
+    /// `Linux`, `Android`, `iPhone`, `Windows 10`, …
+    pub os: String,
+    /// `pc`, `smartphone`, `mobilephone`, `appliance`, `crawler`, `misc`.
+    pub category: String,
+}
+
+impl Device {
+    /// What a user agent string says, if it names a browser or a system.
+    pub fn from_user_agent(agent: &str) -> Option<Self> {
+        const UNKNOWN: &str = "UNKNOWN";
+        let r = woothee::parser::Parser::new().parse(agent)?;
+        (r.name != UNKNOWN || r.os != UNKNOWN).then(|| Self {
+            browser: r.name.to_string(),
+            os: r.os.to_string(),
+            category: r.category.to_string(),
+        })
+    }
+
+    /// `Firefox on Linux`, or as much of it as is known.
+    pub fn words(&self) -> String {
+        match (self.browser.as_str(), self.os.as_str()) {
+            ("UNKNOWN", os) => format!("a browser on {os}"),
+            (browser, "UNKNOWN") => browser.to_string(),
+            (browser, os) => format!("{browser} on {os}"),
+        }
+    }
+}
+
 /// One entry of a user's timeline.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SecurityEvent {
@@ -209,6 +242,8 @@ pub struct SecurityEvent {
     pub ip: Option<String>,
     /// The browser or app it came from, as it named itself.
     pub user_agent: Option<String>,
+    /// What that user agent says of the browser and system.
+    pub device: Option<Device>,
     /// Non-secret particulars: the method (`pwd`, `passkey`), the method type, the connection, the
     /// changed field names.
     pub details: Value,
@@ -229,6 +264,7 @@ impl SecurityEvent {
             (k, _) => k,
         };
         let text = |k: &str| e.detail.get(k).and_then(Value::as_str).map(str::to_string);
+        let device = e.user_agent.as_deref().and_then(Device::from_user_agent);
         let mut details = serde_json::Map::new();
         for key in ["method", "type", "connection", "changed", "via", "new_device", "locked_until", "reported"] {
             if let Some(v) = e.detail.get(key) {
@@ -250,6 +286,10 @@ impl SecurityEvent {
                     }
                     (_, Some(m)) => format!("Signed in with {}", sign_in_words(&m)),
                     _ => "Signed in".into(),
+                };
+                let how = match &device {
+                    Some(d) => format!("{how}, using {}", d.words()),
+                    None => how,
                 };
                 if e.detail.get("new_device") == Some(&Value::Bool(true)) {
                     format!("{how}, from a browser or device not seen lately")
@@ -307,6 +347,7 @@ impl SecurityEvent {
             description,
             ip: e.ip.clone(),
             user_agent: e.user_agent.clone(),
+            device,
             details: Value::Object(details),
         })
     }

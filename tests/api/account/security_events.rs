@@ -153,7 +153,10 @@ async fn the_timeline_shows_what_happened_newest_first_in_both_dialects() {
     assert_eq!(phone["details"]["new_device"], true, "{phone}");
     assert_eq!(phone["userAgent"], PHONE);
     assert!(phone["description"].as_str().unwrap().ends_with("from a browser or device not seen lately"), "{phone}");
-    assert_eq!(laptop["description"], "Signed in with your password", "{laptop}");
+    assert_eq!(laptop["description"], "Signed in with your password, using Firefox on Linux", "{laptop}");
+    assert_eq!(laptop["device"], json!({"browser": "Firefox", "os": "Linux", "category": "pc"}));
+    assert_eq!(phone["device"]["os"], "Android", "{phone}");
+    assert_eq!(phone["device"]["category"], "smartphone", "{phone}");
 
     // Five wrong passwords from one address pause sign-in there: the timeline says so, and how long.
     for _ in 0..5 {

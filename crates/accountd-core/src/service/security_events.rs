@@ -53,8 +53,8 @@ impl Core {
     /// password, since whoever did this may know it — and the report is kept for the operator.
     ///
     /// accountd takes the new password in the report itself rather than at the next sign-in, so
-    /// the old one stops working at once. The report is stored first: of two parallel reports of
-    /// one entry, one acts and the other is refused.
+    /// the old one stops working at once. The report is stored first, as a reservation: of
+    /// parallel reports of one entry, one acts and the others are refused as already reported.
     pub async fn report_security_event(
         &self,
         caller: &AccountCaller,
@@ -101,13 +101,20 @@ impl Core {
             grants_revoked: other_grants.len() as i64,
             password_replaced: new_password.is_some(),
         };
-        // The new password is checked before anything changes; the report is stored next, so a
-        // second report of the entry is refused before it changes anything either.
+        // The report is the reservation: of parallel reports of one entry only one is stored, and
+        // only it goes on. Its new password is checked next, before anything changes; a refused
+        // one withdraws the report.
+        self.store.insert_security_report(tenant, &report).await?;
         let new_hash = match new_password {
-            Some(password) => Some(self.checked_new_password(caller, &user, current, password).await?),
+            Some(password) => match self.checked_new_password(caller, &user, current, password).await {
+                Ok(phc) => Some(phc),
+                Err(e) => {
+                    self.store.delete_security_report(tenant, &report.id).await?;
+                    return Err(e);
+                }
+            },
             None => None,
         };
-        self.store.insert_security_report(tenant, &report).await?;
         if let Some(phc) = &new_hash {
             self.store_new_password(caller, &user, phc).await?;
         }

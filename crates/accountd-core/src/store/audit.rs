@@ -35,6 +35,8 @@ pub trait AuditStore {
     async fn find_audit_event(&self, tenant: &TenantId, id: &str) -> StoreResult<Option<AuditEvent>>;
     /// Keeps a user's report; `Conflict` (`security_reports_event`) if the event was reported.
     async fn insert_security_report(&self, tenant: &TenantId, report: &SecurityReport) -> StoreResult<()>;
+    /// Withdraws a report that could not be carried out; whether it existed.
+    async fn delete_security_report(&self, tenant: &TenantId, id: &str) -> StoreResult<bool>;
     /// Reports, newest first, with how many there are.
     async fn list_security_reports(&self, tenant: &TenantId, page: Page) -> StoreResult<(Vec<SecurityReport>, u64)>;
     /// How many events [`AuditStore::list_user_events`] would list without paging.

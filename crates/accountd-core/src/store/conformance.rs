@@ -510,6 +510,10 @@ pub async fn audit_events(s: &dyn Store) {
     assert_eq!((listed.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(), total), (vec!["r2", "r1"], 2));
     assert_eq!(listed[1], report("r1", &written[0].id, 10));
     assert_eq!(s.list_security_reports(&b, Page::new(0, 10)).await.unwrap().1, 0, "per tenant");
+    // A withdrawn report frees its event.
+    assert!(!s.delete_security_report(&b, "r2").await.unwrap(), "per tenant");
+    assert!(s.delete_security_report(&a, "r2").await.unwrap());
+    s.insert_security_report(&a, &report("r4", &written[4].id, 40)).await.unwrap();
     s.delete_user(&a, &ada).await.unwrap();
     assert_eq!(s.list_security_reports(&a, Page::new(0, 10)).await.unwrap().1, 0, "gone with the user");
 }

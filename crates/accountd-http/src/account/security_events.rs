@@ -2,6 +2,7 @@
 //! none), in Logto's list shape — `page`/`page_size` paging, the body an array, the total in the
 //! `Total-Number` header, as Logto's paged lists answer.
 
+use crate::common::account_export::DeviceView;
 use accountd_core::security_event::SecurityEvent;
 use accountd_core::store::Page;
 use axum::http::{HeaderValue, StatusCode, Uri};
@@ -55,6 +56,8 @@ pub struct SecurityEventItem {
     pub ip: Option<String>,
     /// The browser or app it came from, as it named itself.
     pub user_agent: Option<String>,
+    /// The browser and system, as far as the user agent tells.
+    pub device: Option<DeviceView>,
     /// Particulars: `method`, `type`, `connection`, `changed` (field names); never a secret.
     #[schema(value_type = Object)]
     pub details: Value,
@@ -69,6 +72,7 @@ impl From<SecurityEvent> for SecurityEventItem {
             created_at: e.at,
             ip: e.ip,
             user_agent: e.user_agent,
+            device: e.device.map(DeviceView::from),
             details: e.details,
         }
     }

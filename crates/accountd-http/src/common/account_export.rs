@@ -8,6 +8,26 @@ use accountd_core::clock::to_rfc3339;
 use accountd_core::service::AccountExport;
 use serde_json::{Value, json};
 
+/// The browser and system a timeline entry came from (both dialects and the export).
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct DeviceView {
+    /// `Firefox`, `Chrome`, `Safari`, … (`UNKNOWN` when the user agent does not say).
+    #[schema(example = "Firefox")]
+    pub browser: String,
+    /// `Linux`, `Android`, `iPhone`, `Windows 10`, …
+    #[schema(example = "Linux")]
+    pub os: String,
+    /// `pc`, `smartphone`, `mobilephone`, `appliance`, `crawler` or `misc`.
+    #[schema(example = "pc")]
+    pub category: String,
+}
+
+impl From<accountd_core::security_event::Device> for DeviceView {
+    fn from(d: accountd_core::security_event::Device) -> Self {
+        Self { browser: d.browser, os: d.os, category: d.category }
+    }
+}
+
 /// The document's `format`, for whoever reads it later.
 pub const EXPORT_FORMAT: &str = "accountd.account-export/1";
 
@@ -90,6 +110,7 @@ pub fn document(x: &AccountExport, now: i64) -> Value {
             "created_at": time(e.at),
             "ip": e.ip,
             "user_agent": e.user_agent,
+            "device": e.device.clone().map(DeviceView::from),
             "details": e.details,
         })).collect::<Vec<_>>(),
     })

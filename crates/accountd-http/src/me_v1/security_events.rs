@@ -1,6 +1,7 @@
 //! `GET /me/v1/security-events`: the user's security timeline (accountd's own; Auth0 has none),
 //! in this API's list shape — `from`/`take` paging with a `next` cursor, like connected accounts.
 
+use crate::common::account_export::DeviceView;
 use accountd_core::security_event::SecurityEvent;
 use accountd_core::store::Page;
 use axum::Json;
@@ -33,6 +34,9 @@ pub struct SecurityEventResponse {
     /// The browser or app it came from, as it named itself.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub user_agent: Option<String>,
+    /// The browser and system, as far as the user agent tells.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub device: Option<DeviceView>,
     /// Particulars: `method`, `type`, `connection`, `changed` (field names); never a secret.
     #[schema(value_type = Object)]
     pub details: Value,
@@ -47,6 +51,7 @@ impl From<SecurityEvent> for SecurityEventResponse {
             created_at: accountd_core::clock::to_rfc3339(e.at),
             ip: e.ip,
             user_agent: e.user_agent,
+            device: e.device.map(DeviceView::from),
             details: e.details,
         }
     }

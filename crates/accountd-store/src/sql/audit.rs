@@ -103,6 +103,17 @@ impl AuditStore for Handle {
         Ok(())
     }
 
+    async fn delete_security_report(&self, tenant: &TenantId, id: &str) -> StoreResult<bool> {
+        let mut c = self.conn().await?;
+        let done = sqlx::query("DELETE FROM security_reports WHERE tenant_id = $1 AND id = $2")
+            .bind(tenant.as_str())
+            .bind(id)
+            .execute(&mut *c)
+            .await
+            .map_err(map_err)?;
+        Ok(done.rows_affected() > 0)
+    }
+
     async fn list_security_reports(&self, tenant: &TenantId, page: Page) -> StoreResult<(Vec<SecurityReport>, u64)> {
         let mut c = self.conn().await?;
         let rows = sqlx::query(
