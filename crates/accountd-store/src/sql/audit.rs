@@ -28,10 +28,8 @@ impl AuditStore for Handle {
 
     async fn list_audit_events(&self, tenant: &TenantId, page: Page) -> StoreResult<Vec<AuditEvent>> {
         let mut c = self.conn().await?;
-        let rows = sqlx::query(
-            "SELECT id, at, actor, action, target_type, target_id, ip, user_agent, result, detail FROM audit_events \
-             WHERE tenant_id = $1 ORDER BY id DESC LIMIT $2 OFFSET $3",
-        )
+        let sql = format!("SELECT {AUDIT_COLUMNS} FROM audit_events WHERE tenant_id = $1 ORDER BY id DESC LIMIT $2 OFFSET $3");
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(tenant.as_str())
         .bind(i64::from(page.limit))
         .bind(i64::from(page.offset))
@@ -52,8 +50,7 @@ impl AuditStore for Handle {
         }
         let (filter, next) = user_event_filter(&query);
         let sql = format!(
-            "SELECT id, at, actor, action, target_type, target_id, ip, user_agent, result, detail FROM audit_events \
-             WHERE {filter} ORDER BY id DESC LIMIT ${next} OFFSET ${}",
+            "SELECT {AUDIT_COLUMNS} FROM audit_events WHERE {filter} ORDER BY id DESC LIMIT ${next} OFFSET ${}",
             next + 1
         );
         let mut c = self.conn().await?;
@@ -68,10 +65,8 @@ impl AuditStore for Handle {
 
     async fn find_audit_event(&self, tenant: &TenantId, id: &str) -> StoreResult<Option<AuditEvent>> {
         let mut c = self.conn().await?;
-        let row = sqlx::query(
-            "SELECT id, at, actor, action, target_type, target_id, ip, user_agent, result, detail FROM audit_events \
-             WHERE tenant_id = $1 AND id = $2",
-        )
+        let sql = format!("SELECT {AUDIT_COLUMNS} FROM audit_events WHERE tenant_id = $1 AND id = $2");
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(tenant.as_str())
         .bind(id)
         .fetch_optional(&mut *c)
@@ -198,6 +193,9 @@ fn bind_user_event_filter<'q>(
     }
     query
 }
+
+/// The columns [`audit_event_from`] reads.
+const AUDIT_COLUMNS: &str = "id, at, actor, action, target_type, target_id, ip, user_agent, result, detail";
 
 fn audit_event_from(r: &Row) -> Result<AuditEvent, sqlx::Error> {
     Ok(AuditEvent {
