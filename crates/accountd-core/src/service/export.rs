@@ -10,8 +10,8 @@ use crate::audit::AuditEvent;
 use crate::authn::method::AuthenticationMethod;
 use crate::caller::AccountCaller;
 use crate::error::{Error, Result};
-use crate::security_event::{self, SecurityEvent};
-use crate::store::{Consent, Page, UserEventQuery};
+use crate::security_event::SecurityEvent;
+use crate::store::{Consent, Page};
 use crate::upstream::LinkedIdentity;
 use crate::user::User;
 
@@ -51,12 +51,11 @@ impl Core {
         let grants = self.list_my_grants(caller, None).await?;
         let consents = self.store.list_consents(tenant, &caller.user.0).await?;
         let mut security_events = Vec::new();
-        let query = UserEventQuery { user: &caller.user, actions: security_event::actions(), before: None };
         loop {
-            let page = Page { offset: security_events.len() as u32, limit: 500 };
-            let events = self.store.list_user_events(tenant, query, page).await?;
+            let page = Page { offset: security_events.len() as u32, limit: super::MAX_SECURITY_EVENTS_PAGE };
+            let events = self.my_security_events(caller, None, page).await?;
             let done = events.len() < page.limit as usize;
-            security_events.extend(events.iter().filter_map(SecurityEvent::from_audit));
+            security_events.extend(events);
             if done {
                 break;
             }

@@ -48,7 +48,7 @@ pub use profile::{
 pub use push::{MAX_BINDING_MESSAGE_CHARS, PushChallenge};
 pub use roles::PermissionView;
 pub use second_factor::{SecondFactorAnswer, SecondFactorChallenge, SecondFactorPrompt};
-pub use security_events::{MAX_SECURITY_EVENTS_PAGE, ReportOutcome};
+pub use security_events::MAX_SECURITY_EVENTS_PAGE;
 pub use sessions::{GrantView, GrantsTarget, SessionApp, SessionView};
 pub use signin::{CodeExchange, ExchangeError, GrantError, RefreshExchange, SESSION_TTL_MILLIS};
 pub use tenants::Bootstrap;

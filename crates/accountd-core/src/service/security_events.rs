@@ -39,15 +39,9 @@ impl Core {
     }
 }
 
-/// What a "this wasn't me" report did.
-#[derive(Debug, Clone)]
-pub struct ReportOutcome {
-    /// The report kept for the operator.
-    pub report: SecurityReport,
-}
-
 impl Core {
-    /// "This wasn't me" about timeline entry `event_id`, after a fresh proof of identity: every
+    /// "This wasn't me" about timeline entry `event_id`, after a fresh proof of identity; the kept
+    /// report says what was done. Every
     /// other session of the caller ends, every other app's grant (with its refresh tokens) is
     /// revoked, the password is replaced with `new_password` — required when the account has a
     /// password, since whoever did this may know it — and the report is kept for the operator.
@@ -60,7 +54,7 @@ impl Core {
         caller: &AccountCaller,
         event_id: &str,
         new_password: Option<Zeroizing<String>>,
-    ) -> Result<ReportOutcome> {
+    ) -> Result<SecurityReport> {
         self.require_identity_proof(caller).await?;
         let tenant = &caller.tenant;
         let event = self
@@ -125,7 +119,7 @@ impl Core {
         let detail = json!({"reported": event.id, "type": event.kind.as_str(), "report": report.id});
         let audit = AuditEvent::success(&caller.ctx, "account.security_report", "user", &caller.user.0, detail);
         self.store.insert_audit_event(tenant, &audit).await?;
-        Ok(ReportOutcome { report })
+        Ok(report)
     }
 
     /// The reports users made, newest first (Management API).

@@ -155,7 +155,7 @@ pub async fn report_security_event(
 ) -> LogtoResult<(StatusCode, axum::Json<SecurityReportItem>)> {
     auth.require_scope(SECURITY_EVENTS_SCOPE, StatusCode::UNAUTHORIZED)?;
     let password = body.password.map(zeroize::Zeroizing::new);
-    let r = auth.state().core.report_security_event(&auth.caller(), &id, password).await?.report;
+    let r = auth.state().core.report_security_event(&auth.caller(), &id, password).await?;
     Ok((
         StatusCode::CREATED,
         axum::Json(SecurityReportItem {

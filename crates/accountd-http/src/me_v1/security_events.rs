@@ -164,6 +164,6 @@ pub async fn report_security_event(
             }
         }
     }
-    let outcome = auth.state().core.report_security_event(&caller, &id, password).await?;
-    Ok((axum::http::StatusCode::CREATED, Json(outcome.report.into())))
+    let report = auth.state().core.report_security_event(&caller, &id, password).await?;
+    Ok((axum::http::StatusCode::CREATED, Json(report.into())))
 }
